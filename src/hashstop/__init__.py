@@ -1,3 +1,3 @@
-"""hashstop: victims register fingerprints of intimate images, never the images; platforms block re-uploads."""
+"""hashstop: victims register fingerprints of intimate images, never the images."""
 
 __version__ = "0.1.0"

@@ -75,7 +75,7 @@ class HashValue:
 
 @dataclass(frozen=True, slots=True)
 class PdqHash(HashValue):
-    """PDQ, 256 bits, in the reference's bit order (the hex ThreatExchange, HMA and StopNCII use)."""
+    """PDQ, 256 bits, in the reference bit order (the hex ThreatExchange, HMA, StopNCII use)."""
 
     algorithm: ClassVar[str] = "pdq"
     bits: ClassVar[int] = 256

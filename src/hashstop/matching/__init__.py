@@ -43,9 +43,7 @@ class HammingIndex:
             keep = ~np.isin(self._ids, ids_a)
             self._ids, self._codes = self._ids[keep], self._codes[keep]
 
-    def search(
-        self, queries: npt.ArrayLike, max_distance: int
-    ) -> list[Sequence[tuple[int, int]]]:
+    def search(self, queries: npt.ArrayLike, max_distance: int) -> list[Sequence[tuple[int, int]]]:
         q = np.asarray(queries, dtype=np.uint8).reshape(-1, self.bits // 8)
         ids, codes = self._ids, self._codes
         out: list[Sequence[tuple[int, int]]] = []
