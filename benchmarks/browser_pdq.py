@@ -5,8 +5,10 @@ against the exact path (every decoded pixel hashed) and, for scale, the Python r
 (Pillow decode + `pdqhash` on the full image). Each worker's first run is reported apart (cold
 JIT, as for a victim's first photo); medians are over the runs after it. Target: under 1.5 s.
 
-    .venv/bin/python benchmarks/browser_pdq.py [--runs 7] [--workers 3] [--conformance] [IMAGE]
+    .venv/bin/python benchmarks/browser_pdq.py [--runs 7] [--workers 3] [--conformance]
+        [--digest-mib N] [IMAGE]
 
+With --digest-mib N it also times streamed MD5 + SHA-256 (digest.js) over N MiB in a worker.
 With --conformance it also hashes every conformance image by the default path and prints each
 one's Hamming distance to expected.json's `pdq` (the tests assert <= 8 where quality >= 80).
 
@@ -121,6 +123,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=7, help="runs per worker (first is cold)")
     parser.add_argument("--workers", type=int, default=3, help="fresh workers, one after another")
     parser.add_argument("--conformance", action="store_true", help="per-image distance table")
+    parser.add_argument("--digest-mib", type=int, default=0, help="also time MD5+SHA-256")
     args = parser.parse_args()
 
     with Image.open(args.image) as opened:
@@ -147,6 +150,12 @@ def main() -> None:
                     parts[key].append(timing[key] / 1000)
         if args.conformance:
             print_conformance_distances(page, url)
+        if args.digest_mib:
+            seconds = page.evaluate(RUN_IN_WORKER, {"digestBytes": args.digest_mib << 20})
+            print(
+                f"MD5 + SHA-256 of {args.digest_mib} MiB in a worker: {seconds:.2f} s"
+                f" ({args.digest_mib / seconds:.0f} MiB/s)"
+            )
         browser.close()
     server.shutdown()
     reference_s, reference_hash = python_reference_seconds(args.image, 3)
