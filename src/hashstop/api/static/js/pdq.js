@@ -21,7 +21,9 @@ const JAROSZ_PASSES = 2;
 const ZERO_HASH = "0".repeat(64);
 
 // The 16x64 DCT matrix, row-major, built like the reference's `dct_matrix_64`: a float scale
-// factor times a double cosine, the product rounded to float.
+// factor times a double cosine, the product rounded to float. Engines' Math.cos may differ from
+// C's cos in the last bit, but every product here lies millions of double ulps away from a float
+// rounding boundary, so the float table is the same everywhere (tests compare it with C's).
 export const DCT_MATRIX = (() => {
   const scale = f(Math.sqrt(2.0 / 64));
   const matrix = new Float32Array(16 * 64);
