@@ -64,8 +64,9 @@ class HammingIndex:
     """Ids with fixed-width binary codes; search returns every id within a Hamming distance.
 
     `engine`: "auto" (the compiled kernel once ready, numpy before), "numpy" or "compiled"
-    (waits for the compile). `delta_limit` and `chunk_tables` tune compaction and memory; the
-    defaults suit the service.
+    (waits for the compile). `delta_limit`, `chunk_tables` and `scan_fraction` (scan when a
+    query's candidates exceed this share of the codes) tune speed and memory; the defaults suit
+    the service, and no setting changes an answer.
     """
 
     def __init__(
@@ -75,6 +76,7 @@ class HammingIndex:
         engine: kernels.Engine = "auto",
         delta_limit: int | None = None,
         chunk_tables: int | None = None,
+        scan_fraction: float = SCAN_FRACTION,
     ) -> None:
         if isinstance(bits, bool) or not isinstance(bits, int) or bits <= 0 or bits % 64:
             raise ValueError(f"bits must be a positive multiple of 64, got {bits!r}")
@@ -87,6 +89,7 @@ class HammingIndex:
         self._width = bits // 8
         self._engine: kernels.Engine = engine
         self._delta_limit = delta_limit
+        self._scan_fraction = scan_fraction
         self._write_lock = threading.Lock()
         buffer = np.empty((0, self._width), dtype=np.uint8)
         self._snap = _Snapshot(
@@ -157,7 +160,7 @@ class HammingIndex:
             return [[] for _ in range(q.shape[0])]
         rows = kernels.search_rows(
             self._engine, q.view("<u8"), min(r, self.bits), s.tables, s.words, s.n, s.dead,
-            int(s.tables.n * SCAN_FRACTION),
+            int(s.tables.n * self._scan_fraction),
         )  # fmt: skip
         return _group(rows, s.ids, q.shape[0])
 
