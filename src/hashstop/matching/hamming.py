@@ -23,11 +23,14 @@ Design (measured in benchmarks/index.py):
   count never change, so appending in place beside a reader is safe. Each search therefore sees
   exactly the state after some committed `add`/`remove` call.
 - Memory: no per-entry Python objects; about 108 bytes per 256-bit code (32 code, 8 id, 64 bucket
-  positions, 12 id lookup) plus up to 25% spare rows after growth.
+  positions, 12 id lookup, 4 MB of bucket offsets in all) plus up to 25% spare rows after growth.
+  (`memory_bytes()` reports it.)
 """
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
@@ -55,7 +58,24 @@ class _Snapshot:
     tables: BucketTables  # over rows [0, tables.n)
 
 
-def _dead_at(dead: npt.NDArray[np.uint8], rows: npt.NDArray[np.int64]) -> npt.NDArray[np.bool_]:
+def release_free_memory() -> None:
+    """Hand memory freed by a rebuild's temporaries back to the OS (glibc keeps it otherwise)."""
+    if _libc is not None:
+        _libc.malloc_trim(0)
+
+
+def _load_libc() -> ctypes.CDLL | None:
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        return libc if hasattr(libc, "malloc_trim") else None
+    except OSError:
+        return None
+
+
+_libc = _load_libc()
+
+
+def _dead_at(dead: npt.NDArray[np.uint8], rows: npt.NDArray[np.integer]) -> npt.NDArray[np.bool_]:
     bits: npt.NDArray[np.bool_] = ((dead[rows >> 3] >> (rows & 7).astype(np.uint8)) & 1) != 0
     return bits
 
@@ -98,7 +118,7 @@ class HammingIndex:
         )  # fmt: skip
         # Writer-only id lookup: ids sorted, with their rows; "main" covers the tables' rows
         # (live when last merged), "delta" the rows appended since.
-        self._main_ids, self._main_rows = np.empty(0, np.int64), np.empty(0, np.int64)
+        self._main_ids, self._main_rows = np.empty(0, np.int64), np.empty(0, np.int32)
         self._delta_ids, self._delta_rows = np.empty(0, np.int64), np.empty(0, np.int64)
         self._dead_rows = 0
         if engine != "numpy":
@@ -116,8 +136,10 @@ class HammingIndex:
         if ids_a.size == 0:
             return
         _, last = np.unique(ids_a[::-1], return_index=True)
-        keep = np.sort(ids_a.size - 1 - last)
-        ids_a, codes_a = ids_a[keep], codes_a[keep]
+        if last.size < ids_a.size:
+            keep = np.sort(ids_a.size - 1 - last)
+            ids_a, codes_a = ids_a[keep], codes_a[keep]
+        del last
         with self._write_lock:
             s = self._snap
             old = self._live_rows(s, ids_a)
@@ -182,7 +204,7 @@ class HammingIndex:
             if sorted_ids.size:
                 at = np.minimum(np.searchsorted(sorted_ids, ids), sorted_ids.size - 1)
                 found.append(rows[at[sorted_ids[at] == ids]])
-        hit = np.concatenate(found) if found else np.empty(0, np.int64)
+        hit = np.concatenate(found).astype(np.int64) if found else np.empty(0, np.int64)
         return hit[~_dead_at(s.dead, hit)]
 
     def _note_delta(self, ids: npt.NDArray[np.int64], rows: npt.NDArray[np.int64]) -> None:
@@ -237,9 +259,10 @@ class HammingIndex:
         delta_ids, delta_rows = self._delta_ids[delta_live], self._delta_rows[delta_live]
         at = np.searchsorted(main_ids, delta_ids)
         self._main_ids = np.insert(main_ids, at, delta_ids)
-        self._main_rows = np.insert(main_rows, at, delta_rows)
+        self._main_rows = np.insert(main_rows, at, delta_rows.astype(np.int32))
         self._delta_ids, self._delta_rows = np.empty(0, np.int64), np.empty(0, np.int64)
         self._snap = replace(s, tables=tables)
+        release_free_memory()
 
     def _purge(self) -> None:
         s = self._snap
@@ -247,12 +270,20 @@ class HammingIndex:
         rows = rows[~_dead_at(s.dead, rows)]
         codes, ids = s.codes[rows], s.ids[rows]
         order = np.argsort(ids)
-        self._main_ids, self._main_rows = ids[order], order.astype(np.int64)
+        self._main_ids, self._main_rows = ids[order], order.astype(np.int32)
         self._delta_ids, self._delta_rows = np.empty(0, np.int64), np.empty(0, np.int64)
         self._dead_rows = 0
         tables = BucketTables.build(codes, s.tables.offsets.shape[0])
         dead = np.zeros((rows.size + 7) // 8, dtype=np.uint8)
         self._snap = _Snapshot(rows.size, rows.size, codes, codes.view("<u8"), ids, dead, tables)
+        release_free_memory()
+
+    def memory_bytes(self) -> int:
+        """Bytes held in the index's arrays (resident memory adds the allocator's slack)."""
+        s = self._snap
+        lookups = (self._main_ids, self._main_rows, self._delta_ids, self._delta_rows)
+        held = s.codes.nbytes + s.ids.nbytes + s.dead.nbytes + s.tables.nbytes
+        return int(held + sum(a.nbytes for a in lookups))
 
 
 def _group(
