@@ -22,7 +22,7 @@ Design (measured in benchmarks/index.py):
   lock; writers serialise on a lock and publish a new snapshot per call. Rows below a snapshot's
   count never change, so appending in place beside a reader is safe. Each search therefore sees
   exactly the state after some committed `add`/`remove` call.
-- Memory: no per-entry Python objects; about 108 bytes per 256-bit code (32 code, 8 id, 64 bucket
+- Memory: no per-entry Python objects; about 116 bytes per 256-bit code (32 code, 8 id, 64 bucket
   positions, 12 id lookup, 4 MB of bucket offsets in all) plus up to 25% spare rows after growth.
   (`memory_bytes()` reports it.)
 """
