@@ -1,0 +1,214 @@
+"""HammingIndex against the faiss indexes HMA uses, side by side on the same data (run by hand).
+
+    .venv/bin/pip install -e '.[bench]'
+    .venv/bin/python benchmarks/index.py                      # 1M PDQ-sized codes, distance 31
+    .venv/bin/python benchmarks/index.py --n 10000000 --engines ours,faiss-mih
+    .venv/bin/python benchmarks/index.py --bits 64 --max-distance 10 --engines ours,faiss-flat
+
+Data: N uniform random codes (ids 0..N-1); Q queries planted at distance i % (r + 1) from stored
+codes plus Q uniform random queries. Each index runs in a fresh subprocess (so resident memory
+is honest), engines interleaved round by round (the machine is shared and noisy); the table
+gives medians over rounds and the ratio to ours. faiss runs on one thread
+(faiss.omp_set_num_threads(1)); ours is single-threaded by construction. Recall is against
+IndexBinaryFlat's range search, an exhaustive scan, computed once before the rounds.
+
+"faiss-mih" is HMA's configuration: IndexBinaryIDMap2(IndexBinaryMultiHash(bits, bits/16, 16))
+with nflip = r // nhash set on the MultiHash itself (as python-threatexchange does through
+downcast). "faiss-mih-nflip0" is the same index with nflip left at 0: setting `nflip` on the
+IDMap2 wrapper silently does nothing, which gives fast but inexact answers.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+ENGINES = ["ours", "faiss-mih", "faiss-mih-nflip0", "faiss-flat"]
+ADDED = 10_000
+SINGLE_SAMPLE = 200
+
+
+def make_data(n: int, bits: int, nq: int, r: int) -> dict[str, npt.NDArray[Any]]:
+    rng = np.random.default_rng(2024)
+    width = bits // 8
+    codes = rng.integers(0, 256, size=(n + ADDED, width), dtype=np.uint8)
+    planted = codes[rng.integers(0, n, size=nq)].copy()
+    for i in range(nq):
+        for b in rng.choice(bits, size=i % (r + 1), replace=False).tolist():
+            planted[i, b // 8] ^= np.uint8(1 << (b % 8))
+    queries = np.concatenate([planted, rng.integers(0, 256, size=(nq, width), dtype=np.uint8)])
+    return {"codes": codes[:n], "added": codes[n:], "queries": queries}
+
+
+class Ours:
+    def __init__(self, bits: int, r: int) -> None:
+        from hashstop.matching import HammingIndex, wait_until_compiled
+
+        if not wait_until_compiled():
+            raise SystemExit("numba kernel unavailable")
+        self.index = HammingIndex(bits, engine="compiled")
+        self.r = r
+
+    def add(self, ids: npt.NDArray[np.int64], codes: npt.NDArray[np.uint8]) -> None:
+        self.index.add(ids, codes)
+
+    def search(self, queries: npt.NDArray[np.uint8]) -> list[set[int]]:
+        return [{i for i, _ in hits} for hits in self.index.search(queries, self.r)]
+
+
+class Faiss:
+    def __init__(self, kind: str, bits: int, r: int) -> None:
+        import faiss
+
+        faiss.omp_set_num_threads(1)
+        self.r = r
+        if kind == "faiss-flat":
+            self.index = faiss.IndexBinaryIDMap2(faiss.IndexBinaryFlat(bits))
+        else:
+            nhash = bits // 16
+            multi = faiss.IndexBinaryMultiHash(bits, nhash, 16)
+            multi.nflip = r // nhash if kind == "faiss-mih" else 0
+            self.index = faiss.IndexBinaryIDMap2(multi)
+            self.multi = multi  # keep the inner index alive
+
+    def add(self, ids: npt.NDArray[np.int64], codes: npt.NDArray[np.uint8]) -> None:
+        self.index.add_with_ids(codes, ids)
+
+    def search(self, queries: npt.NDArray[np.uint8]) -> list[set[int]]:
+        lims, _, found = self.index.range_search(queries, self.r + 1)
+        return [set(found[lims[i] : lims[i + 1]].tolist()) for i in range(len(queries))]
+
+
+def rss() -> int:
+    """Resident bytes of this process, from /proc (Linux)."""
+    gc.collect()
+    return int(Path("/proc/self/statm").read_text().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+
+
+def worker(engine: str, n: int, bits: int, r: int, nq: int, truth_path: str) -> dict[str, Any]:
+    data = make_data(n, bits, nq, r)
+    before_runtime = rss()
+    index = Ours(bits, r) if engine == "ours" else Faiss(engine, bits, r)
+    runtime = rss() - before_runtime
+    base = rss()
+    t = time.perf_counter()
+    index.add(np.arange(n, dtype=np.int64), data["codes"])
+    build = time.perf_counter() - t
+    queries = data["queries"]
+    index.search(queries[:1])
+    memory = rss() - base
+    t = time.perf_counter()
+    found = index.search(queries[:nq]) + index.search(queries[nq:])
+    batch = time.perf_counter() - t
+    truth = json.loads(Path(truth_path).read_text())
+    pairs = sum(len(t) for t in truth)
+    hit = sum(len(set(t) & f) for t, f in zip(truth, found, strict=True))
+    extra = sum(len(f - set(t)) for t, f in zip(truth, found, strict=True))
+    sample = np.random.default_rng(7).choice(len(queries), size=SINGLE_SAMPLE, replace=False)
+    single = []
+    for i in sample.tolist():
+        t = time.perf_counter()
+        index.search(queries[i : i + 1])
+        single.append(time.perf_counter() - t)
+    t = time.perf_counter()
+    index.add(np.arange(n, n + ADDED, dtype=np.int64), data["added"])
+    add = time.perf_counter() - t
+    return {
+        "build_s": build,
+        "memory_mb": memory / 1e6,
+        "runtime_mb": runtime / 1e6,
+        "p50_ms": 1e3 * float(np.percentile(single, 50)),
+        "p99_ms": 1e3 * float(np.percentile(single, 99)),
+        "batch_qps": 2 * nq / batch,
+        "recall": hit / pairs if pairs else 1.0,
+        "wrong": extra,
+        "add_s": add,
+    }
+
+
+def ground_truth(n: int, bits: int, r: int, nq: int, path: str) -> None:
+    import faiss
+
+    faiss.omp_set_num_threads(os.cpu_count() or 1)
+    data = make_data(n, bits, nq, r)
+    flat = faiss.IndexBinaryFlat(bits)
+    flat.add(data["codes"])
+    lims, _, found = flat.range_search(data["queries"], r + 1)
+    truth = [found[lims[i] : lims[i + 1]].tolist() for i in range(len(data["queries"]))]
+    Path(path).write_text(json.dumps(truth))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--n", type=int, default=1_000_000)
+    parser.add_argument("--bits", type=int, default=256)
+    parser.add_argument("--max-distance", type=int, default=None)
+    parser.add_argument("--queries", type=int, default=1000, help="planted, and as many random")
+    parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--engines", default=",".join(ENGINES))
+    parser.add_argument("--worker", help=argparse.SUPPRESS)
+    parser.add_argument("--truth", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    r = args.max_distance if args.max_distance is not None else (31 if args.bits == 256 else 10)
+    if args.worker:
+        print(json.dumps(worker(args.worker, args.n, args.bits, r, args.queries, args.truth)))
+        return
+    engines = args.engines.split(",")
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "NUMBA_NUM_THREADS": "1"}
+    results: dict[str, list[dict[str, Any]]] = {e: [] for e in engines}
+    with tempfile.TemporaryDirectory() as tmp:
+        truth = str(Path(tmp) / "truth.json")
+        ground_truth(args.n, args.bits, r, args.queries, truth)
+        for round_ in range(args.rounds):
+            for engine in engines if round_ % 2 == 0 else engines[::-1]:
+                common = ["--n", str(args.n), "--bits", str(args.bits), "--max-distance", str(r)]
+                command = [sys.executable, __file__, "--worker", engine, "--truth", truth]
+                out = subprocess.run(
+                    [*command, *common, "--queries", str(args.queries)],
+                    env=env, check=True, capture_output=True, text=True,
+                )  # fmt: skip
+                results[engine].append(json.loads(out.stdout.strip().splitlines()[-1]))
+                print(f"round {round_ + 1} {engine}: {results[engine][-1]}", file=sys.stderr)
+    report(results, args, r)
+
+
+def report(results: dict[str, list[dict[str, Any]]], args: argparse.Namespace, r: int) -> None:
+    rows = [
+        ("build (s)", "build_s", "{:.2f}"),
+        ("memory added (MB)", "memory_mb", "{:.0f}"),
+        ("single query p50 (ms)", "p50_ms", "{:.3f}"),
+        ("single query p99 (ms)", "p99_ms", "{:.3f}"),
+        (f"batch of {args.queries} (queries/s)", "batch_qps", "{:.0f}"),
+        ("recall vs brute force", "recall", "{:.4f}"),
+        (f"add {ADDED:,} (s)", "add_s", "{:.3f}"),
+    ]
+    engines = list(results)
+    print(f"N={args.n:,} bits={args.bits} max_distance={r} rounds={args.rounds} (medians)")
+    print("| metric | " + " | ".join(engines) + " |")
+    print("|---" * (len(engines) + 1) + "|")
+    ours = {k: statistics.median(x[k] for x in results["ours"]) for _, k, _ in rows}
+    for label, key, fmt in rows:
+        cells = []
+        for e in engines:
+            value = statistics.median(x[key] for x in results[e])
+            ratio = f" ({value / ours[key]:.2g}x)" if e != "ours" and ours[key] else ""
+            cells.append(fmt.format(value) + ratio)
+        print(f"| {label} | " + " | ".join(cells) + " |")
+    runtime = statistics.median(x["runtime_mb"] for x in results["ours"])
+    print(f"\nours: numba runtime + compiled kernel resident {runtime:.0f} MB (once per process)")
+
+
+if __name__ == "__main__":
+    main()
