@@ -15,3 +15,8 @@ from hashstop import __version__
 @click.version_option(__version__, prog_name="hashstop")
 def main() -> None:
     """hashstop: stop the recirculation of intimate images, with fingerprints only."""
+
+
+from hashstop.client.hash_command import hash_command  # noqa: E402
+
+main.add_command(hash_command)
