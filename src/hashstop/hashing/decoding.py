@@ -88,10 +88,14 @@ def _one_line(error: BaseException) -> str:
 
 @contextmanager
 def decoding(what: str) -> Iterator[None]:
-    """Turn whatever a decoder raises on hostile input into one ImageDecodeError."""
+    """Turn whatever a decoder raises on hostile input into one ImageDecodeError.
+
+    Decoder warnings (corrupt EXIF, the pixel count between Pillow's warning and error limits)
+    are silenced: the image either decodes, or fails here with one line.
+    """
     try:
         with warnings.catch_warnings():
-            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            warnings.simplefilter("ignore")
             yield
     except ImageDecodeError:
         raise

@@ -12,19 +12,24 @@ reference's exact full-resolution weights (edge windows included) and sum them o
 Applying those 64 x (reduced size) weights to the reduced luma estimates the full-resolution
 64x64 block; the reference's quality metric, DCT and median then run on it unchanged.
 
-`REDUCED_SHORT_SIDE = 256` was chosen by measurement on the conformance images above 1 MP with
-quality >= 80 (34 images, 1.6 MP and 12 MP; `benchmarks/hashing.py` times it):
+`REDUCED_SHORT_SIDE = 256` was chosen by measurement: maximum / mean Hamming distance to the
+full-resolution hash over the 34 conformance images above 1 MP with quality >= 80, and over 80
+odd-sized, EXIF-rotated crops and enlargements of conformance photos (JPEG and PNG):
 
-    shortest reduced side   max / mean distance to full resolution   12 MP JPEG
-    64                      10 / 3.9 bits                            1/8 scale
-    128                      4 / 1.2 bits                            1/8 scale
-    256                      2 / 0.9 bits                            1/8 scale
-    512                      2 / 0.1 bits                            1/4 scale, ~1.5x slower
+    shortest side   conformance    crops          12 MP JPEG decoded at
+    64              10 / 4.4       12 / 5.2       1/8, then reduced 5x
+    128              4 / 1.3       10 / 2.1       1/8, then reduced 2x
+    256              2 / 0.9        2 / 0.4       1/8
+    512              0 / 0.0        2 / 0.1       1/4 (about 1.4x the time of 1/8)
 
-256 keeps a margin of 4 bits under the 6-bit target at the same decode cost as 128 for phone
-photos (which decode at 1/8 either way). The pHash of the same reduced image equalled
-`imagehash.phash` of the full image on all 34. This module refuses nothing itself; it is only
-used for images above `EXACT_PATH_MAX_PIXELS`, and never when full resolution is asked for.
+256 keeps 4 bits of margin under the 6-bit target at the cost of 128 for phone photos. On
+smooth synthetic images (sums of sinusoids, where JPEG quality 90 alone moves 4 bits) the
+distance reached 12 bits at a 1/4 decode: rounding the reduced pixels to 8 bits is then the
+largest error. The pHash of the same reduced image equalled `imagehash.phash` of the full image
+on all 34 conformance images, and was within 2 bits on the crops.
+
+This module refuses nothing itself; it is only used for images above `EXACT_PATH_MAX_PIXELS`,
+and never when full resolution is asked for.
 """
 
 from __future__ import annotations
@@ -72,9 +77,9 @@ class ReducedImage:
         return shown
 
 
-def reduction_factor(width: int, height: int, short_side: int = REDUCED_SHORT_SIDE) -> int:
+def reduction_factor(width: int, height: int, short_side: int | None = None) -> int:
     """The largest integer factor that keeps the shorter side at least `short_side`."""
-    return max(1, min(width, height) // short_side)
+    return max(1, min(width, height) // (short_side or REDUCED_SHORT_SIDE))
 
 
 def decode_reduced(image: ImageFile.ImageFile, name: str = "image") -> ReducedImage | None:
@@ -88,8 +93,9 @@ def decode_reduced(image: ImageFile.ImageFile, name: str = "image") -> ReducedIm
         scale = 1
         if image.format in ("JPEG", "MPO") and len(image.tile) == 1:
             scale = next((s for s in _JPEG_SCALES if s <= factor), 1)
-            # Luma straight from the JPEG's Y channel when it has one (YCbCr or grey).
-            drafted = image.draft("L", (width // scale, height // scale))
+            # RGB, not the JPEG's own Y channel: luma from decoded RGB is what the exact path
+            # sees (it halved the block error on smooth synthetic images, for ~2 ms).
+            drafted = image.draft("RGB", (width // scale, height // scale))
             scale = round(width / drafted[1][2]) if drafted is not None else 1
         image.load()
         pixels: Image.Image = image if image.mode == "L" else to_rgb(image)
