@@ -147,12 +147,15 @@ def _axis_operator(full: int, factor: int, reverse: bool) -> _Banded:
     diff = np.bincount((offsets + low).ravel(), spread.ravel(), size)
     diff -= np.bincount((offsets + high + 1).ravel(), spread.ravel(), size)
     weights = np.cumsum(diff.reshape(64, full + 1), axis=1)[:, :full]
+    # Clear the cumsum's rounding residue outside each sample's support, so the band is tight.
+    first_input, last_input = low[low[samples]], high[high[samples]]
+    weights[(positions < first_input[:, None]) | (positions > last_input[:, None])] = 0.0
     if reverse:
         weights = weights[:, ::-1]
     blocks = np.add.reduceat(weights, np.arange(0, full, factor), axis=1)
     if reverse:
         blocks = blocks[:, ::-1]
-    nonzero = np.abs(blocks) > 0
+    nonzero = blocks != 0
     start = np.argmax(nonzero, axis=1)
     stop = blocks.shape[1] - np.argmax(nonzero[:, ::-1], axis=1)
     band = int((stop - start).max())
