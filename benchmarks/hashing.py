@@ -28,7 +28,7 @@ import numpy as np
 import pdqhash
 from PIL import Image
 
-from hashstop.hashing import hash_file, open_image, pdq_from_rgb
+from hashstop.hashing import displayed_rgb, hash_file, open_image, pdq_from_rgb
 from hashstop.hashing.decoding import opened_image
 from hashstop.hashing.reduced import decode_reduced, pdq_from_reduced
 
@@ -48,7 +48,7 @@ def default_pdq(path: Path) -> object:
         reduced = decode_reduced(image)
         if reduced is not None:
             return pdq_from_reduced(reduced)
-        return pdq_from_rgb(np.asarray(open_image(path)))
+        return pdq_from_rgb(np.asarray(displayed_rgb(image)))
 
 
 def full_resolution_pdq(path: Path) -> object:

@@ -4,8 +4,11 @@ Every file gets MD5 and SHA-256 of its bytes (videos, documents, anything). A fi
 are an image (decided by decoding its magic bytes, never by the extension) also gets PDQ with
 its quality and pHash, of the image as displayed. Images of at most 1 MP, and every image when
 `full_resolution` is asked for, are hashed from every pixel, bit-exact with the reference; larger
-ones from a reduced decode (see `hashstop.hashing.reduced`), about ten times faster and within a
-few bits. This module reads files; it never writes, uploads or keeps their bytes.
+ones from a reduced decode (see `hashstop.hashing.reduced`): over ten times faster on a phone
+photo, within a few bits (`benchmarks/hashing.py` measures both). The pHash of such an image is
+taken from the same reduced decode: it equalled imagehash's on every conformance image, but is
+not guaranteed bit-exact; `full_resolution` makes it so. This module reads files; it never
+writes, uploads or keeps their bytes.
 """
 
 from __future__ import annotations
