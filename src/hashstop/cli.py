@@ -9,6 +9,7 @@ from __future__ import annotations
 import click
 
 from hashstop import __version__
+from hashstop.client.hash_command import hash_command
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -16,7 +17,5 @@ from hashstop import __version__
 def main() -> None:
     """hashstop: stop the recirculation of intimate images, with fingerprints only."""
 
-
-from hashstop.client.hash_command import hash_command  # noqa: E402
 
 main.add_command(hash_command)

@@ -15,6 +15,7 @@ import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 from rich.console import Console
@@ -22,7 +23,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 from rich.text import Text
 
-from hashstop.hashing import DIHEDRAL_ORDER, FileHashes, HashingError, hash_file
+if TYPE_CHECKING:  # the hashing stack (numpy, Pillow, scipy) loads when `hash` runs, not before
+    from hashstop.hashing import FileHashes
 
 
 @dataclass(frozen=True)
@@ -64,6 +66,8 @@ def _files(paths: tuple[str, ...]) -> list[Outcome | str]:
 
 
 def _hash_one(path: str, full_resolution: bool, dihedral: bool) -> Outcome:
+    from hashstop.hashing import HashingError, hash_file
+
     try:
         return Outcome(path, hash_file(path, full_resolution=full_resolution, dihedral=dihedral))
     except HashingError as error:
@@ -78,6 +82,8 @@ def _printable(path: str) -> str:
 
 
 def _hash_lines(hashes: FileHashes, dihedral: bool) -> str:
+    from hashstop.hashing import DIHEDRAL_ORDER
+
     rows: list[tuple[str, str]] = []
     if hashes.pdq is not None:
         rows.append(("PDQ", hashes.pdq.hex))
