@@ -73,7 +73,8 @@ def _hash_one(path: str, full_resolution: bool, dihedral: bool) -> Outcome:
     except HashingError as error:
         return Outcome(path, error=str(error))
     except Exception as error:  # noqa: BLE001 - one bad file must not end a victim's run
-        return Outcome(path, error=f"unexpected error: {type(error).__name__}: {error}")
+        reason = " ".join(str(error).split())
+        return Outcome(path, error=f"unexpected error: {type(error).__name__}: {reason}")
 
 
 def _printable(path: str) -> str:
