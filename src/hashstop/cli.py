@@ -9,9 +9,13 @@ from __future__ import annotations
 import click
 
 from hashstop import __version__
+from hashstop.client.hash_command import hash_command
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="hashstop")
 def main() -> None:
     """hashstop: stop the recirculation of intimate images, with fingerprints only."""
+
+
+main.add_command(hash_command)

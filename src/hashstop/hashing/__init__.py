@@ -1,8 +1,35 @@
 """Image and file hashing, pure: no web framework, no database.
 
-A platform can `pip install hashstop` and use this package alone.
+A platform can `pip install hashstop` and use this package alone:
+
+- `hash_file(path, full_resolution=False, dihedral=False) -> FileHashes`: every fingerprint of
+  a file (MD5, SHA-256; PDQ, its quality and pHash when the bytes are an image);
+- `pdq_from_rgb(array) -> (PdqHash, quality)` and `pdq_dihedral_from_rgb(array)`: PDQ of an
+  (H, W, 3) uint8 array, bit-exact with the C++ reference (`pdqhash.compute`);
+- `open_image(path_or_bytes)`: the image as displayed (oriented, RGB), or `ImageDecodeError`;
+- `phash_from_image(image)`, `file_digests(path)`;
+- the hash value types (`PdqHash`, `PHash`, `Md5Hash`, `Sha256Hash`, `parse_hash`) and the
+  errors (`HashingError` and its subclasses), whose messages are one line for a person.
 """
 
+from hashstop.hashing.decoding import IMAGE_FORMATS, PIXEL_LIMIT, displayed_rgb, open_image
+from hashstop.hashing.digests import file_digests
+from hashstop.hashing.errors import (
+    EmptyFileError,
+    FileAccessError,
+    HashingError,
+    ImageDecodeError,
+    NotAnImageError,
+)
+from hashstop.hashing.files import FileHashes, hash_file
+from hashstop.hashing.pdq import (
+    DIHEDRAL_ORDER,
+    pdq_dihedral_from_rgb,
+    pdq_from_rgb,
+    pdq_with_dihedral_from_rgb,
+)
+from hashstop.hashing.phash import phash_from_image
+from hashstop.hashing.reduced import EXACT_PATH_MAX_PIXELS
 from hashstop.hashing.types import (
     ALGORITHMS,
     HashFormatError,
@@ -16,11 +43,29 @@ from hashstop.hashing.types import (
 
 __all__ = [
     "ALGORITHMS",
+    "DIHEDRAL_ORDER",
+    "EXACT_PATH_MAX_PIXELS",
+    "IMAGE_FORMATS",
+    "PIXEL_LIMIT",
+    "EmptyFileError",
+    "FileAccessError",
+    "FileHashes",
     "HashFormatError",
     "HashValue",
+    "HashingError",
+    "ImageDecodeError",
     "Md5Hash",
+    "NotAnImageError",
     "PHash",
     "PdqHash",
     "Sha256Hash",
+    "displayed_rgb",
+    "file_digests",
+    "hash_file",
+    "open_image",
     "parse_hash",
+    "pdq_dihedral_from_rgb",
+    "pdq_from_rgb",
+    "pdq_with_dihedral_from_rgb",
+    "phash_from_image",
 ]

@@ -1,0 +1,184 @@
+"""`hashstop hash`: fingerprint files and folders on the victim's own device.
+
+Nothing leaves the machine here: the command reads files, prints their hashes, and stops. It
+walks folders recursively in a stable sorted order, goes on past a file it cannot hash (that
+file gets an error instead of hashes, and the exit status is 1), and never prints a traceback.
+A path that does not exist stops the run before anything is hashed (exit status 2): it is
+usually a typo, and a partial list of hashes would be easy to mistake for a complete one.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import click
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
+from rich.text import Text
+
+if TYPE_CHECKING:  # the hashing stack (numpy, Pillow, scipy) loads when `hash` runs, not before
+    from hashstop.hashing import FileHashes
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """One file's result: its hashes, or why it has none."""
+
+    path: str
+    hashes: FileHashes | None = None
+    error: str | None = None
+
+    def as_json(self) -> dict[str, object]:
+        if self.hashes is None:
+            return {"path": self.path, "error": self.error}
+        return {"path": self.path, **self.hashes.as_json()}
+
+
+def _walk(folder: str) -> Iterator[Outcome | str]:
+    """Regular files under `folder`, sorted; unreadable folders as errors. No symlinked dirs."""
+    failures: list[OSError] = []
+    found: list[str] = []
+    for root, dirs, files in os.walk(folder, onerror=failures.append):
+        dirs.sort()
+        found.extend(os.path.join(root, name) for name in files)
+    yield from sorted(found, key=lambda p: Path(p).parts)
+    for failure in failures:
+        yield Outcome(str(failure.filename), error=f"cannot read folder: {failure.strerror}")
+
+
+def _files(paths: tuple[str, ...]) -> list[Outcome | str]:
+    seen: set[str] = set()
+    items: list[Outcome | str] = []
+    for path in paths:
+        for item in _walk(path) if os.path.isdir(path) else [path]:
+            key = item if isinstance(item, str) else f"error:{item.path}"
+            if key not in seen:
+                seen.add(key)
+                items.append(item)
+    return items
+
+
+def _hash_one(path: str, full_resolution: bool, dihedral: bool) -> Outcome:
+    from hashstop.hashing import HashingError, hash_file
+
+    try:
+        return Outcome(path, hash_file(path, full_resolution=full_resolution, dihedral=dihedral))
+    except HashingError as error:
+        return Outcome(path, error=str(error))
+    except Exception as error:  # noqa: BLE001 - one bad file must not end a victim's run
+        reason = " ".join(str(error).split())
+        return Outcome(path, error=f"unexpected error: {type(error).__name__}: {reason}")
+
+
+def _printable(path: str) -> str:
+    """A file name as text even when it is not valid UTF-8."""
+    return path.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+def _hash_lines(hashes: FileHashes, dihedral: bool) -> str:
+    from hashstop.hashing import DIHEDRAL_ORDER
+
+    rows: list[tuple[str, str]] = []
+    if hashes.pdq is not None:
+        rows.append(("PDQ", hashes.pdq.hex))
+        if dihedral and hashes.pdq_dihedral is not None:
+            turns = zip(DIHEDRAL_ORDER[1:], hashes.pdq_dihedral[1:], strict=True)
+            rows.extend((f"PDQ {turn}", value.hex) for turn, value in turns)
+    if hashes.phash is not None:
+        rows.append(("pHash", hashes.phash.hex))
+    rows.append(("MD5", hashes.md5.hex))
+    rows.append(("SHA-256", hashes.sha256.hex))
+    width = max(len(label) for label, _ in rows) + 2
+    return "\n".join(f"{label:<{width}}{value}" for label, value in rows)
+
+
+def _table(outcomes: list[Outcome], dihedral: bool) -> Table:
+    """One row per file: its name, kind, PDQ quality and its hashes, one per line."""
+    table = Table(show_lines=True)
+    table.add_column("file", overflow="fold", ratio=1)
+    table.add_column("kind")
+    table.add_column("quality", justify="right")
+    table.add_column("hashes", overflow="fold", min_width=30)
+    for outcome in outcomes:
+        name = Text(_printable(outcome.path))
+        if outcome.hashes is None:
+            table.add_row(
+                name, Text("error", style="red"), "", Text(outcome.error or "", style="red")
+            )
+            continue
+        h = outcome.hashes
+        quality = "" if h.pdq_quality is None else str(h.pdq_quality)
+        table.add_row(name, h.kind, quality, Text(_hash_lines(h, dihedral)))
+    return table
+
+
+@click.command("hash")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(dir_okay=True))
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per file and line.")
+@click.option(
+    "--full-resolution",
+    is_flag=True,
+    help="Hash every pixel of large photos too (bit-exact with the reference, slower).",
+)
+@click.option("--dihedral", is_flag=True, help="Add the PDQ hashes of the 8 rotations and flips.")
+def hash_command(
+    paths: tuple[str, ...], as_json: bool, full_resolution: bool, dihedral: bool
+) -> None:
+    """Print the fingerprints of files and folders (recursively); nothing is sent anywhere.
+
+    Images get PDQ (with its quality, 0-100) and pHash; every file gets MD5 and SHA-256.
+    """
+    missing = [p for p in paths if not os.path.lexists(p)]
+    if missing:
+        for path in missing:
+            click.echo(f"hashstop hash: no such file or folder: {_printable(path)}", err=True)
+        sys.exit(2)
+    items = _files(paths)
+    stderr = Console(stderr=True)
+    # Full hashes on one line each when printing to a file or pipe; fold to a terminal's width.
+    out = None if as_json else Console(width=None if sys.stdout.isatty() else 160)
+    outcomes: list[Outcome] = []
+    progress = Progress(
+        TextColumn("hashing"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=stderr,
+        transient=True,
+        disable=not sys.stderr.isatty() or len(items) < 2,
+    )
+    try:
+        with progress:
+            task = progress.add_task("hashing", total=len(items))
+            for item in items:
+                outcome = (
+                    item
+                    if isinstance(item, Outcome)
+                    else _hash_one(item, full_resolution, dihedral)
+                )
+                outcomes.append(outcome)
+                if as_json:
+                    click.echo(json.dumps(outcome.as_json()))
+                progress.advance(task)
+    except KeyboardInterrupt:
+        click.echo("hashstop hash: interrupted", err=True)
+        sys.exit(130)
+    except BrokenPipeError:
+        # The reader went away (`| head`): stop quietly, without a flush error at exit.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        sys.exit(1)
+    if out is not None:
+        out.print(_table(outcomes, dihedral))
+    failed = sum(1 for o in outcomes if o.error is not None)
+    if failed:
+        click.echo(
+            f"hashstop hash: {failed} of {len(outcomes)} file(s) could not be hashed", err=True
+        )
+        sys.exit(1)
