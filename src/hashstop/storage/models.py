@@ -162,6 +162,8 @@ class Hash(Base):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
 
+    photo: Mapped[Photo] = relationship()
+
 
 class HashChange(Base):
     """One change to the set of matchable hashes, numbered by a gap-free monotonic `seq`."""
@@ -255,4 +257,3 @@ class AuditEntry(Base):
     target: Mapped[str] = mapped_column(String(96))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, index=True)
     details: Mapped[str | None] = mapped_column(Text)
-
