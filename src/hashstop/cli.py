@@ -15,3 +15,10 @@ from hashstop import __version__
 @click.version_option(__version__, prog_name="hashstop")
 def main() -> None:
     """hashstop: stop the recirculation of intimate images, with fingerprints only."""
+
+
+# The service's commands (issue 4): serve, db upgrade, keys create/list/revoke.
+from hashstop.server_commands import COMMANDS as _SERVER_COMMANDS  # noqa: E402
+
+for _command in _SERVER_COMMANDS:
+    main.add_command(_command)
