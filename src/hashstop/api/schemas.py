@@ -20,7 +20,9 @@ class _In(BaseModel):
 class HashIn(_In):
     algorithm: str = Field(max_length=16, description="pdq, phash, md5 or sha256")
     value: str = Field(max_length=128, description="lower- or upper-case hex")
-    quality: int | None = Field(default=None, description="PDQ quality 0-100 (required for pdq)")
+    quality: int | None = Field(
+        default=None, ge=-(2**31), le=2**31, description="PDQ quality 0-100 (required for pdq)"
+    )
     photo: str | None = Field(
         default=None,
         max_length=64,
@@ -73,10 +75,15 @@ class QueryHashIn(_In):
 
 
 class MatchItemIn(_In):
-    ref: str = Field(min_length=1, max_length=256, description="your id for the upload")
+    ref: str = Field(
+        min_length=1,
+        max_length=256,
+        pattern=r"^[^\x00-\x1f]*$",
+        description="your id for the upload (no control characters)",
+    )
     hashes: list[QueryHashIn] = Field(min_length=1)
     max_distance: int | None = Field(
-        default=None, ge=0, description="at most this Hamming distance (capped by the server)"
+        default=None, ge=0, le=1024, description="at most this Hamming distance (capped by the server)"
     )
 
 

@@ -8,6 +8,7 @@ and match records still make sense) and stops them matching before the call retu
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -23,6 +24,7 @@ from hashstop.storage.cases import CaseRepository, NewHash
 from hashstop.storage.changelog import Change, ChangeLog
 from hashstop.storage.models import Case, CaseStatus, ChangeKind, HashStatus
 
+CASE_ID = re.compile(r"[0-9a-z]{1,32}")
 NO_SUCH_CASE = (
     "no case with this id for this secret: check the case id and the secret (hsc_...) you were "
     "given when the case was opened"
@@ -82,6 +84,8 @@ class CaseService:
     def authorise(self, public_id: str, secret: str, *, for_update: bool = False) -> Case:
         """The case `public_id` if `secret` is its secret; NotFound otherwise (either way)."""
         presented = self.keyring.case_secret_hash(secret)
+        if not CASE_ID.fullmatch(public_id):
+            raise NotFound(NO_SUCH_CASE)
         case = self.cases.by_public_id(public_id, for_update=for_update)
         if case is None or presented is None or not self.keyring.same(case.secret_hash, presented):
             raise NotFound(NO_SUCH_CASE)

@@ -7,6 +7,7 @@ the record's status. Moderator decisions (issue 6) build on the same records.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
@@ -17,6 +18,9 @@ from hashstop.storage.matches import MatchRepository
 from hashstop.storage.models import ApiKey, Feedback, FeedbackAction, MatchRecord, Verdict
 
 
+MATCH_ID = re.compile(r"m_[0-9a-z]{1,30}")
+
+
 @dataclass(frozen=True, slots=True)
 class FeedbackResult:
     match: MatchRecord
@@ -24,7 +28,7 @@ class FeedbackResult:
 
 
 def own_match(session: Session, key: ApiKey, match_id: str) -> MatchRecord:
-    record = MatchRepository(session).by_public_id(match_id)
+    record = MatchRepository(session).by_public_id(match_id) if MATCH_ID.fullmatch(match_id) else None
     if record is None or key.platform is None or record.platform != key.platform:
         raise NotFound(f"no match {match_id!r} for platform {key.platform!r}")
     return record

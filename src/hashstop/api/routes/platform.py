@@ -23,6 +23,7 @@ from hashstop.service.hashlist import hash_list_page
 from hashstop.service.matching import Matcher, MatchItem, QueryHash
 
 router = APIRouter(prefix="/v1", tags=["platform"])
+MAX_SEQ = 2**62
 
 
 @router.post(
@@ -84,7 +85,9 @@ def hashlist(
     key: PlatformKey,
     session: SessionDep,
     runtime: RuntimeDep,
-    after: Annotated[int, Query(description="the `next` of the previous page; 0 to start")] = 0,
+    after: Annotated[
+        int, Query(ge=0, le=MAX_SEQ, description="the `next` of the previous page; 0 to start")
+    ] = 0,
     limit: Annotated[int, Query(description="entries per page")] = 1000,
 ) -> HashListOut:
     """The hash list as a delta feed: additions, and withdrawals with value null."""
