@@ -88,7 +88,9 @@ def test_a_platform_cannot_see_another_platforms_matches(client, make_key):
     mine = make_key("platform", platform="alpha")
     colleague = make_key("platform", platform="alpha")
     other = make_key("platform", platform="beta")
-    query = {"items": [{"ref": "u", "hashes": [{"algorithm": "pdq", "value": sample_hashes.pdq(5)}]}]}
+    query = {
+        "items": [{"ref": "u", "hashes": [{"algorithm": "pdq", "value": sample_hashes.pdq(5)}]}]
+    }
     match_id = client.post("/v1/match", json=query, headers=bearer(mine)).json()["results"][0][
         "match_id"
     ]

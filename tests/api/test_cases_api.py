@@ -98,9 +98,13 @@ def test_withdrawal_erases_values_and_stops_matching_before_the_response(
 ):
     platform = make_key("platform")
     value = sample_hashes.pdq(40)
-    opened = open_case(client, [sample_hashes.pdq_entry(40), {"algorithm": "md5", "value": sample_hashes.md5(40)}])
+    opened = open_case(
+        client, [sample_hashes.pdq_entry(40), {"algorithm": "md5", "value": sample_hashes.md5(40)}]
+    )
     query = {"items": [{"ref": "u", "hashes": [{"algorithm": "pdq", "value": value}]}]}
-    assert client.post("/v1/match", json=query, headers=bearer(platform)).json()["results"][0]["matched"]
+    assert client.post("/v1/match", json=query, headers=bearer(platform)).json()["results"][0][
+        "matched"
+    ]
 
     response = client.delete(f"/v1/cases/{opened['case_id']}", headers=bearer(opened["secret"]))
     assert response.status_code == 200
@@ -122,7 +126,12 @@ def test_withdrawal_erases_values_and_stops_matching_before_the_response(
         headers=bearer(opened["secret"]),
     )
     assert more.status_code == 409 and "withdrawn" in more.json()["detail"]
-    assert client.delete(f"/v1/cases/{opened['case_id']}", headers=bearer(opened["secret"])).status_code == 200
+    assert (
+        client.delete(
+            f"/v1/cases/{opened['case_id']}", headers=bearer(opened["secret"])
+        ).status_code
+        == 200
+    )
 
 
 def test_audit_log_records_case_actions_without_secrets_or_values(client, database):

@@ -51,7 +51,9 @@ def test_the_body_size_limit_is_413(database_url):
 
 def test_hashes_per_case_request_are_limited(client):
     body = {"hashes": [sample_hashes.pdq_entry(i) for i in range(501)]}
-    assert "at most 500 hashes" in assert_problem(client.post("/v1/cases", json=body), 413)["detail"]
+    assert (
+        "at most 500 hashes" in assert_problem(client.post("/v1/cases", json=body), 413)["detail"]
+    )
 
 
 def test_case_creation_is_rate_limited_per_address(database_url):
@@ -65,7 +67,7 @@ def test_case_creation_is_rate_limited_per_address(database_url):
         assert int(client.post("/v1/cases", json=body).headers["retry-after"]) > 60
 
 
-GARBAGE = [
+GARBAGE: list[object] = [
     None,
     [],
     "x",
@@ -78,7 +80,15 @@ GARBAGE = [
     {"hashes": [{"algorithm": "pdq" * 100, "value": "ab"}]},
     {"hashes": [{"algorithm": "pdq", "value": "\u0000" * 64, "quality": 90}]},
     {"items": [{"ref": "r" * 300, "hashes": [{"algorithm": "md5", "value": "0" * 32}]}]},
-    {"items": [{"ref": "r", "hashes": [{"algorithm": "md5", "value": "0" * 32}], "max_distance": 10**40}]},
+    {
+        "items": [
+            {
+                "ref": "r",
+                "hashes": [{"algorithm": "md5", "value": "0" * 32}],
+                "max_distance": 10**40,
+            }
+        ]
+    },
     {"verdict": ["confirmed"]},
     {"items": [{"ref": "r\u0000", "hashes": [{"algorithm": "md5", "value": "1" * 32}]}]},
 ]

@@ -14,7 +14,9 @@ def platform(make_key):
 
 
 def open_case(client, seeds):
-    response = client.post("/v1/cases", json={"hashes": [sample_hashes.pdq_entry(s) for s in seeds]})
+    response = client.post(
+        "/v1/cases", json={"hashes": [sample_hashes.pdq_entry(s) for s in seeds]}
+    )
     assert response.status_code == 201
     return response.json()
 
@@ -64,10 +66,18 @@ def test_bad_feed_parameters_are_422(client, platform, params, message):
 
 def test_feedback_sets_the_status_and_the_victim_sees_the_count(client, platform):
     case = open_case(client, [10])
-    query = {"items": [{"ref": "post-9", "hashes": [{"algorithm": "pdq", "value": sample_hashes.pdq(10)}]}]}
-    match_id = client.post("/v1/match", json=query, headers=platform).json()["results"][0]["match_id"]
+    query = {
+        "items": [
+            {"ref": "post-9", "hashes": [{"algorithm": "pdq", "value": sample_hashes.pdq(10)}]}
+        ]
+    }
+    match_id = client.post("/v1/match", json=query, headers=platform).json()["results"][0][
+        "match_id"
+    ]
 
-    wrong = client.post(f"/v1/matches/{match_id}/feedback", json={"verdict": "false_positive"}, headers=platform)
+    wrong = client.post(
+        f"/v1/matches/{match_id}/feedback", json={"verdict": "false_positive"}, headers=platform
+    )
     assert wrong.status_code == 201
     assert wrong.json()["status"] == "false_positive" and wrong.json()["action"] == "none"
     right = client.post(
@@ -84,11 +94,20 @@ def test_feedback_sets_the_status_and_the_victim_sees_the_count(client, platform
 
 @pytest.mark.parametrize(
     "body",
-    [{"verdict": "maybe"}, {"verdict": "confirmed", "action": "burned"}, {}, {"verdict": "confirmed", "x": 1}],
+    [
+        {"verdict": "maybe"},
+        {"verdict": "confirmed", "action": "burned"},
+        {},
+        {"verdict": "confirmed", "x": 1},
+    ],
 )
 def test_bad_feedback_is_422(client, platform, body):
     open_case(client, [11])
-    query = {"items": [{"ref": "r", "hashes": [{"algorithm": "pdq", "value": sample_hashes.pdq(11)}]}]}
-    match_id = client.post("/v1/match", json=query, headers=platform).json()["results"][0]["match_id"]
+    query = {
+        "items": [{"ref": "r", "hashes": [{"algorithm": "pdq", "value": sample_hashes.pdq(11)}]}]
+    }
+    match_id = client.post("/v1/match", json=query, headers=platform).json()["results"][0][
+        "match_id"
+    ]
     response = client.post(f"/v1/matches/{match_id}/feedback", json=body, headers=platform)
     assert response.status_code == 422

@@ -110,25 +110,50 @@ def test_one_item_hitting_hashes_of_two_cases_lists_both(client, platform):
 
 
 def test_batch_limits_are_413_with_the_limit(client, platform):
-    item = {"ref": "r", "hashes": [{"algorithm": "pdq", "value": sample_hashes.pdq(1)}]}
+    hashes = [{"algorithm": "pdq", "value": sample_hashes.pdq(1)}]
+    item: dict[str, object] = {"ref": "r", "hashes": hashes}
     too_many = client.post("/v1/match", json={"items": [item] * 1001}, headers=platform)
     assert too_many.status_code == 413 and "at most 1000 items" in too_many.json()["detail"]
-    fat = {"ref": "r", "hashes": item["hashes"] * 17}
+    fat = {"ref": "r", "hashes": hashes * 17}
     too_fat = client.post("/v1/match", json={"items": [fat]}, headers=platform)
     assert too_fat.status_code == 413 and "at most 16 per item" in too_fat.json()["detail"]
-    full = client.post("/v1/match", json={"items": [{**item, "hashes": item["hashes"] * 16}] * 1000}, headers=platform)
+    full = client.post(
+        "/v1/match",
+        json={"items": [{"ref": "r", "hashes": hashes * 16}] * 1000},
+        headers=platform,
+    )
     assert full.status_code == 200 and len(full.json()["results"]) == 1000
 
 
 @pytest.mark.parametrize(
     ("body", "where"),
     [
-        ({"items": [{"ref": "r", "hashes": [{"algorithm": "pdq", "value": "12"}]}]}, "items[0].hashes[0]"),
-        ({"items": [{"ref": "r", "hashes": [{"algorithm": "sha1", "value": "12"}]}]}, "unknown algorithm"),
+        (
+            {"items": [{"ref": "r", "hashes": [{"algorithm": "pdq", "value": "12"}]}]},
+            "items[0].hashes[0]",
+        ),
+        (
+            {"items": [{"ref": "r", "hashes": [{"algorithm": "sha1", "value": "12"}]}]},
+            "unknown algorithm",
+        ),
         ({"items": [{"ref": "r", "hashes": []}]}, "items[0].hashes"),
         ({"items": [{"ref": "", "hashes": [{"algorithm": "md5", "value": "00"}]}]}, "items[0].ref"),
-        ({"items": [{"ref": "r", "max_distance": -1, "hashes": [{"algorithm": "md5", "value": "0"}]}]}, "max_distance"),
-        ({"items": [{"ref": "r", "max_distnace": 3, "hashes": [{"algorithm": "md5", "value": "0"}]}]}, "max_distnace"),
+        (
+            {
+                "items": [
+                    {"ref": "r", "max_distance": -1, "hashes": [{"algorithm": "md5", "value": "0"}]}
+                ]
+            },
+            "max_distance",
+        ),
+        (
+            {
+                "items": [
+                    {"ref": "r", "max_distnace": 3, "hashes": [{"algorithm": "md5", "value": "0"}]}
+                ]
+            },
+            "max_distnace",
+        ),
         ({"itemz": []}, "items"),
     ],
 )
@@ -145,7 +170,9 @@ def test_matching_is_rate_limited_per_key(database_url, make_key):
 
     settings = make_settings(database_url, match_requests_per_second=0.5, match_burst=2)
     first, second = bearer(make_key("platform")), bearer(make_key("platform"))
-    body = {"items": [{"ref": "r", "hashes": [{"algorithm": "md5", "value": sample_hashes.md5(1)}]}]}
+    body = {
+        "items": [{"ref": "r", "hashes": [{"algorithm": "md5", "value": sample_hashes.md5(1)}]}]
+    }
     with running_client(create_app(settings)) as client:
         wait_ready(client)
         codes = [client.post("/v1/match", json=body, headers=first).status_code for _ in range(3)]

@@ -83,7 +83,10 @@ class MatchItemIn(_In):
     )
     hashes: list[QueryHashIn] = Field(min_length=1)
     max_distance: int | None = Field(
-        default=None, ge=0, le=1024, description="at most this Hamming distance (capped by the server)"
+        default=None,
+        ge=0,
+        le=1024,
+        description="at most this Hamming distance (capped by the server)",
     )
 
 

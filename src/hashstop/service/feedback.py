@@ -17,7 +17,6 @@ from hashstop.storage.audit import AuditLog
 from hashstop.storage.matches import MatchRepository
 from hashstop.storage.models import ApiKey, Feedback, FeedbackAction, MatchRecord, Verdict
 
-
 MATCH_ID = re.compile(r"m_[0-9a-z]{1,30}")
 
 
@@ -28,7 +27,9 @@ class FeedbackResult:
 
 
 def own_match(session: Session, key: ApiKey, match_id: str) -> MatchRecord:
-    record = MatchRepository(session).by_public_id(match_id) if MATCH_ID.fullmatch(match_id) else None
+    record = (
+        MatchRepository(session).by_public_id(match_id) if MATCH_ID.fullmatch(match_id) else None
+    )
     if record is None or key.platform is None or record.platform != key.platform:
         raise NotFound(f"no match {match_id!r} for platform {key.platform!r}")
     return record
