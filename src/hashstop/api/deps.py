@@ -1,5 +1,8 @@
 """Dependencies of the endpoints, as typed aliases: the session, the caller's credential, limits.
 
+Dependencies that do not block are `async`, so they run on the event loop instead of costing a
+hop to the thread pool each; those that touch the database are plain functions (thread pool).
+
 `SessionDep` opens one session per request, commits it when the endpoint returns and rolls it
 back when it raises, *before* the response is sent (scope "function"); after the commit it tells
 this worker's index what changed, so a withdrawal has stopped matching here by the time the
@@ -8,11 +11,12 @@ victim sees the answer. Services only flush.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 
@@ -43,7 +47,7 @@ class Runtime:
     thresholds: Thresholds
 
 
-def get_runtime(request: Request) -> Runtime:
+async def get_runtime(request: Request) -> Runtime:
     runtime: Runtime = request.app.state.runtime
     return runtime
 
@@ -51,18 +55,32 @@ def get_runtime(request: Request) -> Runtime:
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
 
 
-def get_session(request: Request, runtime: RuntimeDep) -> Iterator[Session]:
+async def get_session(request: Request, runtime: RuntimeDep) -> AsyncIterator[Session]:
+    # Making a session does no I/O (it connects on first use), so this runs on the event loop;
+    # the commit or rollback at the end does, so it goes to the thread pool.
     write = request.method not in ("GET", "HEAD", "OPTIONS")
     session = runtime.database.new_session(write=write)
     try:
         yield session
-        session.commit()
+    except BaseException:
+        await run_in_threadpool(_end, session, runtime, False)
+        raise
+    await run_in_threadpool(_end, session, runtime, True)
+
+
+def _end(session: Session, runtime: Runtime, commit: bool) -> None:
+    try:
+        if commit:
+            session.commit()
+        else:
+            session.rollback()
     except BaseException:
         session.rollback()
         raise
     finally:
         session.close()
-    runtime.sync.after_commit(session)
+    if commit:
+        runtime.sync.after_commit(session)
 
 
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]
@@ -74,7 +92,7 @@ _bearer = HTTPBearer(
 )
 
 
-def bearer_token(
+async def bearer_token(
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> str:
     if credentials is None or not credentials.credentials.strip():
@@ -102,7 +120,7 @@ ModeratorKey = Annotated[ApiKey, Depends(require_role(Role.MODERATOR, Role.ADMIN
 AdminKey = Annotated[ApiKey, Depends(require_role(Role.ADMIN))]
 
 
-def case_secret(token: BearerToken) -> str:
+async def case_secret(token: BearerToken) -> str:
     if token.startswith(API_KEY_PREFIX):
         raise Forbidden(
             "API keys cannot read or change cases; only the case secret (hsc_...) given when "
@@ -118,15 +136,15 @@ def client_address(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
 
-def limit_case_creation(request: Request, runtime: RuntimeDep) -> None:
+async def limit_case_creation(request: Request, runtime: RuntimeDep) -> None:
     runtime.case_limiter.take(client_address(request))
 
 
-def limit_matching(key: PlatformKey, runtime: RuntimeDep) -> None:
+async def limit_matching(key: PlatformKey, runtime: RuntimeDep) -> None:
     runtime.match_limiter.take(f"key:{key.id}")
 
 
-def get_metrics(runtime: RuntimeDep) -> Metrics:
+async def get_metrics(runtime: RuntimeDep) -> Metrics:
     return runtime.metrics
 
 

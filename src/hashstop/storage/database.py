@@ -38,7 +38,9 @@ def make_engine(database_url: str, *, pool_size: int = 10) -> Engine:
         )
         _configure_sqlite(engine)
         return engine
-    return create_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
+    # No pre-ping: it would cost a round trip per request. A connection the server dropped fails
+    # one request (503, retry); SQLAlchemy then invalidates the pool and reconnects.
+    return create_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_recycle=1800)
 
 
 def _configure_sqlite(engine: Engine) -> None:
