@@ -111,3 +111,22 @@ def test_bad_feedback_is_422(client, platform, body):
     ]
     response = client.post(f"/v1/matches/{match_id}/feedback", json=body, headers=platform)
     assert response.status_code == 422
+
+
+def test_a_platform_reads_its_own_match_with_its_verdicts(client, platform, make_key):
+    open_case(client, [12])
+    query = {
+        "items": [{"ref": "p-1", "hashes": [{"algorithm": "pdq", "value": sample_hashes.pdq(12)}]}]
+    }
+    match_id = client.post("/v1/match", json=query, headers=platform).json()["results"][0][
+        "match_id"
+    ]
+    client.post(f"/v1/matches/{match_id}/feedback", json={"verdict": "confirmed"}, headers=platform)
+    record = client.get(f"/v1/matches/{match_id}", headers=platform)
+    assert record.status_code == 200
+    body = record.json()
+    assert body["ref"] == "p-1" and body["status"] == "confirmed"
+    assert [m["distance"] for m in body["matches"]] == [0]
+    assert [(f["verdict"], f["action"]) for f in body["feedback"]] == [("confirmed", "none")]
+    other = bearer(make_key("platform", platform="someone-else"))
+    assert client.get(f"/v1/matches/{match_id}", headers=other).status_code == 404

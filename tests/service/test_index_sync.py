@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+import threading
 import time
 
 import numpy as np
+import pytest
 
 from hashstop.service.cases import CaseService
 from hashstop.service.index import HashIndex, IndexSync
 from hashstop.service.rules import SubmittedHash
 from hashstop.service.tokens import Keyring
+from hashstop.storage.database import Database
+from hashstop.storage.notifications import ChangeNotifications
 from tests import sample_hashes
+from tests.conftest import skip_or_fail
+from tests.service_fixtures import empty_database, make_settings
 
 
 def open_case(database, settings, seeds):
@@ -77,3 +83,50 @@ def test_a_second_worker_follows_in_its_background_thread(database, settings):
         assert hits(two.index, 7) == []  # every other worker: within 2 s
     finally:
         two.stop()
+
+
+def test_suspension_and_restoration_follow_the_hash_state(database, settings):
+    """Issue 6 suspends and restores hashes; the sync already applies both kinds."""
+    from sqlalchemy import text
+
+    from hashstop.storage.changelog import Change, ChangeLog
+    from hashstop.storage.models import ChangeKind
+
+    open_case(database, settings, [8])
+    sync = new_sync(database, settings)
+    sync.load()
+    [hash_id] = hits(sync.index, 8)
+    for status, kind, expected in [
+        ("suspended", ChangeKind.SUSPENDED, []),
+        ("active", ChangeKind.RESTORED, [hash_id]),
+    ]:
+        with database.transaction() as session:
+            session.execute(
+                text("UPDATE hashes SET status = :s WHERE id = :i"), {"s": status, "i": hash_id}
+            )
+            ChangeLog(session).append([Change(hash_id, "pdq", kind)])
+        sync.poll()
+        assert hits(sync.index, 8) == expected
+
+
+@pytest.mark.postgres
+def test_postgresql_notifications_wake_a_waiting_worker(postgres_url):
+    """SQLite workers only poll; PostgreSQL ones also wake on NOTIFY."""
+    if postgres_url is None:
+        skip_or_fail("PostgreSQL is not reachable on 127.0.0.1:5432")
+    empty_database(postgres_url)
+    settings = make_settings(postgres_url)
+    database = Database(postgres_url, pool_size=1)
+    notifications = ChangeNotifications(database)
+    stop = threading.Event()
+    try:
+        assert notifications.listening
+        waiter = threading.Thread(target=notifications.wait, args=(60, stop))
+        waiter.start()
+        open_case(database, settings, [9])  # commits change-log entries, which notify
+        waiter.join(timeout=30)
+        assert not waiter.is_alive()
+    finally:
+        stop.set()
+        notifications.close()
+        database.dispose()

@@ -139,6 +139,21 @@ class FeedbackOut(BaseModel):
     created_at: datetime
 
 
+class VerdictOut(BaseModel):
+    verdict: str
+    action: str
+    created_at: datetime
+
+
+class MatchRecordOut(BaseModel):
+    match_id: str
+    ref: str
+    status: str
+    created_at: datetime
+    matches: list[HitOut]
+    feedback: list[VerdictOut] = Field(description="your verdicts on this match, oldest first")
+
+
 class ProblemOut(BaseModel):
     type: str
     title: str

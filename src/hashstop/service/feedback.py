@@ -35,6 +35,14 @@ def own_match(session: Session, key: ApiKey, match_id: str) -> MatchRecord:
     return record
 
 
+def match_with_feedback(
+    session: Session, key: ApiKey, match_id: str
+) -> tuple[MatchRecord, list[Feedback]]:
+    """One of the platform's own match records, with its verdicts oldest first."""
+    record = own_match(session, key, match_id)
+    return record, MatchRepository(session).feedback_of(record)
+
+
 def give_feedback(
     session: Session, key: ApiKey, match_id: str, verdict: str, action: str | None
 ) -> FeedbackResult:

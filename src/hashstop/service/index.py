@@ -3,7 +3,8 @@
 Each API worker (process or app object) holds its own `HashIndex`: PDQ and pHash in Hamming
 indexes, MD5 and SHA-256 in exact ones, all keyed by hash id. `IndexSync` loads it from one
 consistent snapshot (the log's head seq and the hashes as of that seq), then polls the change log
-every `interval` seconds (at most one) in a background thread and applies what changed. Applying
+every `interval` seconds (at most one) in a background thread and applies what changed; on
+PostgreSQL it also wakes up as soon as another worker commits a change (LISTEN/NOTIFY). Applying
 an entry means looking at the hash's *current* state (the log is joined with the hashes table):
 matchable -> add, otherwise -> remove. That makes applying idempotent and order-insensitive, so
 a worker that applied a change twice, or saw a later state early, still ends up right.
@@ -31,13 +32,15 @@ import numpy as np
 from sqlalchemy.orm import Session
 
 from hashstop.matching import ExactIndex, HammingIndex
-from hashstop.storage.changelog import ChangeLog, matchable_hashes
+from hashstop.storage.changelog import ChangeLog, matchable_hashes, matchable_hashes_packed
 from hashstop.storage.database import Database
+from hashstop.storage.notifications import ChangeNotifications
 
 log = logging.getLogger(__name__)
 
 HAMMING_BITS = {"pdq": 256, "phash": 64}
 EXACT_ALGORITHMS = ("md5", "sha256")
+ALGORITHM_BYTES = {"pdq": 32, "phash": 8, "md5": 16, "sha256": 32}
 SYNC_PAGE = 5000
 _REMOVALS = "hashstop_index_removals"
 _DIRTY = "hashstop_index_dirty"
@@ -59,6 +62,16 @@ class HashIndex:
             self.hamming[algorithm].add(np.asarray(ids, dtype=np.int64), codes)
         elif algorithm in self.exact:
             self.exact[algorithm].add(ids, values)
+
+    def add_packed(self, algorithm: str, ids: Sequence[int], packed: bytes) -> None:
+        """Add hashes given as one buffer of concatenated values (the bulk-load path)."""
+        width = ALGORITHM_BYTES[algorithm]
+        if algorithm in self.hamming:
+            codes = np.frombuffer(packed, dtype=np.uint8).reshape(-1, width)
+            self.hamming[algorithm].add(np.asarray(ids, dtype=np.int64), codes)
+        else:
+            values = [packed[i : i + width] for i in range(0, len(packed), width)]
+            self.add(algorithm, ids, values)
 
     def remove(self, algorithm: str, ids: Sequence[int]) -> None:
         if not ids:
@@ -129,18 +142,25 @@ class IndexSync:
             self._thread = None
 
     def _run(self) -> None:
+        notifications = ChangeNotifications(self.database)
         backoff = self.interval
-        while not self._stop.is_set():
-            try:
-                if not self.loaded:
-                    self.load()
+        try:
+            while not self._stop.is_set():
+                try:
+                    if not self.loaded:
+                        self.load()
+                    else:
+                        self.poll()
+                    backoff = self.interval
+                except Exception as exc:  # noqa: BLE001 - keep following; /readyz shows the lag
+                    log.warning("index sync failed (%s); retrying", type(exc).__name__)
+                    backoff = min(backoff * 2, 5.0)
+                if self.loaded and backoff == self.interval:
+                    notifications.wait(self.interval, self._stop)
                 else:
-                    self.poll()
-                backoff = self.interval
-            except Exception as exc:  # noqa: BLE001 - keep following; /readyz shows the lag
-                log.warning("index sync failed (%s); retrying", type(exc).__name__)
-                backoff = min(backoff * 2, 5.0)
-            self._stop.wait(self.interval if self.loaded else backoff)
+                    self._stop.wait(backoff)
+        finally:
+            notifications.close()
 
     # -- loading and following -------------------------------------------------------------
     def load(self) -> None:
@@ -150,13 +170,18 @@ class IndexSync:
             if self.database.is_postgresql:
                 session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
             head = ChangeLog(session).head()
-            ids: dict[str, list[int]] = defaultdict(list)
-            values: dict[str, list[bytes]] = defaultdict(list)
-            for hash_id, algorithm, value in matchable_hashes(session):
-                ids[algorithm].append(hash_id)
-                values[algorithm].append(value)
-            for algorithm in ids:
-                self.index.add(algorithm, ids[algorithm], values[algorithm])
+            if self.database.is_postgresql:
+                for algorithm, width in ALGORITHM_BYTES.items():
+                    for chunk_ids, packed in matchable_hashes_packed(session, algorithm, width):
+                        self.index.add_packed(algorithm, chunk_ids, packed)
+            else:
+                ids: dict[str, list[int]] = defaultdict(list)
+                values: dict[str, list[bytes]] = defaultdict(list)
+                for hash_id, algorithm, value in matchable_hashes(session):
+                    ids[algorithm].append(hash_id)
+                    values[algorithm].append(value)
+                for algorithm in ids:
+                    self.index.add(algorithm, ids[algorithm], values[algorithm])
             self.applied_seq = head
             self.loaded = True
             self.caught_up = True

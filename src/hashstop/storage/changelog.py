@@ -140,3 +140,29 @@ def matchable_hashes(session: Session, batch: int = 50_000) -> Iterator[tuple[in
     for row in session.execute(stmt):
         if row.value is not None:
             yield row.id, row.algorithm, row.value
+
+
+def matchable_hashes_packed(
+    session: Session, algorithm: str, width: int, batch: int = 200_000
+) -> Iterator[tuple[list[int], bytes]]:
+    """PostgreSQL only: the active hashes of `algorithm` as (ids, values concatenated) chunks.
+
+    The database packs each chunk into one array and one bytea, so a million hashes cross the
+    wire as a few dozen values instead of a million rows: this is what keeps start-up short.
+    Values of another width (there should be none) are left out.
+    """
+    stmt = text(
+        "SELECT array_agg(id ORDER BY id), string_agg(value, ''::bytea ORDER BY id), max(id) "
+        "FROM (SELECT id, value FROM hashes WHERE status = 'active' AND value IS NOT NULL "
+        "AND algorithm = :algorithm AND octet_length(value) = :width AND id > :after "
+        "ORDER BY id LIMIT :batch) AS chunk"
+    )
+    after = 0
+    while True:
+        row = session.execute(
+            stmt, {"algorithm": algorithm, "width": width, "after": after, "batch": batch}
+        ).one()
+        if row[0] is None:
+            return
+        yield list(row[0]), bytes(row[1])
+        after = int(row[2])

@@ -85,6 +85,13 @@ class MatchRepository:
             .options(selectinload(MatchRecord.hits))
         ).one_or_none()
 
+    def feedback_of(self, record: MatchRecord) -> list[Feedback]:
+        return list(
+            self.session.scalars(
+                select(Feedback).where(Feedback.match_id == record.id).order_by(Feedback.id)
+            )
+        )
+
     def add_feedback(
         self, record: MatchRecord, *, verdict: str, action: str, api_key_id: int
     ) -> Feedback:

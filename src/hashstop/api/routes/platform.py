@@ -16,9 +16,11 @@ from hashstop.api.schemas import (
     ItemResultOut,
     MatchIn,
     MatchOut,
+    MatchRecordOut,
+    VerdictOut,
 )
 from hashstop.service.errors import PayloadTooLarge
-from hashstop.service.feedback import give_feedback
+from hashstop.service.feedback import give_feedback, match_with_feedback
 from hashstop.service.hashlist import hash_list_page
 from hashstop.service.matching import Matcher, MatchItem, QueryHash
 
@@ -106,6 +108,26 @@ def hashlist(
         ],
         next=page.next,
         has_more=page.has_more,
+    )
+
+
+@router.get("/matches/{match_id}", response_model=MatchRecordOut)
+def get_match(match_id: str, key: PlatformKey, session: SessionDep) -> MatchRecordOut:
+    """One of your match records: the hashes it hit and your verdicts on it."""
+    record, verdicts = match_with_feedback(session, key, match_id)
+    return MatchRecordOut(
+        match_id=record.public_id,
+        ref=record.ref,
+        status=record.status,
+        created_at=record.created_at,
+        matches=[
+            HitOut(hash_id=h.hash_id, algorithm=h.algorithm, distance=h.distance)
+            for h in record.hits
+        ],
+        feedback=[
+            VerdictOut(verdict=f.verdict, action=f.action, created_at=f.created_at)
+            for f in verdicts
+        ],
     )
 
 
