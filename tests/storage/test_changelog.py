@@ -6,13 +6,21 @@ import random
 import threading
 import time
 
+import pytest
 from sqlalchemy import text
 
 from hashstop.storage.cases import CaseRepository, NewHash
-from hashstop.storage.changelog import Change, ChangeLog
+from hashstop.storage.changelog import (
+    Change,
+    ChangeLog,
+    matchable_hashes,
+    matchable_hashes_packed,
+)
 from hashstop.storage.database import Database
 from hashstop.storage.models import ChangeKind
 from tests import sample_hashes
+from tests.conftest import skip_or_fail
+from tests.service_fixtures import empty_database
 
 
 def _case_with_hashes(database: Database, n: int, seed: int) -> list[tuple[int, str]]:
@@ -100,3 +108,27 @@ def test_concurrent_writers_never_let_a_reader_skip_a_seq(database):
     reader.join(timeout=30)
     assert not errors
     assert seen == list(range(1, writers * appends + 1))
+
+
+@pytest.mark.postgres
+def test_packed_loading_pages_through_every_matchable_hash(postgres_url):
+    if postgres_url is None:
+        skip_or_fail("PostgreSQL is not reachable on 127.0.0.1:5432")
+    empty_database(postgres_url)
+    database = Database(postgres_url, pool_size=1)
+    try:
+        hashes = _case_with_hashes(database, 7, seed=5)
+        with database.transaction() as session:
+            session.execute(
+                text("UPDATE hashes SET status = 'suspended' WHERE id = :i"), {"i": hashes[3][0]}
+            )
+        with database.transaction(write=False) as session:
+            chunks = list(matchable_hashes_packed(session, "pdq", 32, batch=2))
+            streamed = sorted((i, v) for i, _, v in matchable_hashes(session))
+        assert [len(ids) for ids, _ in chunks] == [2, 2, 2]
+        packed = [
+            (i, values[k * 32 : (k + 1) * 32]) for ids, values in chunks for k, i in enumerate(ids)
+        ]
+        assert packed == streamed and len(packed) == 6
+    finally:
+        database.dispose()
