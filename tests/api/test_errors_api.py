@@ -133,3 +133,16 @@ def test_an_unreachable_database_is_503(tmp_path):
         )
         assert "database" in body["detail"] and client.get("/readyz").status_code == 503
         assert client.get("/healthz").status_code == 200
+
+
+def test_an_unexpected_error_is_a_logged_500_problem(settings, caplog):
+    app = create_app(settings)
+
+    def broken() -> None:
+        raise RuntimeError("a bug")
+
+    app.add_api_route("/v1/broken", broken)  # a route that fails like a bug would
+    with running_client(app) as client:
+        body = assert_problem(client.get("/v1/broken"), 500)
+    assert "unexpected" in body["detail"]
+    assert "RuntimeError" in caplog.text
