@@ -241,24 +241,17 @@ def propagation(base: str, platform: dict[str, str], workers: int) -> dict[str, 
         while streak < 8 * workers and time.perf_counter() < deadline:
             r = client.post("/v1/match", json=query, headers={**platform, "Connection": "close"})
             streak = streak + 1 if r.json()["results"][0]["matched"] else 0
+        before = client.get("/readyz").json()["applied_seq"]  # every worker has the addition
         t0 = time.perf_counter()
         r = client.delete(
             f"/v1/cases/{opened['case_id']}",
             headers={"Authorization": f"Bearer {opened['secret']}"},
         )
         answered = time.perf_counter() - t0
-        target_seq = None
-        after = 0
-        while True:  # find the last seq (bounded: at most a few pages past the bulk load)
-            page = client.get(
-                "/v1/hashlist", params={"after": after, "limit": 10000}, headers=platform
-            ).json()
-            if not page["entries"]:
-                break
-            target_seq = page["entries"][-1]["seq"]
-            after = page["next"]
-            if not page["has_more"]:
-                break
+        page = client.get(
+            "/v1/hashlist", params={"after": before, "limit": 100}, headers=platform
+        ).json()
+        target_seq = page["entries"][-1]["seq"] if page["entries"] else None
         assert target_seq is not None
         # Propagation: until every worker (told apart by pid on /readyz) has applied the
         # withdrawal to its index.
@@ -279,6 +272,7 @@ def propagation(base: str, platform: dict[str, str], workers: int) -> dict[str, 
     return {
         "delete_answered_s": answered,
         "every_index_applied_s": index_applied,
+        "workers_seen_applied": sum(1 for seq in applied.values() if seq >= target_seq),
         "matches_after_withdrawal": still_matching,
     }
 
