@@ -57,15 +57,20 @@ RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
 
 async def get_session(request: Request, runtime: RuntimeDep) -> AsyncIterator[Session]:
     # Making a session does no I/O (it connects on first use), so this runs on the event loop;
-    # the commit or rollback at the end does, so it goes to the thread pool.
+    # ending one that began a transaction does, so that goes to the thread pool. A request that
+    # never touched the database (a match that found nothing) costs no hop and no round trip.
     write = request.method not in ("GET", "HEAD", "OPTIONS")
     session = runtime.database.new_session(write=write)
     try:
         yield session
     except BaseException:
-        await run_in_threadpool(_end, session, runtime, False)
+        if session.in_transaction():
+            await run_in_threadpool(_end, session, runtime, False)
+        session.close()
         raise
-    await run_in_threadpool(_end, session, runtime, True)
+    if session.in_transaction():
+        await run_in_threadpool(_end, session, runtime, True)
+    session.close()
 
 
 def _end(session: Session, runtime: Runtime, commit: bool) -> None:
@@ -107,10 +112,15 @@ BearerToken = Annotated[str, Depends(bearer_token)]
 
 
 def require_role(*roles: Role) -> Callable[..., ApiKey]:
-    """A dependency that returns the caller's live API key if it has one of `roles`."""
+    """A dependency that returns the caller's live API key if it has one of `roles`.
 
-    def dependency(token: BearerToken, session: SessionDep, runtime: RuntimeDep) -> ApiKey:
-        return KeyService(session, runtime.keyring).authenticate(token, roles)
+    The key is read in its own one-statement lookup (autocommit on PostgreSQL), so every request
+    sees a revocation committed before it, in every worker.
+    """
+
+    def dependency(token: BearerToken, runtime: RuntimeDep) -> ApiKey:
+        with runtime.database.lookup() as session:
+            return KeyService(session, runtime.keyring).authenticate(token, roles)
 
     return dependency
 

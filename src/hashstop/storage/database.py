@@ -70,10 +70,27 @@ class Database:
         write_engine = self.engine.execution_options(**{_WRITE: True})
         self._read = sessionmaker(self.engine, expire_on_commit=False)
         self._write = sessionmaker(write_engine, expire_on_commit=False)
+        # Single-statement lookups (an API key per request) need no transaction: on PostgreSQL
+        # they run in autocommit, which saves the BEGIN and COMMIT round trips.
+        lookup_engine = (
+            self.engine.execution_options(isolation_level="AUTOCOMMIT")
+            if self.is_postgresql
+            else self.engine
+        )
+        self._lookup = sessionmaker(lookup_engine, expire_on_commit=False)
 
     def new_session(self, *, write: bool) -> Session:
         """A session the caller commits or rolls back and closes."""
         return (self._write if write else self._read)()
+
+    @contextmanager
+    def lookup(self) -> Iterator[Session]:
+        """A session for one read-only statement; its objects stay usable after it closes."""
+        session = self._lookup()
+        try:
+            yield session
+        finally:
+            session.close()
 
     @contextmanager
     def transaction(self, *, write: bool = True) -> Iterator[Session]:
