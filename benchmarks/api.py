@@ -293,6 +293,7 @@ def main() -> None:
     parser.add_argument("--batch-items", type=int, default=1000)
     parser.add_argument("--batch-concurrency", type=int, default=2)
     parser.add_argument("--max-requests", type=int, default=200_000)
+    parser.add_argument("--settle", type=float, default=2.0, help="seconds to wait after ready")
     parser.add_argument("--httpx", action="store_true", help="use httpx even if wrk is there")
     args = parser.parse_args()
 
@@ -350,6 +351,7 @@ def main() -> None:
         print(f"ready (all {args.workers} workers) after {results['ready_s']:.1f} s", flush=True)
 
         queries = random_pdq(np.random.default_rng(7), 50_000)
+        time.sleep(args.settle)
 
         def single(i: int) -> dict[str, object]:
             return {
