@@ -14,6 +14,9 @@ from typing import Any
 
 import pytest
 
+# The service's database and app fixtures (issue 4).
+pytest_plugins = ["tests.service_fixtures"]
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 CONFORMANCE_DIR = Path(
     os.environ.get("HASHSTOP_CONFORMANCE_DIR", REPO_ROOT / "tests" / "data" / "pdq-conformance")

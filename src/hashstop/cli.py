@@ -1,7 +1,8 @@
 """The `hashstop` command: one entry point for victims (hash, submit), platforms and admins.
 
 Each area registers its own commands here; every failure is one clear line on stderr and a
-non-zero exit, never a traceback.
+non-zero exit, never a traceback. Command modules import their heavy libraries (Pillow, FastAPI,
+SQLAlchemy) only when their command runs, so `hashstop --help` stays instant.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ import click
 
 from hashstop import __version__
 from hashstop.client.hash_command import hash_command
+from hashstop.server_commands import COMMANDS as SERVER_COMMANDS
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -19,3 +21,5 @@ def main() -> None:
 
 
 main.add_command(hash_command)
+for _command in SERVER_COMMANDS:  # serve, db upgrade, keys create/list/revoke
+    main.add_command(_command)

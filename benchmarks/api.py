@@ -1,0 +1,413 @@
+"""Load benchmark of the HTTP service on PostgreSQL, on loopback only.
+
+    .venv/bin/python benchmarks/api.py --n 1000000 --workers 2
+
+1. Creates a throwaway PostgreSQL database (127.0.0.1:5432, user postgres or root), migrates it
+   with Alembic and bulk-loads N PDQ hashes with COPY (cases, photos, hashes, change log).
+2. Starts `hashstop serve --workers W` on a free loopback port and times start-up until every
+   worker answers /readyz 200.
+3. Single-item POST /v1/match with an async httpx client (C concurrent requests, D seconds):
+   requests/s, p50 and p99 latency.
+4. Batched POST /v1/match (items of 1 hash): hashes/s.
+5. Withdrawal propagation: a case is opened through the API and matched; DELETE; then the time
+   until matching stops (every worker) and until every worker's index has applied the change.
+6. Stops the server and drops the database. Results are printed and written as JSON to
+   benchmarks/results/api-<time>.json.
+
+Every loop is bounded in time and count; only 127.0.0.1 is contacted. Targets (issue 4, on the
+2-core machine): >= 1,000 single-item req/s, >= 50,000 hashes/s batched, ready < 20 s,
+propagation < 2 s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import io
+import json
+import os
+import secrets
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+import httpx
+import numpy as np
+import psycopg
+
+HERE = Path(__file__).resolve().parent
+SECRET_KEY = "benchmark-only-" + "b" * 40
+HASHSTOP = str(Path(sys.executable).parent / "hashstop")
+
+
+def admin_connection() -> tuple[psycopg.Connection, str]:
+    for user in ("postgres", "root"):
+        try:
+            conn = psycopg.connect(
+                host="127.0.0.1", user=user, dbname="postgres", autocommit=True, connect_timeout=3
+            )
+            return conn, user
+        except psycopg.Error:
+            continue
+    raise SystemExit("benchmark needs PostgreSQL on 127.0.0.1:5432 (user postgres or root)")
+
+
+def random_pdq(rng: np.random.Generator, n: int) -> np.ndarray:
+    return rng.integers(0, 256, size=(n, 32), dtype=np.uint8)
+
+
+def bulk_load(url_psycopg: str, n: int, seed: int) -> float:
+    """COPY n PDQ hashes (10 per case, one photo each) into a migrated database."""
+    rng = np.random.default_rng(seed)
+    started = time.perf_counter()
+    now = datetime.now(UTC).isoformat()
+    per_case = 10
+    cases = (n + per_case - 1) // per_case
+    with psycopg.connect(url_psycopg) as conn, conn.cursor() as cur:
+        with cur.copy(
+            "COPY cases (id, public_id, secret_hash, status, created_at) FROM STDIN"
+        ) as cp:
+            for c in range(1, cases + 1):
+                cp.write_row((c, f"bench{c:09d}", b"\0" * 32, "active", now))
+        with cur.copy("COPY photos (id, case_id, created_at) FROM STDIN") as cp:
+            for i in range(1, n + 1):
+                cp.write_row((i, (i - 1) // per_case + 1, now))
+        codes = random_pdq(rng, n)
+        buf = io.StringIO()
+        for i in range(n):
+            case = i // per_case + 1
+            buf.write(
+                f"{i + 1}\t{case}\t{i + 1}\tpdq\t\\\\x{codes[i].tobytes().hex()}\t100\toriginal"
+                f"\tactive\t{now}\t{now}\n"
+            )
+        buf.seek(0)
+        with cur.copy(
+            "COPY hashes (id, case_id, photo_id, algorithm, value, quality, variant, status, "
+            "created_at, updated_at) FROM STDIN"
+        ) as cp:
+            while chunk := buf.read(1 << 20):
+                cp.write(chunk)
+        with cur.copy(
+            "COPY hash_changes (seq, hash_id, algorithm, kind, created_at) FROM STDIN"
+        ) as cp:
+            for i in range(1, n + 1):
+                cp.write_row((i, i, "pdq", "added", now))
+        for table in ("cases", "photos", "hashes"):
+            sequence = f"pg_get_serial_sequence('{table}', 'id')"
+            cur.execute(f"SELECT setval({sequence}, (SELECT max(id) FROM {table}))")  # noqa: S608
+        cur.execute("ANALYZE")
+    return time.perf_counter() - started
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def wait_all_ready(base: str, workers: int, timeout: float) -> float:
+    """Seconds until every worker (by pid) has answered /readyz 200."""
+    started = time.perf_counter()
+    ready: set[int] = set()
+    with httpx.Client(timeout=5) as client:
+        while time.perf_counter() - started < timeout:
+            try:
+                r = client.get(f"{base}/readyz", headers={"Connection": "close"})
+                if r.status_code == 200:
+                    ready.add(r.json()["worker"])
+                    if len(ready) >= workers:
+                        return time.perf_counter() - started
+            except httpx.TransportError:
+                pass
+            time.sleep(0.05)
+    raise SystemExit(f"not ready within {timeout} s ({len(ready)} of {workers} workers)")
+
+
+async def load(
+    base: str, headers: dict[str, str], body_of, concurrency: int, seconds: float, max_requests: int
+) -> dict[str, float]:
+    latencies: list[float] = []
+    errors = 0
+    deadline = time.perf_counter() + seconds
+    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+    async with httpx.AsyncClient(
+        base_url=base, headers=headers, limits=limits, timeout=60
+    ) as client:
+
+        async def worker(k: int) -> None:
+            nonlocal errors
+            i = k
+            while time.perf_counter() < deadline and len(latencies) < max_requests:
+                t = time.perf_counter()
+                r = await client.post("/v1/match", json=body_of(i))
+                if r.status_code != 200:
+                    errors += 1
+                latencies.append(time.perf_counter() - t)
+                i += concurrency
+
+        started = time.perf_counter()
+        await asyncio.gather(*(worker(k) for k in range(concurrency)))
+        elapsed = time.perf_counter() - started
+    latencies.sort()
+    return {
+        "requests": len(latencies),
+        "errors": errors,
+        "seconds": elapsed,
+        "requests_per_second": len(latencies) / elapsed,
+        "p50_ms": 1000 * statistics.median(latencies) if latencies else float("nan"),
+        "p99_ms": 1000 * latencies[int(0.99 * (len(latencies) - 1))] if latencies else float("nan"),
+    }
+
+
+WRK_SCRIPT = """
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/json"
+wrk.headers["Authorization"] = "Bearer %(key)s"
+local bodies = {}
+for line in io.lines("%(bodies)s") do bodies[#bodies + 1] = line end
+local i = 0
+request = function()
+  i = i + 1
+  return wrk.format(nil, nil, nil, bodies[(i %% #bodies) + 1])
+end
+done = function(summary, latency, requests)
+  io.write(string.format("RESULT %%d %%d %%d %%d %%d %%d\\n", summary.requests,
+    summary.duration, latency:percentile(50), latency:percentile(99),
+    summary.errors.status + summary.errors.connect + summary.errors.read
+    + summary.errors.write + summary.errors.timeout, summary.errors.status))
+end
+"""
+
+
+def wrk_load(
+    base: str, key: str, bodies: list[str], connections: int, seconds: float
+) -> dict[str, float]:
+    """Drive POST /v1/match with wrk (C, 2 threads); latencies as wrk reports them."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        body_file = Path(tmp) / "bodies.txt"
+        body_file.write_text("\n".join(bodies) + "\n")
+        script = Path(tmp) / "match.lua"
+        script.write_text(WRK_SCRIPT % {"key": key, "bodies": body_file})
+        out = subprocess.run(
+            [
+                "wrk",
+                "-t2",
+                f"-c{connections}",
+                f"-d{int(seconds)}s",
+                "--timeout",
+                "30s",
+                "-s",
+                str(script),
+                f"{base}/v1/match",
+            ],
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=seconds + 60,
+        ).stdout
+    line = next(ln for ln in out.splitlines() if ln.startswith("RESULT "))
+    requests, duration_us, p50_us, p99_us, errors, _ = (int(x) for x in line.split()[1:])
+    return {
+        "requests": requests,
+        "errors": errors,
+        "seconds": duration_us / 1e6,
+        "requests_per_second": requests / (duration_us / 1e6),
+        "p50_ms": p50_us / 1000,
+        "p99_ms": p99_us / 1000,
+    }
+
+
+def propagation(base: str, platform: dict[str, str], workers: int) -> dict[str, float]:
+    rng = np.random.default_rng(12345)
+    bits = np.zeros(256, dtype=np.uint8)
+    bits[rng.permutation(256)[:128]] = 1
+    value = np.packbits(bits).tobytes().hex()
+    query = {"items": [{"ref": "p", "hashes": [{"algorithm": "pdq", "value": value}]}]}
+    with httpx.Client(base_url=base, timeout=30) as client:
+        opened = client.post(
+            "/v1/cases", json={"hashes": [{"algorithm": "pdq", "value": value, "quality": 100}]}
+        ).json()
+        # Wait until every worker matches it (consecutive answers over fresh connections).
+        deadline = time.perf_counter() + 10
+        streak = 0
+        while streak < 8 * workers and time.perf_counter() < deadline:
+            r = client.post("/v1/match", json=query, headers={**platform, "Connection": "close"})
+            streak = streak + 1 if r.json()["results"][0]["matched"] else 0
+        before = client.get("/readyz").json()["applied_seq"]  # every worker has the addition
+        t0 = time.perf_counter()
+        r = client.delete(
+            f"/v1/cases/{opened['case_id']}",
+            headers={"Authorization": f"Bearer {opened['secret']}"},
+        )
+        answered = time.perf_counter() - t0
+        page = client.get(
+            "/v1/hashlist", params={"after": before, "limit": 100}, headers=platform
+        ).json()
+        target_seq = page["entries"][-1]["seq"] if page["entries"] else None
+        assert target_seq is not None
+        # Propagation: until every worker (told apart by pid on /readyz) has applied the
+        # withdrawal to its index.
+        stop_deadline = time.perf_counter() + 10
+        applied: dict[int, int] = {}
+        while time.perf_counter() < stop_deadline:
+            body = client.get("/readyz", headers={"Connection": "close"}).json()
+            applied[body["worker"]] = body.get("applied_seq", 0)
+            if len(applied) >= workers and min(applied.values()) >= target_seq:
+                break
+            time.sleep(0.002)
+        index_applied = time.perf_counter() - t0
+        # Then check that no worker matches it any more.
+        still_matching = 0
+        for _ in range(4 * workers):
+            r = client.post("/v1/match", json=query, headers={**platform, "Connection": "close"})
+            still_matching += bool(r.json()["results"][0]["matched"])
+    return {
+        "delete_answered_s": answered,
+        "every_index_applied_s": index_applied,
+        "workers_seen_applied": sum(1 for seq in applied.values() if seq >= target_seq),
+        "matches_after_withdrawal": still_matching,
+    }
+
+
+def latencies(d: dict[str, float]) -> str:
+    return (
+        f"p50 {d['p50_ms']:.1f} ms, p99 {d['p99_ms']:.1f} ms "
+        f"({d['requests']:.0f} requests, {d['errors']:.0f} errors)"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--n", type=int, default=1_000_000, help="PDQ hashes to bulk-load")
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--concurrency", type=int, default=32)
+    parser.add_argument("--seconds", type=float, default=15.0, help="per load phase")
+    parser.add_argument("--batch-items", type=int, default=1000)
+    parser.add_argument("--batch-concurrency", type=int, default=2)
+    parser.add_argument("--max-requests", type=int, default=200_000)
+    parser.add_argument("--settle", type=float, default=2.0, help="seconds to wait after ready")
+    parser.add_argument("--httpx", action="store_true", help="use httpx even if wrk is there")
+    args = parser.parse_args()
+
+    admin, user = admin_connection()
+    name = f"hashstop_bench_{secrets.token_hex(4)}"
+    admin.execute(f'CREATE DATABASE "{name}"')
+    url = f"postgresql+psycopg://{user}@127.0.0.1:5432/{name}"
+    server: subprocess.Popen[str] | None = None
+    results: dict[str, object] = {"n": args.n, "workers": args.workers, "argv": sys.argv[1:]}
+    try:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("HASHSTOP_")} | {
+            "HASHSTOP_DATABASE_URL": url,
+            "HASHSTOP_SECRET_KEY": SECRET_KEY,
+            "HASHSTOP_LOG_LEVEL": "WARNING",
+            "HASHSTOP_MATCH_REQUESTS_PER_SECOND": "1000000",
+            "HASHSTOP_MATCH_BURST": "1000000",
+        }
+        subprocess.run([HASHSTOP, "db", "upgrade"], env=env, check=True, capture_output=True)
+        results["bulk_load_s"] = bulk_load(f"postgresql://{user}@127.0.0.1:5432/{name}", args.n, 1)
+        print(f"loaded {args.n} PDQ hashes in {results['bulk_load_s']:.1f} s", flush=True)
+        key = json.loads(
+            subprocess.run(
+                [
+                    HASHSTOP,
+                    "keys",
+                    "create",
+                    "--role",
+                    "platform",
+                    "--name",
+                    "bench",
+                    "--platform",
+                    "bench",
+                    "--json",
+                ],
+                env=env,
+                check=True,
+                capture_output=True,
+                text=True,
+            ).stdout
+        )["key"]
+        platform = {"Authorization": f"Bearer {key}"}
+
+        port = free_port()
+        base = f"http://127.0.0.1:{port}"
+        started = time.perf_counter()
+        server = subprocess.Popen(
+            [HASHSTOP, "serve", "--port", str(port), "--workers", str(args.workers)],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            text=True,
+        )
+        wait_all_ready(base, args.workers, timeout=300)
+        results["ready_s"] = time.perf_counter() - started
+        print(f"ready (all {args.workers} workers) after {results['ready_s']:.1f} s", flush=True)
+
+        queries = random_pdq(np.random.default_rng(7), 50_000)
+        time.sleep(args.settle)
+
+        def single(i: int) -> dict[str, object]:
+            return {
+                "items": [
+                    {
+                        "ref": f"u{i}",
+                        "hashes": [
+                            {"algorithm": "pdq", "value": queries[i % len(queries)].tobytes().hex()}
+                        ],
+                    }
+                ]
+            }
+
+        def batch(i: int) -> dict[str, object]:
+            start = (i * args.batch_items) % (len(queries) - args.batch_items)
+            return {
+                "items": [
+                    {
+                        "ref": f"b{j}",
+                        "hashes": [{"algorithm": "pdq", "value": queries[j].tobytes().hex()}],
+                    }
+                    for j in range(start, start + args.batch_items)
+                ]
+            }
+
+        s = asyncio.run(
+            load(base, platform, single, args.concurrency, args.seconds, args.max_requests)
+        )
+        results["single"] = s
+        print(f"single-item: {s['requests_per_second']:.0f} req/s, " + latencies(s), flush=True)
+        b = asyncio.run(
+            load(base, platform, batch, args.batch_concurrency, args.seconds, args.max_requests)
+        )
+        b["hashes_per_second"] = b["requests_per_second"] * args.batch_items
+        results["batch"] = b
+        print(
+            f"batched ({args.batch_items} items): {b['hashes_per_second']:.0f} hashes/s, "
+            + latencies(b),
+            flush=True,
+        )
+        spread = propagation(base, platform, args.workers)
+        results["propagation"] = spread
+        print("withdrawal: " + ", ".join(f"{k} {v:.3f}" for k, v in spread.items()), flush=True)
+    finally:
+        if server is not None:
+            server.send_signal(signal.SIGINT)
+            try:
+                server.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                server.kill()
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    out = HERE / "results"
+    out.mkdir(exist_ok=True)
+    path = out / f"api-{datetime.now(UTC):%Y%m%d-%H%M%S}.json"
+    path.write_text(json.dumps(results, indent=2))
+    print(f"results written to {path}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,106 @@
+"""The FastAPI application factory.
+
+`create_app(settings)` wires one runtime (database, keyring, index and its sync thread, limits,
+metrics) into a new app object; two app objects in one process are two independent workers.
+`app_from_environment` is the import-string factory uvicorn uses with several worker processes.
+The lifespan starts the index sync (load, then follow the change log) and stops it; requests are
+answered meanwhile, and /readyz and /v1/match say 503 until the index is loaded.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from hashstop import __version__
+from hashstop.api import problems
+from hashstop.api.deps import Runtime
+from hashstop.api.metrics import Metrics
+from hashstop.api.middleware import BodySizeLimit, RequestMetrics
+from hashstop.api.ratelimit import RateLimiter
+from hashstop.api.routes import cases, operations, platform
+from hashstop.config import Settings
+from hashstop.service.index import HashIndex, IndexSync
+from hashstop.service.matching import Thresholds
+from hashstop.service.tokens import Keyring
+from hashstop.storage.database import Database
+
+DESCRIPTION = """\
+hashstop stops the recirculation of intimate images shared without consent. Victims register
+fingerprints (PDQ, pHash, MD5, SHA-256) of their photos, never the photos; platforms match
+uploads against them. Errors are `application/problem+json`.
+"""
+
+
+def build_runtime(settings: Settings) -> Runtime:
+    database = Database(settings.database_url)
+    index = HashIndex()
+    return Runtime(
+        settings=settings,
+        database=database,
+        keyring=Keyring(settings.secret_key_bytes),
+        index=index,
+        sync=IndexSync(
+            database,
+            index,
+            interval=settings.sync_interval,
+            stale_after=settings.sync_stale_after,
+        ),
+        metrics=Metrics(),
+        case_limiter=RateLimiter(
+            settings.case_creations_per_hour / 3600,
+            settings.case_creations_per_hour,
+            "cases opened from this address",
+        ),
+        match_limiter=RateLimiter(
+            settings.match_requests_per_second,
+            settings.match_burst,
+            "match requests with this key",
+        ),
+        thresholds=Thresholds(
+            pdq_max=settings.max_distance_pdq,
+            phash_default=settings.default_distance_phash,
+            phash_max=settings.max_distance_phash,
+        ),
+    )
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """A new hashstop app for `settings` (default: read from the environment)."""
+    settings = settings or Settings()
+    runtime = build_runtime(settings)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        runtime.sync.start()
+        try:
+            yield
+        finally:
+            runtime.sync.stop()
+            runtime.database.dispose()
+
+    app = FastAPI(
+        title="hashstop",
+        version=__version__,
+        description=DESCRIPTION,
+        lifespan=lifespan,
+    )
+    app.state.runtime = runtime
+    problems.install(app)
+    app.include_router(cases.router)
+    app.include_router(platform.router)
+    app.include_router(operations.router)
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(RequestMetrics, metrics=runtime.metrics)
+    return app
+
+
+def app_from_environment() -> FastAPI:
+    """The factory uvicorn imports in each worker process (`--factory`)."""
+    from hashstop.logs import configure_logging
+
+    settings = Settings()
+    configure_logging(settings.log_level)
+    return create_app(settings)

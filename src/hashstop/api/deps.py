@@ -1,0 +1,161 @@
+"""Dependencies of the endpoints, as typed aliases: the session, the caller's credential, limits.
+
+Dependencies that do not block are `async`, so they run on the event loop instead of costing a
+hop to the thread pool each; those that touch the database are plain functions (thread pool).
+
+`SessionDep` opens one session per request, commits it when the endpoint returns and rolls it
+back when it raises, *before* the response is sent (scope "function"); after the commit it tells
+this worker's index what changed, so a withdrawal has stopped matching here by the time the
+victim sees the answer. Services only flush.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy.orm import Session
+
+from hashstop.api.metrics import Metrics
+from hashstop.api.ratelimit import RateLimiter
+from hashstop.config import Settings
+from hashstop.service.errors import Forbidden, Unauthenticated
+from hashstop.service.index import HashIndex, IndexSync
+from hashstop.service.keys import KeyService
+from hashstop.service.matching import Thresholds
+from hashstop.service.tokens import API_KEY_PREFIX, Keyring
+from hashstop.storage.database import Database
+from hashstop.storage.models import ApiKey, Role
+
+
+@dataclass
+class Runtime:
+    """What one app object owns: settings, database, keyring, index, limits, metrics."""
+
+    settings: Settings
+    database: Database
+    keyring: Keyring
+    index: HashIndex
+    sync: IndexSync
+    metrics: Metrics
+    case_limiter: RateLimiter
+    match_limiter: RateLimiter
+    thresholds: Thresholds
+
+
+async def get_runtime(request: Request) -> Runtime:
+    runtime: Runtime = request.app.state.runtime
+    return runtime
+
+
+RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
+
+
+async def get_session(request: Request, runtime: RuntimeDep) -> AsyncIterator[Session]:
+    # Making a session does no I/O (it connects on first use), so this runs on the event loop;
+    # ending one that began a transaction does, so that goes to the thread pool. A request that
+    # never touched the database (a match that found nothing) costs no hop and no round trip.
+    write = request.method not in ("GET", "HEAD", "OPTIONS")
+    session = runtime.database.new_session(write=write)
+    try:
+        yield session
+    except BaseException:
+        if session.in_transaction():
+            await run_in_threadpool(_end, session, runtime, False)
+        session.close()
+        raise
+    if session.in_transaction():
+        await run_in_threadpool(_end, session, runtime, True)
+    session.close()
+
+
+def _end(session: Session, runtime: Runtime, commit: bool) -> None:
+    try:
+        if commit:
+            session.commit()
+        else:
+            session.rollback()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()
+    if commit:
+        runtime.sync.after_commit(session)
+
+
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]
+
+_bearer = HTTPBearer(
+    auto_error=False,
+    description="An API key (hsk_...) for platforms, moderators and admins, or a case secret "
+    "(hsc_...) for the victim's own case.",
+)
+
+
+async def bearer_token(
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> str:
+    if credentials is None or not credentials.credentials.strip():
+        raise Unauthenticated(
+            "send your token as `Authorization: Bearer <token>` (an hsk_ API key, or the "
+            "hsc_ case secret for your own case)"
+        )
+    return credentials.credentials.strip()
+
+
+BearerToken = Annotated[str, Depends(bearer_token)]
+
+
+def require_role(*roles: Role) -> Callable[..., ApiKey]:
+    """A dependency that returns the caller's live API key if it has one of `roles`.
+
+    The key is read in its own one-statement lookup (autocommit on PostgreSQL), so every request
+    sees a revocation committed before it, in every worker.
+    """
+
+    def dependency(token: BearerToken, runtime: RuntimeDep) -> ApiKey:
+        with runtime.database.lookup() as session:
+            return KeyService(session, runtime.keyring).authenticate(token, roles)
+
+    return dependency
+
+
+PlatformKey = Annotated[ApiKey, Depends(require_role(Role.PLATFORM))]
+ModeratorKey = Annotated[ApiKey, Depends(require_role(Role.MODERATOR, Role.ADMIN))]
+AdminKey = Annotated[ApiKey, Depends(require_role(Role.ADMIN))]
+
+
+async def case_secret(token: BearerToken) -> str:
+    if token.startswith(API_KEY_PREFIX):
+        raise Forbidden(
+            "API keys cannot read or change cases; only the case secret (hsc_...) given when "
+            "the case was opened can"
+        )
+    return token
+
+
+CaseSecret = Annotated[str, Depends(case_secret)]
+
+
+def client_address(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+async def limit_case_creation(request: Request, runtime: RuntimeDep) -> None:
+    runtime.case_limiter.take(client_address(request))
+
+
+async def limit_matching(key: PlatformKey, runtime: RuntimeDep) -> None:
+    runtime.match_limiter.take(f"key:{key.id}")
+
+
+async def get_metrics(runtime: RuntimeDep) -> Metrics:
+    return runtime.metrics
+
+
+MetricsDep = Annotated[Metrics, Depends(get_metrics)]

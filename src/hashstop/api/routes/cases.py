@@ -1,0 +1,100 @@
+"""Victim endpoints: open a case, look at it, add hashes, withdraw it (case secret as bearer)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends
+
+from hashstop.api.deps import CaseSecret, RuntimeDep, SessionDep, limit_case_creation
+from hashstop.api.schemas import (
+    CaseCreatedOut,
+    CaseOut,
+    HashesIn,
+    MatchCountsOut,
+    RejectedOut,
+    SubmissionOut,
+)
+from hashstop.service.cases import CaseService, CaseView, Submission
+from hashstop.service.errors import PayloadTooLarge
+from hashstop.service.rules import SubmittedHash
+
+router = APIRouter(prefix="/v1/cases", tags=["victim"])
+
+
+def _submitted(body: HashesIn, limit: int) -> list[SubmittedHash]:
+    if len(body.hashes) > limit:
+        raise PayloadTooLarge(
+            f"at most {limit} hashes per request, got {len(body.hashes)}; send the rest with "
+            "POST /v1/cases/{case_id}/hashes"
+        )
+    return [SubmittedHash(h.algorithm, h.value, h.quality, h.photo, h.variant) for h in body.hashes]
+
+
+def _rejected(submission: Submission) -> list[RejectedOut]:
+    return [RejectedOut(index=r.index, reason=r.reason) for r in submission.rejected]
+
+
+def _case_out(view: CaseView) -> CaseOut:
+    return CaseOut(
+        case_id=view.case_id,
+        status=view.status,
+        hash_count=view.hash_count,
+        photo_count=view.photo_count,
+        matches=MatchCountsOut(total=view.matches_total, confirmed=view.matches_confirmed),
+        created_at=view.created_at,
+        withdrawn_at=view.withdrawn_at,
+    )
+
+
+@router.post(
+    "",
+    status_code=201,
+    dependencies=[Depends(limit_case_creation)],
+    response_model=CaseCreatedOut,
+)
+def open_case(body: HashesIn, session: SessionDep, runtime: RuntimeDep) -> CaseCreatedOut:
+    """Open a case with hashes; the answer holds the case secret, shown this once."""
+    hashes = _submitted(body, runtime.settings.max_hashes_per_case_request)
+    opened = CaseService(session, runtime.keyring).open(hashes)
+    return CaseCreatedOut(
+        case_id=opened.case.public_id,
+        secret=opened.secret,
+        status=opened.case.status,
+        accepted=opened.submission.accepted,
+        rejected=_rejected(opened.submission),
+        duplicates=opened.submission.duplicates,
+    )
+
+
+@router.get("/{case_id}", response_model=CaseOut)
+def get_case(case_id: str, secret: CaseSecret, session: SessionDep, runtime: RuntimeDep) -> CaseOut:
+    """Show your case: its status, how many hashes and photos, how many matches."""
+    service = CaseService(session, runtime.keyring)
+    return _case_out(service.view(service.authorise(case_id, secret)))
+
+
+@router.post("/{case_id}/hashes", response_model=SubmissionOut)
+def add_hashes(
+    case_id: str, body: HashesIn, secret: CaseSecret, session: SessionDep, runtime: RuntimeDep
+) -> SubmissionOut:
+    """Add hashes to your case (same rules as opening it)."""
+    hashes = _submitted(body, runtime.settings.max_hashes_per_case_request)
+    service = CaseService(session, runtime.keyring)
+    case = service.authorise(case_id, secret, for_update=True)
+    submission = service.add_hashes(case, hashes)
+    return SubmissionOut(
+        case_id=case.public_id,
+        status=case.status,
+        accepted=submission.accepted,
+        rejected=_rejected(submission),
+        duplicates=submission.duplicates,
+    )
+
+
+@router.delete("/{case_id}", response_model=CaseOut)
+def withdraw_case(
+    case_id: str, secret: CaseSecret, session: SessionDep, runtime: RuntimeDep
+) -> CaseOut:
+    """Withdraw your case: its hashes stop matching now and their values are erased."""
+    service = CaseService(session, runtime.keyring)
+    case = service.authorise(case_id, secret, for_update=True)
+    return _case_out(service.withdraw(case))

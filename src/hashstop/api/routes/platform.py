@@ -1,0 +1,144 @@
+"""Platform endpoints: match uploads, follow the hash list, give feedback (platform keys)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query
+
+from hashstop.api.deps import MetricsDep, PlatformKey, RuntimeDep, SessionDep, limit_matching
+from hashstop.api.schemas import (
+    FeedbackIn,
+    FeedbackOut,
+    HashListEntryOut,
+    HashListOut,
+    HitOut,
+    ItemResultOut,
+    MatchIn,
+    MatchOut,
+    MatchRecordOut,
+    VerdictOut,
+)
+from hashstop.service.errors import PayloadTooLarge
+from hashstop.service.feedback import give_feedback, match_with_feedback
+from hashstop.service.hashlist import hash_list_page
+from hashstop.service.matching import Matcher, MatchItem, QueryHash
+
+router = APIRouter(prefix="/v1", tags=["platform"])
+MAX_SEQ = 2**62
+
+
+@router.post(
+    "/match",
+    response_model=MatchOut,
+    response_model_exclude_none=True,
+    dependencies=[Depends(limit_matching)],
+)
+def match(
+    body: MatchIn, key: PlatformKey, session: SessionDep, runtime: RuntimeDep, metrics: MetricsDep
+) -> MatchOut:
+    """Match uploads (up to 1,000 items of up to 16 hashes each) against the stored hashes."""
+    settings = runtime.settings
+    if len(body.items) > settings.max_items_per_match:
+        raise PayloadTooLarge(
+            f"at most {settings.max_items_per_match} items per request, got {len(body.items)}; "
+            "split the batch"
+        )
+    for i, item in enumerate(body.items):
+        if len(item.hashes) > settings.max_hashes_per_item:
+            raise PayloadTooLarge(
+                f"items[{i}] has {len(item.hashes)} hashes; at most "
+                f"{settings.max_hashes_per_item} per item"
+            )
+    items = [
+        MatchItem(
+            ref=item.ref,
+            hashes=[QueryHash(h.algorithm, h.value) for h in item.hashes],
+            max_distance=item.max_distance,
+        )
+        for item in body.items
+    ]
+    matcher = Matcher(
+        session, runtime.index, runtime.thresholds, ready=runtime.sync.status().loaded
+    )
+    results = matcher.match(key, items)
+    matched = sum(1 for r in results if r.matched)
+    metrics.match_items.labels("matched").inc(matched)
+    metrics.match_items.labels("unmatched").inc(len(results) - matched)
+    metrics.match_records.inc(matched)
+    return MatchOut(
+        results=[
+            ItemResultOut(
+                ref=r.ref,
+                matched=r.matched,
+                match_id=r.match_id,
+                matches=[
+                    HitOut(hash_id=h.hash_id, algorithm=h.algorithm, distance=h.distance)
+                    for h in r.matches
+                ],
+            )
+            for r in results
+        ]
+    )
+
+
+@router.get("/hashlist", response_model=HashListOut)
+def hashlist(
+    key: PlatformKey,
+    session: SessionDep,
+    runtime: RuntimeDep,
+    after: Annotated[
+        int, Query(ge=0, le=MAX_SEQ, description="the `next` of the previous page; 0 to start")
+    ] = 0,
+    limit: Annotated[int, Query(description="entries per page")] = 1000,
+) -> HashListOut:
+    """The hash list as a delta feed: additions, and withdrawals with value null."""
+    page = hash_list_page(session, after, limit, runtime.settings.max_hashlist_page)
+    return HashListOut(
+        entries=[
+            HashListEntryOut(
+                seq=e.seq,
+                hash_id=e.hash_id,
+                algorithm=e.algorithm,
+                value=e.value.hex() if e.value is not None else None,
+                status=e.status,
+                change=e.kind,
+            )
+            for e in page.entries
+        ],
+        next=page.next,
+        has_more=page.has_more,
+    )
+
+
+@router.get("/matches/{match_id}", response_model=MatchRecordOut)
+def get_match(match_id: str, key: PlatformKey, session: SessionDep) -> MatchRecordOut:
+    """One of your match records: the hashes it hit and your verdicts on it."""
+    record, verdicts = match_with_feedback(session, key, match_id)
+    return MatchRecordOut(
+        match_id=record.public_id,
+        ref=record.ref,
+        status=record.status,
+        created_at=record.created_at,
+        matches=[
+            HitOut(hash_id=h.hash_id, algorithm=h.algorithm, distance=h.distance)
+            for h in record.hits
+        ],
+        feedback=[
+            VerdictOut(verdict=f.verdict, action=f.action, created_at=f.created_at)
+            for f in verdicts
+        ],
+    )
+
+
+@router.post("/matches/{match_id}/feedback", status_code=201, response_model=FeedbackOut)
+def feedback(match_id: str, body: FeedbackIn, key: PlatformKey, session: SessionDep) -> FeedbackOut:
+    """Tell whether one of your matches was right (confirmed) or wrong (false_positive)."""
+    result = give_feedback(session, key, match_id, body.verdict, body.action)
+    return FeedbackOut(
+        match_id=result.match.public_id,
+        status=result.match.status,
+        verdict=result.feedback.verdict,
+        action=result.feedback.action,
+        created_at=result.feedback.created_at,
+    )

@@ -1,0 +1,164 @@
+"""The service's settings: one `Settings` object read from `HASHSTOP_` environment variables.
+
+Development is the embedded SQLite database: it works with no configuration at all, and its
+secret key is generated once and kept beside the database file (mode 0600), so that a backup of
+the database restored elsewhere still verifies its case secrets and keys. Anything else
+(PostgreSQL) is production: there `HASHSTOP_SECRET_KEY` is required and an obviously default or
+short secret is refused, because every case secret and API key is stored only as an HMAC under it.
+
+Match thresholds. PDQ: 31 of 256 bits, Meta's published threshold, is the server maximum and the
+default. pHash: 64 bits collide far more readily. For uniformly random 64-bit hashes the chance
+that two lie within distance d of each other is sum(C(64, k), k <= d) / 2**64: 3.7e-14 at d = 4,
+4.5e-12 at d = 6 and 3e-10 at d = 8. With a million stored hashes and ten million queries a day,
+d = 6 would give about 45 chance matches a day and d = 4 well under one, while benign edits of the
+PDQ conformance photos (blur, sharpen, resize, contrast, saturation) move pHash by 0-4 bits. So
+pHash defaults to 4, and a request can never ask for more than 6 (`max_distance_phash`). Real
+photographs are not uniformly random, which makes pHash worse, not better: it is a secondary
+signal, PDQ is the primary one.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from functools import cached_property
+from pathlib import Path
+from typing import Literal
+
+import platformdirs
+from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy.engine import make_url
+
+MIN_SECRET_KEY_LENGTH = 32
+# Values people paste from templates; refused outside development whatever their length.
+_DEFAULT_SECRETS = frozenset(
+    {"changeme", "changethis", "secret", "secret-key", "secretkey", "password", "hashstop", "test"}
+)
+
+
+class SettingsError(ValueError):
+    """A configuration that must not run; the message says which variable to set and how."""
+
+
+class Settings(BaseSettings):
+    """Every setting of the service; environment variables are the names with `HASHSTOP_`."""
+
+    model_config = SettingsConfigDict(env_prefix="HASHSTOP_", extra="ignore")
+
+    database_url: str = "sqlite:///./hashstop.db"
+    secret_key: SecretStr | None = None
+
+    # Limits of one request.
+    max_body_bytes: int = Field(default=4 * 1024 * 1024, ge=1024)
+    max_hashes_per_case_request: int = Field(default=500, ge=1)
+    max_items_per_match: int = Field(default=1000, ge=1)
+    max_hashes_per_item: int = Field(default=16, ge=1)
+    max_hashlist_page: int = Field(default=10_000, ge=1)
+
+    # Match thresholds (see the module docstring for the pHash choice).
+    max_distance_pdq: int = Field(default=31, ge=0, le=64)
+    default_distance_phash: int = Field(default=4, ge=0, le=16)
+    max_distance_phash: int = Field(default=6, ge=0, le=16)
+
+    # Rate limits, per worker process: case creation per client address, matching per key.
+    case_creations_per_hour: int = Field(default=30, ge=1)
+    match_requests_per_second: float = Field(default=2000.0, gt=0)
+    match_burst: int = Field(default=4000, ge=1)
+
+    # The index follows the change log: poll at most this often (seconds, at most 1).
+    sync_interval: float = Field(default=0.5, gt=0, le=1.0)
+    # /readyz answers 503 when the last successful sync is older than this (seconds).
+    sync_stale_after: float = Field(default=5.0, gt=0)
+
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _upper_log_level(cls, value: object) -> object:
+        return value.upper() if isinstance(value, str) else value
+
+    @model_validator(mode="after")
+    def _check(self) -> Settings:
+        if self.default_distance_phash > self.max_distance_phash:
+            raise SettingsError(
+                "HASHSTOP_DEFAULT_DISTANCE_PHASH must not exceed HASHSTOP_MAX_DISTANCE_PHASH"
+            )
+        try:
+            url = make_url(self.database_url)
+        except Exception as exc:  # noqa: BLE001 - SQLAlchemy raises several types here
+            raise SettingsError(f"HASHSTOP_DATABASE_URL is not a database URL: {exc}") from None
+        if url.get_backend_name() not in ("sqlite", "postgresql"):
+            raise SettingsError(
+                "HASHSTOP_DATABASE_URL must be sqlite:///PATH or postgresql+psycopg://..., "
+                f"got a {url.get_backend_name()} URL"
+            )
+        if not self.is_development:
+            if self.secret_key is None:
+                raise SettingsError(
+                    "HASHSTOP_SECRET_KEY is required with a PostgreSQL database; generate one "
+                    "with: python3 -c 'import secrets; print(secrets.token_urlsafe(48))'"
+                )
+            check_secret_strength(self.secret_key.get_secret_value())
+        return self
+
+    @property
+    def is_development(self) -> bool:
+        """True for the embedded SQLite database, the only place defaults are allowed."""
+        return self.database_url.startswith("sqlite")
+
+    @property
+    def sqlite_path(self) -> Path | None:
+        """The SQLite file, or None for PostgreSQL or an in-memory database."""
+        url = make_url(self.database_url)
+        if url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:"):
+            return None
+        return Path(url.database).expanduser().resolve()
+
+    @cached_property
+    def secret_key_bytes(self) -> bytes:
+        """The key of every keyed hash; in development generated once and kept on disk."""
+        if self.secret_key is not None:
+            return self.secret_key.get_secret_value().encode()
+        return load_or_create_key_file(self.key_file_path()).encode()
+
+    def key_file_path(self) -> Path:
+        """Where the development secret key lives: beside the SQLite file, else the data dir."""
+        db = self.sqlite_path
+        if db is not None:
+            return db.with_name(db.name + ".secret-key")
+        return Path(platformdirs.user_data_dir("hashstop")) / "secret-key"
+
+
+def check_secret_strength(value: str) -> None:
+    """Refuse a secret key that is short or a well-known default."""
+    if value.strip().lower() in _DEFAULT_SECRETS or len(value) < MIN_SECRET_KEY_LENGTH:
+        raise SettingsError(
+            f"HASHSTOP_SECRET_KEY is too weak: use at least {MIN_SECRET_KEY_LENGTH} random "
+            "characters, e.g. python3 -c 'import secrets; print(secrets.token_urlsafe(48))'"
+        )
+
+
+def load_or_create_key_file(path: Path) -> str:
+    """Read the key file, or create it with a fresh random key readable by its owner only."""
+    try:
+        text = path.read_text().strip()
+    except FileNotFoundError:
+        text = ""
+    if text:
+        return text
+    path.parent.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    # Write a private temporary file, then link it into place: the link either creates the
+    # complete file or fails because another worker already did, whose key then wins.
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as out:
+        out.write(key + "\n")
+    try:
+        os.link(tmp, path)
+    except FileExistsError:
+        key = path.read_text().strip()
+    finally:
+        tmp.unlink()
+    return key

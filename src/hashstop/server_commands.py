@@ -1,0 +1,220 @@
+"""The server's commands: `hashstop serve`, `hashstop db upgrade`, `hashstop keys ...`.
+
+Heavy imports (FastAPI, SQLAlchemy, uvicorn) happen inside the commands, so that a victim's
+`hashstop hash` starts fast. Every failure is one line on stderr and a non-zero exit; keys are
+printed once, at creation, and never again.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable
+from functools import wraps
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import click
+
+if TYPE_CHECKING:
+    from hashstop.config import Settings
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _one_line_errors(func: F) -> F:
+    """Turn every expected failure into `Error: <one line>` and exit status 1."""
+
+    @wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        from pydantic import ValidationError
+        from sqlalchemy.exc import SQLAlchemyError
+
+        from hashstop.config import SettingsError
+        from hashstop.service.errors import DomainError
+
+        try:
+            return func(*args, **kwargs)
+        except click.ClickException:
+            raise
+        except ValidationError as exc:
+            messages = "; ".join(
+                str(e.get("msg", "")).removeprefix("Value error, ") for e in exc.errors()
+            )
+            raise click.ClickException(f"invalid configuration: {messages}") from None
+        except (SettingsError, DomainError) as exc:
+            raise click.ClickException(str(exc)) from None
+        except SQLAlchemyError as exc:
+            reason = str(getattr(exc, "orig", exc)).strip().splitlines()[0][:200]
+            raise click.ClickException(f"database error: {reason}") from None
+        except OSError as exc:
+            raise click.ClickException(str(exc)) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+def _settings() -> Settings:
+    from hashstop.config import Settings
+
+    return Settings()
+
+
+def _shown_url(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
+
+
+@click.group("db")
+def db() -> None:
+    """Manage the database schema."""
+
+
+@db.command("upgrade")
+@_one_line_errors
+def db_upgrade() -> None:
+    """Migrate the database (HASHSTOP_DATABASE_URL) to the newest schema."""
+    from hashstop.storage.database import current_revision, upgrade
+
+    settings = _settings()
+    upgrade(settings.database_url)
+    click.echo(
+        f"{_shown_url(settings.database_url)} is at revision "
+        f"{current_revision(settings.database_url)} (newest)"
+    )
+
+
+@click.group("keys")
+def keys() -> None:
+    """Create, list and revoke API keys (platform, moderator, admin)."""
+
+
+def _key_service_run(action: Callable[[Any], Any]) -> Any:
+    from hashstop.service.keys import KeyService
+    from hashstop.service.tokens import Keyring
+    from hashstop.storage.database import Database
+
+    settings = _settings()
+    _require_schema(settings)
+    database = Database(settings.database_url, pool_size=1)
+    try:
+        with database.transaction() as session:
+            return action(KeyService(session, Keyring(settings.secret_key_bytes)))
+    finally:
+        database.dispose()
+
+
+def _require_schema(settings: Settings) -> None:
+    from hashstop.storage.database import current_revision, head_revision, upgrade
+
+    if current_revision(settings.database_url) == head_revision():
+        return
+    if settings.is_development:
+        upgrade(settings.database_url)
+        return
+    raise click.ClickException(
+        "the database schema is not up to date: run `hashstop db upgrade` first"
+    )
+
+
+def _key_dict(key: Any) -> dict[str, Any]:
+    return {
+        "name": key.name,
+        "role": key.role,
+        "platform": key.platform or key.scope_platform,
+        "created_at": key.created_at.isoformat(),
+        "revoked_at": key.revoked_at.isoformat() if key.revoked_at else None,
+    }
+
+
+@keys.command("create")
+@click.option("--role", type=click.Choice(["platform", "moderator", "admin"]), required=True)
+@click.option("--name", required=True, help="A unique name, e.g. the team or service using it.")
+@click.option(
+    "--platform",
+    default=None,
+    help="The platform a platform key matches for (required), or a moderator key's scope.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON (with the key) instead of text.")
+@_one_line_errors
+def keys_create(role: str, name: str, platform: str | None, as_json: bool) -> None:
+    """Create a key and print it once: store it now, it cannot be shown again."""
+    created = _key_service_run(lambda s: s.create(name=name, role=role, platform=platform))
+    if as_json:
+        click.echo(json.dumps({**_key_dict(created.key), "key": created.token}))
+        return
+    where = f" for platform {platform!r}" if platform else ""
+    click.echo(f"Created {role} key {name!r}{where}. The key is shown only now:")
+    click.echo(created.token)
+
+
+@keys.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+@_one_line_errors
+def keys_list(as_json: bool) -> None:
+    """List the keys (never the tokens)."""
+    rows = _key_service_run(lambda s: [_key_dict(k) for k in s.list()])
+    if as_json:
+        click.echo(json.dumps(rows))
+        return
+    if not rows:
+        click.echo("No keys yet: hashstop keys create --role platform --name NAME --platform P")
+        return
+    click.echo(f"{'NAME':<24} {'ROLE':<10} {'PLATFORM':<16} {'CREATED':<20} STATE")
+    for r in rows:
+        state = f"revoked {r['revoked_at'][:19]}" if r["revoked_at"] else "active"
+        click.echo(
+            f"{r['name']:<24} {r['role']:<10} {r['platform'] or '-':<16} "
+            f"{r['created_at'][:19]:<20} {state}"
+        )
+
+
+@keys.command("revoke")
+@click.argument("name")
+@_one_line_errors
+def keys_revoke(name: str) -> None:
+    """Revoke a key: it is refused from the next request on."""
+    _key_service_run(lambda s: s.revoke(name))
+    click.echo(f"Revoked key {name!r}.")
+
+
+@click.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535))
+@click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64))
+@_one_line_errors
+def serve(host: str, port: int, workers: int) -> None:
+    """Run the service (the embedded SQLite database is created and migrated by itself)."""
+    import uvicorn
+
+    from hashstop.logs import configure_logging
+
+    settings = _settings()
+    configure_logging(settings.log_level)
+    _require_schema(settings)
+    _ = settings.secret_key_bytes  # create the development key file before any worker
+    shown = f"[{host}]" if ":" in host else host
+    click.echo(f"hashstop listening on http://{shown}:{port} ({workers} worker(s))")
+    click.echo(f"database: {_shown_url(settings.database_url)}")
+    click.echo(
+        "first key: hashstop keys create --role platform --name NAME --platform PLATFORM; "
+        f"API docs at http://{shown}:{port}/docs"
+    )
+    sys.stdout.flush()
+    common: dict[str, Any] = {
+        "host": host,
+        "port": port,
+        "access_log": False,
+        "log_config": None,
+        "timeout_graceful_shutdown": 5,
+    }
+    if workers > 1:
+        uvicorn.run(
+            "hashstop.api.app:app_from_environment", factory=True, workers=workers, **common
+        )
+    else:
+        from hashstop.api.app import create_app
+
+        uvicorn.run(create_app(settings), **common)
+
+
+COMMANDS = (serve, db, keys)

@@ -1,0 +1,149 @@
+"""A victim's case: open it with hashes, add more, look at it, withdraw it.
+
+The case secret is the only credential a victim has. It is shown once, at creation, and stored
+as a keyed hash; a wrong secret and an unknown case id get the same answer, so a guess reveals
+nothing. Withdrawal erases the hash values (the rows stay, with their ids, so that the change log
+and match records still make sense) and stops them matching before the call returns.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+from hashstop.service.errors import Conflict, InvalidInput, NotFound
+from hashstop.service.index import note_index_change
+from hashstop.service.rules import Rejection, SubmittedHash, sort_submissions
+from hashstop.service.tokens import Keyring, new_case_id, new_case_secret
+from hashstop.storage.audit import AuditLog
+from hashstop.storage.cases import CaseRepository, NewHash
+from hashstop.storage.changelog import Change, ChangeLog
+from hashstop.storage.models import Case, CaseStatus, ChangeKind, HashStatus
+
+CASE_ID = re.compile(r"[0-9a-z]{1,32}")
+NO_SUCH_CASE = (
+    "no case with this id for this secret: check the case id and the secret (hsc_...) you were "
+    "given when the case was opened"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Submission:
+    accepted: int
+    rejected: list[Rejection]
+    duplicates: int
+
+
+@dataclass(frozen=True, slots=True)
+class OpenedCase:
+    case: Case
+    secret: str
+    submission: Submission
+
+
+@dataclass(frozen=True, slots=True)
+class CaseView:
+    case_id: str
+    status: str
+    hash_count: int
+    photo_count: int
+    matches_total: int
+    matches_confirmed: int
+    created_at: datetime
+    withdrawn_at: datetime | None
+
+
+class CaseService:
+    def __init__(self, session: Session, keyring: Keyring) -> None:
+        self.session = session
+        self.keyring = keyring
+        self.cases = CaseRepository(session)
+
+    def open(self, submitted: Sequence[SubmittedHash]) -> OpenedCase:
+        """Open a case with `submitted` hashes; refuse if none of them is acceptable."""
+        accepted, rejected, duplicates = sort_submissions(submitted, set())
+        if not accepted:
+            raise InvalidInput(
+                "none of the hashes was accepted, so no case was opened; see `rejected`",
+                rejected=[{"index": r.index, "reason": r.reason} for r in rejected],
+            )
+        secret = new_case_secret()
+        secret_hash = self.keyring.case_secret_hash(secret)
+        assert secret_hash is not None  # noqa: S101 - a fresh secret is always well-formed
+        case = self.cases.add(new_case_id(), secret_hash)
+        self._store(case, accepted)
+        AuditLog(self.session).record(
+            f"case:{case.public_id}", "case.opened", f"case:{case.public_id}", hashes=len(accepted)
+        )
+        return OpenedCase(case, secret, Submission(len(accepted), rejected, duplicates))
+
+    def authorise(self, public_id: str, secret: str, *, for_update: bool = False) -> Case:
+        """The case `public_id` if `secret` is its secret; NotFound otherwise (either way)."""
+        presented = self.keyring.case_secret_hash(secret)
+        if not CASE_ID.fullmatch(public_id):
+            raise NotFound(NO_SUCH_CASE)
+        case = self.cases.by_public_id(public_id, for_update=for_update)
+        if case is None or presented is None or not self.keyring.same(case.secret_hash, presented):
+            raise NotFound(NO_SUCH_CASE)
+        return case
+
+    def add_hashes(self, case: Case, submitted: Sequence[SubmittedHash]) -> Submission:
+        if case.status != CaseStatus.ACTIVE:
+            raise Conflict("this case was withdrawn; open a new case to register hashes again")
+        accepted, rejected, duplicates = sort_submissions(
+            submitted, self.cases.existing_values(case.id)
+        )
+        if accepted:
+            self._store(case, accepted)
+            AuditLog(self.session).record(
+                f"case:{case.public_id}",
+                "case.hashes_added",
+                f"case:{case.public_id}",
+                hashes=len(accepted),
+            )
+        return Submission(len(accepted), rejected, duplicates)
+
+    def view(self, case: Case) -> CaseView:
+        counts = self.cases.counts(case.id)
+        return CaseView(
+            case_id=case.public_id,
+            status=case.status,
+            hash_count=counts.hashes,
+            photo_count=counts.photos,
+            matches_total=counts.matches,
+            matches_confirmed=counts.confirmed,
+            created_at=case.created_at,
+            withdrawn_at=case.withdrawn_at,
+        )
+
+    def withdraw(self, case: Case) -> CaseView:
+        """Withdraw the case: its hashes stop matching and their values are erased."""
+        if case.status == CaseStatus.WITHDRAWN:
+            return self.view(case)
+        erased = self.cases.withdraw(case)
+        changes = [
+            Change(hash_id, algorithm, ChangeKind.WITHDRAWN) for hash_id, algorithm, _ in erased
+        ]
+        ChangeLog(self.session).append(changes)
+        note_index_change(
+            self.session,
+            [(a, i) for i, a, status in erased if status == HashStatus.ACTIVE],
+        )
+        AuditLog(self.session).record(
+            f"case:{case.public_id}",
+            "case.withdrawn",
+            f"case:{case.public_id}",
+            hashes_erased=len(erased),
+        )
+        return self.view(case)
+
+    def _store(self, case: Case, accepted: Sequence[NewHash]) -> None:
+        rows = self.cases.add_hashes(case, accepted)
+        ChangeLog(self.session).append(
+            [Change(row.id, row.algorithm, ChangeKind.ADDED) for row in rows]
+        )
+        note_index_change(self.session)

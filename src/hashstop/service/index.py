@@ -1,0 +1,266 @@
+"""The index lifecycle of one worker: load every matchable hash, then follow the change log.
+
+Each API worker (process or app object) holds its own `HashIndex`: PDQ and pHash in Hamming
+indexes, MD5 and SHA-256 in exact ones, all keyed by hash id. `IndexSync` loads it from one
+consistent snapshot (the log's head seq and the hashes as of that seq), then polls the change log
+every `interval` seconds (at most one) in a background thread and applies what changed; on
+PostgreSQL it also wakes up as soon as another worker commits a change (LISTEN/NOTIFY). Applying
+an entry means looking at the hash's *current* state (the log is joined with the hashes table):
+matchable -> add, otherwise -> remove. That makes applying idempotent and order-insensitive, so
+a worker that applied a change twice, or saw a later state early, still ends up right.
+
+A worker that itself withdrew or suspended hashes does not wait for its poll: after the commit
+the request calls `forget` (removes the ids from memory at once) and `sync_now`, before the
+response is sent. Other workers see the change at their next poll, within `interval` (plus the
+query time). The match path also re-checks the database for every hit before it reports one
+(see `matching.py`), so a stale index can delay a removal's memory savings but never produce a
+match on a withdrawn hash.
+
+This module never rebuilds the index from scratch after the start, and never logs hash values.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from sqlalchemy.orm import Session
+
+from hashstop.matching import ExactIndex, HammingIndex
+from hashstop.storage.changelog import ChangeLog, matchable_hashes, matchable_hashes_packed
+from hashstop.storage.database import Database
+from hashstop.storage.notifications import ChangeNotifications
+
+log = logging.getLogger(__name__)
+
+HAMMING_BITS = {"pdq": 256, "phash": 64}
+EXACT_ALGORITHMS = ("md5", "sha256")
+ALGORITHM_BYTES = {"pdq": 32, "phash": 8, "md5": 16, "sha256": 32}
+SYNC_PAGE = 5000
+_REMOVALS = "hashstop_index_removals"
+_DIRTY = "hashstop_index_dirty"
+
+
+class HashIndex:
+    """The matchable hashes of this worker, one index per algorithm, keyed by hash id."""
+
+    def __init__(self) -> None:
+        self.hamming = {alg: HammingIndex(bits) for alg, bits in HAMMING_BITS.items()}
+        self.exact = {alg: ExactIndex() for alg in EXACT_ALGORITHMS}
+
+    def add(self, algorithm: str, ids: Sequence[int], values: Sequence[bytes]) -> None:
+        if not ids:
+            return
+        if algorithm in self.hamming:
+            width = HAMMING_BITS[algorithm] // 8
+            codes = np.frombuffer(b"".join(values), dtype=np.uint8).reshape(-1, width)
+            self.hamming[algorithm].add(np.asarray(ids, dtype=np.int64), codes)
+        elif algorithm in self.exact:
+            self.exact[algorithm].add(ids, values)
+
+    def add_packed(self, algorithm: str, ids: Sequence[int], packed: bytes) -> None:
+        """Add hashes given as one buffer of concatenated values (the bulk-load path)."""
+        width = ALGORITHM_BYTES[algorithm]
+        if algorithm in self.hamming:
+            codes = np.frombuffer(packed, dtype=np.uint8).reshape(-1, width)
+            self.hamming[algorithm].add(np.asarray(ids, dtype=np.int64), codes)
+        else:
+            values = [packed[i : i + width] for i in range(0, len(packed), width)]
+            self.add(algorithm, ids, values)
+
+    def remove(self, algorithm: str, ids: Sequence[int]) -> None:
+        if not ids:
+            return
+        if algorithm in self.hamming:
+            self.hamming[algorithm].remove(np.asarray(ids, dtype=np.int64))
+        elif algorithm in self.exact:
+            self.exact[algorithm].remove(ids)
+
+    def sizes(self) -> dict[str, int]:
+        return {
+            **{a: len(i) for a, i in self.hamming.items()},
+            **{a: len(i) for a, i in self.exact.items()},
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class SyncStatus:
+    loaded: bool
+    ready: bool
+    applied_seq: int
+    seconds_since_sync: float | None
+    sizes: dict[str, int]
+    reason: str
+
+
+def note_index_change(session: Session, removals: Iterable[tuple[str, int]] = ()) -> None:
+    """Tell the session's owner that this transaction changed the matchable hashes.
+
+    `removals` (algorithm, hash id) are taken out of this worker's index right after commit.
+    """
+    session.info.setdefault(_REMOVALS, []).extend(removals)
+    session.info[_DIRTY] = True
+
+
+class IndexSync:
+    """Loads a `HashIndex` and keeps it following the change log in a background thread."""
+
+    def __init__(
+        self, database: Database, index: HashIndex, *, interval: float, stale_after: float
+    ) -> None:
+        if not 0 < interval <= 1:
+            raise ValueError("the sync interval is at most one second")
+        self.database = database
+        self.index = index
+        self.interval = interval
+        self.stale_after = stale_after
+        self.applied_seq = 0
+        self.loaded = False
+        self.caught_up = False
+        self.last_ok: float | None = None
+        self.load_seconds: float | None = None
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    # -- lifecycle -------------------------------------------------------------------------
+    def start(self) -> None:
+        """Start the background thread: load (retrying), then poll until `stop`."""
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._run, name="hashstop-index-sync", daemon=True)
+        self._thread.start()
+
+    def stop(self, timeout: float = 5.0) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+            self._thread = None
+
+    def _run(self) -> None:
+        notifications = ChangeNotifications(self.database)
+        backoff = self.interval
+        try:
+            while not self._stop.is_set():
+                try:
+                    if not self.loaded:
+                        self.load()
+                    else:
+                        self.poll()
+                    backoff = self.interval
+                except Exception as exc:  # noqa: BLE001 - keep following; /readyz shows the lag
+                    log.warning("index sync failed (%s); retrying", type(exc).__name__)
+                    backoff = min(backoff * 2, 5.0)
+                if self.loaded and backoff == self.interval:
+                    notifications.wait(self.interval, self._stop)
+                else:
+                    self._stop.wait(backoff)
+        finally:
+            notifications.close()
+
+    # -- loading and following -------------------------------------------------------------
+    def load(self) -> None:
+        """Fill the index from one consistent snapshot of the database."""
+        started = time.monotonic()
+        with self._lock, self.database.transaction(write=False) as session:
+            if self.database.is_postgresql:
+                session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
+            head = ChangeLog(session).head()
+            if self.database.is_postgresql:
+                for algorithm, width in ALGORITHM_BYTES.items():
+                    for chunk_ids, packed in matchable_hashes_packed(session, algorithm, width):
+                        self.index.add_packed(algorithm, chunk_ids, packed)
+            else:
+                ids: dict[str, list[int]] = defaultdict(list)
+                values: dict[str, list[bytes]] = defaultdict(list)
+                for hash_id, algorithm, value in matchable_hashes(session):
+                    ids[algorithm].append(hash_id)
+                    values[algorithm].append(value)
+                for algorithm in ids:
+                    self.index.add(algorithm, ids[algorithm], values[algorithm])
+            self.applied_seq = head
+            self.loaded = True
+            self.caught_up = True
+            self.last_ok = time.monotonic()
+        self.load_seconds = self.last_ok - started
+        log.info(
+            "index loaded: %s hashes up to change %d in %.2f s",
+            sum(self.index.sizes().values()),
+            head,
+            self.load_seconds,
+        )
+
+    def poll(self) -> int:
+        """Apply every change after the last applied one; return how many were applied."""
+        applied = 0
+        with self._lock:
+            if not self.loaded:
+                return 0
+            while True:
+                with self.database.transaction(write=False) as session:
+                    page = ChangeLog(session).after(self.applied_seq, SYNC_PAGE)
+                adds: dict[str, dict[int, bytes]] = defaultdict(dict)
+                removes: dict[str, set[int]] = defaultdict(set)
+                for entry in page:
+                    if entry.value is not None:
+                        removes[entry.algorithm].discard(entry.hash_id)
+                        adds[entry.algorithm][entry.hash_id] = entry.value
+                    else:
+                        adds[entry.algorithm].pop(entry.hash_id, None)
+                        removes[entry.algorithm].add(entry.hash_id)
+                for algorithm, gone in removes.items():
+                    self.index.remove(algorithm, sorted(gone))
+                for algorithm, new in adds.items():
+                    self.index.add(algorithm, list(new), list(new.values()))
+                if page:
+                    self.applied_seq = page[-1].seq
+                applied += len(page)
+                if len(page) < SYNC_PAGE:
+                    break
+            self.caught_up = True
+            self.last_ok = time.monotonic()
+        if applied:
+            log.debug("index applied %d changes, now at %d", applied, self.applied_seq)
+        return applied
+
+    def forget(self, removals: Iterable[tuple[str, int]]) -> None:
+        """Take hashes out of the index at once (after the commit that withdrew them)."""
+        by_algorithm: dict[str, list[int]] = defaultdict(list)
+        for algorithm, hash_id in removals:
+            by_algorithm[algorithm].append(hash_id)
+        with self._lock:
+            for algorithm, ids in by_algorithm.items():
+                self.index.remove(algorithm, ids)
+
+    def after_commit(self, session: Session) -> None:
+        """Apply what a just-committed session changed: removals now, then catch up."""
+        removals = session.info.pop(_REMOVALS, [])
+        if not session.info.pop(_DIRTY, False):
+            return
+        self.forget(removals)
+        try:
+            self.poll()
+        except Exception as exc:  # noqa: BLE001 - the background thread will catch up
+            log.warning("index catch-up after a change failed (%s)", type(exc).__name__)
+
+    # -- reporting -------------------------------------------------------------------------
+    def status(self) -> SyncStatus:
+        since = None if self.last_ok is None else time.monotonic() - self.last_ok
+        if not self.loaded:
+            ready, reason = False, "the index is still loading"
+        elif since is None or since > self.stale_after:
+            ready, reason = False, f"the index has not synced for {since:.1f} s"
+        else:
+            ready, reason = True, "ready"
+        return SyncStatus(
+            loaded=self.loaded,
+            ready=ready,
+            applied_seq=self.applied_seq,
+            seconds_since_sync=since,
+            sizes=self.index.sizes(),
+            reason=reason,
+        )

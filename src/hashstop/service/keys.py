@@ -1,0 +1,102 @@
+"""API keys for platforms, moderators and admins: create (shown once), list, revoke, authenticate.
+
+A key is an `hsk_` token; only its keyed hash is stored. A revoked key is refused from the very
+next request on, in every worker: authentication reads the database each time rather than a
+cache that could outlive a revocation.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from sqlalchemy.orm import Session
+
+from hashstop.service.errors import Conflict, Forbidden, InvalidInput, NotFound, Unauthenticated
+from hashstop.service.tokens import API_KEY_PREFIX, CASE_SECRET_PREFIX, Keyring, new_api_key
+from hashstop.storage.audit import AuditLog
+from hashstop.storage.keys import ApiKeyRepository
+from hashstop.storage.models import ApiKey, Role, utcnow
+
+_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
+
+
+@dataclass(frozen=True, slots=True)
+class CreatedKey:
+    key: ApiKey
+    token: str  # shown once, never stored
+
+
+class KeyService:
+    def __init__(self, session: Session, keyring: Keyring) -> None:
+        self.session = session
+        self.keyring = keyring
+        self.keys = ApiKeyRepository(session)
+
+    def create(
+        self, *, name: str, role: str, platform: str | None = None, actor: str = "cli"
+    ) -> CreatedKey:
+        """Create a key. `platform` names a platform key's platform, or a moderator's scope."""
+        if not _NAME.fullmatch(name):
+            raise InvalidInput(
+                "a key name is 1-64 characters of letters, digits, '.', '_' and '-', "
+                f"starting with a letter or digit; got {name!r}"
+            )
+        try:
+            role_value = Role(role)
+        except ValueError:
+            raise InvalidInput(f"unknown role {role!r}; use platform, moderator or admin") from None
+        if platform is not None and not _NAME.fullmatch(platform):
+            raise InvalidInput(
+                f"a platform name is 1-64 letters, digits, '.', '_' or '-'; got {platform!r}"
+            )
+        if role_value is Role.PLATFORM and platform is None:
+            raise InvalidInput("a platform key needs --platform NAME (whose uploads it matches)")
+        if role_value is Role.ADMIN and platform is not None:
+            raise InvalidInput("an admin key is not tied to a platform; leave out --platform")
+        if self.keys.by_name(name) is not None:
+            raise Conflict(f"a key named {name!r} exists already; choose another name")
+        token = new_api_key()
+        key = self.keys.add(
+            name=name,
+            role=role_value.value,
+            token_hash=self.keyring.api_key_hash(token),
+            platform=platform if role_value is Role.PLATFORM else None,
+            scope_platform=platform if role_value is Role.MODERATOR else None,
+        )
+        AuditLog(self.session).record(
+            actor, "key.created", f"key:{name}", role=role_value.value, platform=platform
+        )
+        return CreatedKey(key, token)
+
+    def list(self) -> list[ApiKey]:
+        return self.keys.all()
+
+    def revoke(self, name: str, *, actor: str = "cli") -> ApiKey:
+        key = self.keys.by_name(name)
+        if key is None:
+            raise NotFound(f"no key named {name!r}; `hashstop keys list` shows the keys")
+        if key.revoked_at is None:
+            key.revoked_at = utcnow()
+            AuditLog(self.session).record(actor, "key.revoked", f"key:{name}")
+            self.session.flush()
+        return key
+
+    def authenticate(self, token: str, roles: tuple[Role, ...]) -> ApiKey:
+        """The live key for `token` if its role is one of `roles`; otherwise a 401 or 403."""
+        if token.startswith(CASE_SECRET_PREFIX):
+            raise Forbidden(
+                "a case secret cannot be used here: this endpoint needs an API key (hsk_...) "
+                f"with the role {' or '.join(r.value for r in roles)}"
+            )
+        if not token.startswith(API_KEY_PREFIX):
+            raise Unauthenticated("the bearer token is not a hashstop API key (hsk_...)")
+        key = self.keys.by_token_hash(self.keyring.api_key_hash(token))
+        if key is None or key.revoked_at is not None:
+            raise Unauthenticated("this API key is unknown or was revoked; ask for a new one")
+        if key.role not in {r.value for r in roles}:
+            raise Forbidden(
+                f"a {key.role} key cannot do this; it needs a "
+                f"{' or '.join(r.value for r in roles)} key"
+            )
+        return key

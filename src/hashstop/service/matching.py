@@ -1,0 +1,136 @@
+"""Matching a platform's uploads against the stored hashes.
+
+An item (one upload) carries up to 16 hashes, e.g. its 8 dihedral PDQ hashes, a pHash and an
+MD5; it matches if any of them does. Every matched item becomes a match record (platform, its
+`ref`, the hashes hit and their distances); an item that matches nothing leaves no trace here,
+only a counter the API keeps.
+
+Before reporting a hit the database is asked whether the hash is still active: a withdrawal or a
+suspension committed by another worker a moment ago therefore stops matching at once, even
+before this worker's index has applied it. This costs one indexed query, and only for requests
+that hit something, which is rare.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+from sqlalchemy.orm import Session
+
+from hashstop.hashing import HashFormatError, parse_hash
+from hashstop.service.errors import InvalidInput, Unavailable
+from hashstop.service.index import HashIndex
+from hashstop.service.tokens import new_match_id
+from hashstop.storage.matches import Hit, MatchRepository, NewMatch
+from hashstop.storage.models import ApiKey
+
+
+@dataclass(frozen=True, slots=True)
+class QueryHash:
+    algorithm: str
+    value: str
+
+
+@dataclass(frozen=True, slots=True)
+class MatchItem:
+    ref: str
+    hashes: Sequence[QueryHash]
+    max_distance: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Thresholds:
+    """Server limits: PDQ's maximum (also its default), pHash's default and maximum."""
+
+    pdq_max: int
+    phash_default: int
+    phash_max: int
+
+    def for_item(self, algorithm: str, requested: int | None) -> int:
+        if algorithm == "pdq":
+            return self.pdq_max if requested is None else min(requested, self.pdq_max)
+        if algorithm == "phash":
+            return self.phash_default if requested is None else min(requested, self.phash_max)
+        return 0
+
+
+@dataclass(slots=True)
+class ItemResult:
+    ref: str
+    matched: bool = False
+    match_id: str | None = None
+    matches: list[Hit] = field(default_factory=list)
+
+
+class Matcher:
+    """The match use case for one request."""
+
+    def __init__(
+        self, session: Session, index: HashIndex, thresholds: Thresholds, *, ready: bool
+    ) -> None:
+        self.session = session
+        self.index = index
+        self.thresholds = thresholds
+        self.ready = ready
+
+    def match(self, key: ApiKey, items: Sequence[MatchItem]) -> list[ItemResult]:
+        if not self.ready:
+            raise Unavailable("the match index is still loading; retry in a few seconds", 2)
+        hamming: dict[tuple[str, int], list[tuple[int, bytes]]] = defaultdict(list)
+        exact: dict[str, list[tuple[int, bytes]]] = defaultdict(list)
+        for i, item in enumerate(items):
+            if item.max_distance is not None and item.max_distance < 0:
+                raise InvalidInput(f"items[{i}].max_distance must be 0 or more")
+            for j, query in enumerate(item.hashes):
+                try:
+                    value = parse_hash(query.algorithm, query.value)
+                except HashFormatError as exc:
+                    raise InvalidInput(f"items[{i}].hashes[{j}]: {exc}") from None
+                if value.perceptual:
+                    distance = self.thresholds.for_item(value.algorithm, item.max_distance)
+                    hamming[(value.algorithm, distance)].append((i, value.data))
+                else:
+                    exact[value.algorithm].append((i, value.data))
+
+        hits: dict[int, dict[int, Hit]] = defaultdict(dict)
+        for (algorithm, distance), queries in hamming.items():
+            width = len(queries[0][1])
+            codes = np.frombuffer(b"".join(q for _, q in queries), np.uint8).reshape(-1, width)
+            found = self.index.hamming[algorithm].search(codes, distance)
+            for (item_index, _), near in zip(queries, found, strict=True):
+                for hash_id, d in near:
+                    _keep_nearest(hits[item_index], Hit(hash_id, algorithm, d))
+        for algorithm, queries in exact.items():
+            found_ids = self.index.exact[algorithm].search([q for _, q in queries])
+            for (item_index, _), ids in zip(queries, found_ids, strict=True):
+                for hash_id in ids:
+                    _keep_nearest(hits[item_index], Hit(hash_id, algorithm, 0))
+
+        results = [ItemResult(ref=item.ref) for item in items]
+        if not any(hits.values()):
+            return results
+        repo = MatchRepository(self.session)
+        live = repo.still_matchable(h for item_hits in hits.values() for h in item_hits)
+        new: list[NewMatch] = []
+        for item_index, item_hits in sorted(hits.items()):
+            kept = sorted(
+                (h for h in item_hits.values() if h.hash_id in live),
+                key=lambda h: (h.distance, h.hash_id),
+            )
+            if not kept:
+                continue
+            result = results[item_index]
+            result.matched, result.match_id, result.matches = True, new_match_id(), kept
+            new.append(NewMatch(public_id=result.match_id, ref=result.ref, hits=kept))
+        repo.add_many(key.id, key.platform or "", new)
+        self.session.flush()
+        return results
+
+
+def _keep_nearest(found: dict[int, Hit], hit: Hit) -> None:
+    current = found.get(hit.hash_id)
+    if current is None or hit.distance < current.distance:
+        found[hit.hash_id] = hit

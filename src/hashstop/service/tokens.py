@@ -1,0 +1,79 @@
+"""Case secrets and API keys: made here, stored only as keyed hashes, compared in constant time.
+
+A case secret is what a victim writes down, so it is made to be copied by hand: `hsc_` and
+25 characters of Crockford's base32 (no I, L, O or U; 125 bits) in five groups of five. Reading
+it back forgives what people do: lower case, spaces instead of dashes, O for 0 and I or L for 1.
+API keys (`hsk_`, 160 bits) are pasted by machines and need no such care.
+
+This module refuses to log or return a token anywhere but to the one caller that made it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+
+CASE_SECRET_PREFIX = "hsc_"  # noqa: S105 - a prefix, not a secret
+API_KEY_PREFIX = "hsk_"
+_CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+_CROCKFORD_READ = str.maketrans({"O": "0", "I": "1", "L": "1", "-": None, " ": None})
+SECRET_GROUPS = 5
+SECRET_GROUP_LEN = 5
+
+
+def _crockford(nchars: int) -> str:
+    return "".join(secrets.choice(_CROCKFORD) for _ in range(nchars))
+
+
+def new_case_secret() -> str:
+    """A fresh case secret: hsc_XXXXX-XXXXX-XXXXX-XXXXX-XXXXX (125 random bits)."""
+    body = _crockford(SECRET_GROUPS * SECRET_GROUP_LEN)
+    groups = [body[i : i + SECRET_GROUP_LEN] for i in range(0, len(body), SECRET_GROUP_LEN)]
+    return CASE_SECRET_PREFIX + "-".join(groups)
+
+
+def normalise_case_secret(text: str) -> str | None:
+    """The canonical form of a case secret as typed, or None if it cannot be one."""
+    text = text.strip()
+    if not text.lower().startswith(CASE_SECRET_PREFIX):
+        return None
+    body = text[len(CASE_SECRET_PREFIX) :].upper().translate(_CROCKFORD_READ)
+    if len(body) != SECRET_GROUPS * SECRET_GROUP_LEN or any(c not in _CROCKFORD for c in body):
+        return None
+    return CASE_SECRET_PREFIX + body
+
+
+def new_case_id() -> str:
+    """A public case id: 13 lower-case Crockford characters (65 random bits), no meaning."""
+    return _crockford(13).lower()
+
+
+def new_match_id() -> str:
+    """A public match id, random so that it reveals nothing about other platforms' volume."""
+    return "m_" + _crockford(16).lower()
+
+
+def new_api_key() -> str:
+    return API_KEY_PREFIX + secrets.token_urlsafe(20)
+
+
+class Keyring:
+    """Keyed hashes (HMAC-SHA256) of tokens under the server's secret key."""
+
+    def __init__(self, secret_key: bytes) -> None:
+        self._key = secret_key
+
+    def digest(self, purpose: str, token: str) -> bytes:
+        return hmac.new(self._key, f"{purpose}\0{token}".encode(), hashlib.sha256).digest()
+
+    def case_secret_hash(self, secret: str) -> bytes | None:
+        canonical = normalise_case_secret(secret)
+        return None if canonical is None else self.digest("case", canonical)
+
+    def api_key_hash(self, token: str) -> bytes:
+        return self.digest("api-key", token.strip())
+
+    @staticmethod
+    def same(a: bytes, b: bytes) -> bool:
+        return hmac.compare_digest(a, b)

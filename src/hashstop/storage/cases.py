@@ -1,0 +1,156 @@
+"""Queries on cases, their photos and their hashes.
+
+Nothing here decides whether a hash is acceptable or who may see a case: that is the service's
+job. This module only reads and writes rows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import distinct, func, select, update
+from sqlalchemy.orm import Session
+
+from hashstop.storage.models import (
+    Case,
+    CaseStatus,
+    Hash,
+    HashStatus,
+    MatchHit,
+    MatchRecord,
+    MatchStatus,
+    Photo,
+    utcnow,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class NewHash:
+    """A validated hash to store in a case, with the photo it belongs to."""
+
+    algorithm: str
+    value: bytes
+    quality: int | None
+    photo_key: str | None
+    variant: str
+
+
+@dataclass(frozen=True, slots=True)
+class CaseCounts:
+    hashes: int
+    photos: int
+    matches: int
+    confirmed: int
+
+
+class CaseRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def add(self, public_id: str, secret_hash: bytes) -> Case:
+        case = Case(public_id=public_id, secret_hash=secret_hash, status=CaseStatus.ACTIVE)
+        self.session.add(case)
+        self.session.flush()
+        return case
+
+    def by_public_id(self, public_id: str, *, for_update: bool = False) -> Case | None:
+        stmt = select(Case).where(Case.public_id == public_id)
+        if for_update:
+            stmt = stmt.with_for_update()
+        return self.session.scalars(stmt).one_or_none()
+
+    def existing_values(self, case_id: int) -> set[tuple[str, bytes]]:
+        """(algorithm, value) of the case's hashes that still have a value."""
+        rows = self.session.execute(
+            select(Hash.algorithm, Hash.value).where(
+                Hash.case_id == case_id, Hash.value.is_not(None)
+            )
+        )
+        return {(r.algorithm, r.value) for r in rows if r.value is not None}
+
+    def add_hashes(self, case: Case, hashes: Sequence[NewHash]) -> list[Hash]:
+        """Store `hashes`; hashes with the same photo key share one photo, others get their own."""
+        keys = {h.photo_key for h in hashes if h.photo_key is not None}
+        photos: dict[str, Photo] = {}
+        if keys:
+            found = self.session.scalars(
+                select(Photo).where(Photo.case_id == case.id, Photo.client_key.in_(keys))
+            )
+            photos = {p.client_key: p for p in found if p.client_key is not None}
+        now = utcnow()
+        rows: list[Hash] = []
+        for h in hashes:
+            photo = photos.get(h.photo_key) if h.photo_key is not None else None
+            if photo is None:
+                photo = Photo(case_id=case.id, client_key=h.photo_key, created_at=now)
+                self.session.add(photo)
+                if h.photo_key is not None:
+                    photos[h.photo_key] = photo
+            row = Hash(
+                case_id=case.id,
+                photo=photo,
+                algorithm=h.algorithm,
+                value=h.value,
+                quality=h.quality,
+                variant=h.variant,
+                status=HashStatus.ACTIVE,
+                created_at=now,
+                updated_at=now,
+            )
+            self.session.add(row)
+            rows.append(row)
+        self.session.flush()
+        return rows
+
+    def withdraw(self, case: Case) -> list[tuple[int, str, str]]:
+        """Mark the case withdrawn and erase its hash values.
+
+        Returns (hash id, algorithm, previous status) of every hash that still had a value.
+        """
+        rows = self.session.execute(
+            select(Hash.id, Hash.algorithm, Hash.status)
+            .where(Hash.case_id == case.id, Hash.value.is_not(None))
+            .order_by(Hash.id)
+        ).all()
+        now = utcnow()
+        self.session.execute(
+            update(Hash)
+            .where(Hash.case_id == case.id)
+            .values(value=None, status=HashStatus.WITHDRAWN, updated_at=now)
+        )
+        case.status = CaseStatus.WITHDRAWN
+        case.withdrawn_at = now
+        self.session.flush()
+        return [(r.id, r.algorithm, r.status) for r in rows]
+
+    def counts(self, case_id: int) -> CaseCounts:
+        hashes = self.session.scalar(select(func.count()).where(Hash.case_id == case_id)) or 0
+        photos = self.session.scalar(select(func.count()).where(Photo.case_id == case_id)) or 0
+        matched = (
+            select(MatchRecord.id, MatchRecord.status)
+            .join(MatchHit, MatchHit.match_id == MatchRecord.id)
+            .join(Hash, Hash.id == MatchHit.hash_id)
+            .where(Hash.case_id == case_id)
+            .distinct()
+            .subquery()
+        )
+        total = self.session.scalar(select(func.count(distinct(matched.c.id)))) or 0
+        confirmed = (
+            self.session.scalar(
+                select(func.count(distinct(matched.c.id))).where(
+                    matched.c.status == MatchStatus.CONFIRMED
+                )
+            )
+            or 0
+        )
+        return CaseCounts(hashes=hashes, photos=photos, matches=total, confirmed=confirmed)
+
+
+def hash_states(session: Session, ids: Iterable[int]) -> dict[int, tuple[str, str]]:
+    """(status, algorithm) by hash id for `ids`."""
+    id_list = list(ids)
+    if not id_list:
+        return {}
+    rows = session.execute(select(Hash.id, Hash.status, Hash.algorithm).where(Hash.id.in_(id_list)))
+    return {r.id: (r.status, r.algorithm) for r in rows}

@@ -1,0 +1,168 @@
+"""The change log: every change to the set of matchable hashes, numbered by a monotonic `seq`.
+
+Workers follow it to keep their in-memory index current; platforms page through it as the hash
+list feed. Both read "everything after seq N", so a seq must never become visible after a larger
+one: a reader that has seen seq 12 would skip a seq 11 that commits a moment later, and a
+withdrawal would never reach it.
+
+How seqs stay in commit order:
+- PostgreSQL: appends take a transaction-scoped advisory lock (`pg_advisory_xact_lock`) and then
+  read `max(seq) + 1`. The lock is held until the writer commits or rolls back, so the next writer
+  cannot even pick its number before the previous one is visible. A database sequence would not
+  do: sequence values are handed out at insert time but become visible at commit, in any order.
+  An advisory lock rather than `LOCK TABLE`, because it does not conflict with anything else
+  touching the table. Writers of hash changes (case creation, additions, withdrawals,
+  suspensions) are rare next to reads; they queue for a few milliseconds, readers never wait.
+- SQLite: write sessions begin with `BEGIN IMMEDIATE`, so there is one writer at a time anyway.
+
+The log holds no hash values: the feed and the workers join the hash's current value, which is
+NULL once erased. On PostgreSQL an append also sends `NOTIFY hashstop_changes` (delivered at
+commit), which a worker may listen for to wake up before its next poll.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import func, insert, select, text
+from sqlalchemy.orm import Session
+
+from hashstop.storage.models import ChangeKind, Hash, HashChange, HashStatus, utcnow
+
+# An arbitrary constant naming "the change-log append lock" among advisory locks.
+CHANGE_LOG_LOCK = 0x6861_7368_7374_6F70 >> 1  # "hashstop", fits a signed bigint
+NOTIFY_CHANNEL = "hashstop_changes"
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    """A change to append: which hash, of which algorithm, what happened."""
+
+    hash_id: int
+    algorithm: str
+    kind: ChangeKind
+
+
+@dataclass(frozen=True, slots=True)
+class ChangeState:
+    """A change-log entry joined with its hash's current state (the feed and the sync read this)."""
+
+    seq: int
+    hash_id: int
+    algorithm: str
+    kind: str
+    status: str
+    value: bytes | None  # the current value when the hash is matchable, else None
+
+    @property
+    def matchable(self) -> bool:
+        return self.value is not None
+
+
+class ChangeLog:
+    """Appends to and reads the change log within the caller's session."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def append(self, changes: Sequence[Change]) -> list[int]:
+        """Append `changes` in order; return their seqs. Hold the lock until commit."""
+        if not changes:
+            return []
+        self.session.flush()
+        postgres = self.session.get_bind().dialect.name == "postgresql"
+        if postgres:
+            self.session.execute(
+                text("SELECT pg_advisory_xact_lock(:key)"), {"key": CHANGE_LOG_LOCK}
+            )
+        start = self.head()
+        now = utcnow()
+        rows = [
+            {
+                "seq": start + i,
+                "hash_id": c.hash_id,
+                "algorithm": c.algorithm,
+                "kind": str(c.kind),
+                "created_at": now,
+            }
+            for i, c in enumerate(changes, start=1)
+        ]
+        self.session.execute(insert(HashChange), rows)
+        last = start + len(rows)
+        if postgres:
+            self.session.execute(
+                text("SELECT pg_notify(:channel, :seq)"),
+                {"channel": NOTIFY_CHANNEL, "seq": str(last)},
+            )
+        return list(range(start + 1, last + 1))
+
+    def head(self) -> int:
+        """The largest seq committed (or written in this transaction); 0 for an empty log."""
+        return int(self.session.scalar(select(func.coalesce(func.max(HashChange.seq), 0))) or 0)
+
+    def after(self, seq: int, limit: int) -> list[ChangeState]:
+        """Up to `limit` entries after `seq`, in order, each with its hash's current state."""
+        stmt = (
+            select(
+                HashChange.seq,
+                HashChange.hash_id,
+                HashChange.algorithm,
+                HashChange.kind,
+                Hash.status,
+                Hash.value,
+            )
+            .join(Hash, Hash.id == HashChange.hash_id)
+            .where(HashChange.seq > seq)
+            .order_by(HashChange.seq)
+            .limit(limit)
+        )
+        return [
+            ChangeState(
+                seq=row.seq,
+                hash_id=row.hash_id,
+                algorithm=row.algorithm,
+                kind=row.kind,
+                status=row.status,
+                value=row.value if row.status == HashStatus.ACTIVE else None,
+            )
+            for row in self.session.execute(stmt)
+        ]
+
+
+def matchable_hashes(session: Session, batch: int = 50_000) -> Iterator[tuple[int, str, bytes]]:
+    """(id, algorithm, value) of every active hash with a value, streamed in batches."""
+    stmt = (
+        select(Hash.id, Hash.algorithm, Hash.value)
+        .where(Hash.status == HashStatus.ACTIVE, Hash.value.is_not(None))
+        .execution_options(yield_per=batch)
+    )
+    for row in session.execute(stmt):
+        if row.value is not None:
+            yield row.id, row.algorithm, row.value
+
+
+def matchable_hashes_packed(
+    session: Session, algorithm: str, width: int, batch: int = 200_000
+) -> Iterator[tuple[list[int], bytes]]:
+    """PostgreSQL only: the active hashes of `algorithm` as (ids, values concatenated) chunks.
+
+    The database packs each chunk into one array and one bytea, so a million hashes cross the
+    wire as a few dozen values instead of a million rows: this is what keeps start-up short.
+    Values of another width (there should be none) are left out.
+    """
+    stmt = text(
+        "SELECT array_agg(id ORDER BY id), string_agg(value, ''::bytea ORDER BY id), max(id) "
+        "FROM (SELECT id, value FROM hashes WHERE status = 'active' AND value IS NOT NULL "
+        "AND algorithm = :algorithm AND octet_length(value) = :width AND id > :after "
+        "ORDER BY id LIMIT :batch) AS chunk"
+    )
+    after = 0
+    while True:
+        row = session.execute(
+            stmt, {"algorithm": algorithm, "width": width, "after": after, "batch": batch}
+        ).one()
+        if row[0] is None:
+            return
+        yield list(row[0]), bytes(row[1])
+        after = int(row[2])

@@ -1,0 +1,149 @@
+"""Engines, sessions and migrations for SQLite (embedded default) and PostgreSQL.
+
+SQLite is opened in WAL mode with foreign keys on and a busy timeout. Its Python driver starts
+transactions lazily and cannot upgrade a read transaction to a write one once another connection
+has written (SQLITE_BUSY at once, no waiting), so write sessions begin with `BEGIN IMMEDIATE`:
+writers queue on the busy timeout instead of failing, and readers are never blocked (WAL).
+
+Migrations are the Alembic scripts shipped inside this package, so `pip install hashstop` users
+run them with `hashstop db upgrade`; nothing here calls `create_all`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session, sessionmaker
+
+SQLITE_BUSY_TIMEOUT_MS = 10_000
+_WRITE = "hashstop_write"
+
+
+def make_engine(database_url: str, *, pool_size: int = 10) -> Engine:
+    """An engine for `database_url` with the pragmas and transaction rules described above."""
+    url = make_url(database_url)
+    if url.get_backend_name() == "sqlite":
+        if url.database and url.database != ":memory:":
+            Path(url.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(
+            url,
+            connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
+        )
+        _configure_sqlite(engine)
+        return engine
+    # No pre-ping: it would cost a round trip per request. A connection the server dropped fails
+    # one request (503, retry); SQLAlchemy then invalidates the pool and reconnects.
+    return create_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_recycle=1800)
+
+
+def _configure_sqlite(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None  # we emit BEGIN ourselves
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: Any) -> None:
+        write = connection.get_execution_options().get(_WRITE, False)
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+
+
+class Database:
+    """One engine and its session factories: `read()` for queries, `write()` for changes."""
+
+    def __init__(self, database_url: str, *, pool_size: int = 10) -> None:
+        self.url = database_url
+        self.engine = make_engine(database_url, pool_size=pool_size)
+        self.is_postgresql = self.engine.dialect.name == "postgresql"
+        write_engine = self.engine.execution_options(**{_WRITE: True})
+        self._read = sessionmaker(self.engine, expire_on_commit=False)
+        self._write = sessionmaker(write_engine, expire_on_commit=False)
+        # Single-statement lookups (an API key per request) need no transaction: on PostgreSQL
+        # they run in autocommit, which saves the BEGIN and COMMIT round trips.
+        lookup_engine = (
+            self.engine.execution_options(isolation_level="AUTOCOMMIT")
+            if self.is_postgresql
+            else self.engine
+        )
+        self._lookup = sessionmaker(lookup_engine, expire_on_commit=False)
+
+    def new_session(self, *, write: bool) -> Session:
+        """A session the caller commits or rolls back and closes."""
+        return (self._write if write else self._read)()
+
+    @contextmanager
+    def lookup(self) -> Iterator[Session]:
+        """A session for one read-only statement; its objects stay usable after it closes."""
+        session = self._lookup()
+        try:
+            yield session
+        finally:
+            session.close()
+
+    @contextmanager
+    def transaction(self, *, write: bool = True) -> Iterator[Session]:
+        """A session committed on success, rolled back on error, closed either way."""
+        session = self.new_session(write=write)
+        try:
+            yield session
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+        finally:
+            session.close()
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+def alembic_config(database_url: str) -> Config:
+    """The Alembic configuration of the packaged migrations, for `database_url`."""
+    cfg = Config()
+    cfg.set_main_option("script_location", "hashstop.storage:migrations")
+    cfg.set_main_option("path_separator", "os")
+    cfg.set_main_option(
+        "file_template",
+        "%%(year)d_%%(month).2d_%%(day).2d_%%(hour).2d%%(minute).2d-%%(rev)s_%%(slug)s",
+    )
+    cfg.attributes["database_url"] = database_url
+    return cfg
+
+
+def upgrade(database_url: str, revision: str = "head") -> None:
+    """Migrate the database at `database_url` to `revision` (default: the newest)."""
+    command.upgrade(alembic_config(database_url), revision)
+
+
+def downgrade(database_url: str, revision: str) -> None:
+    command.downgrade(alembic_config(database_url), revision)
+
+
+def current_revision(database_url: str) -> str | None:
+    """The revision the database is at, or None when it was never migrated."""
+    from alembic.runtime.migration import MigrationContext
+
+    engine = make_engine(database_url)
+    try:
+        with engine.connect() as conn:
+            return MigrationContext.configure(conn).get_current_revision()
+    finally:
+        engine.dispose()
+
+
+def head_revision() -> str | None:
+    from alembic.script import ScriptDirectory
+
+    return ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head()

@@ -1,0 +1,1 @@
+"""Alembic migrations of the hashstop schema, shipped inside the package."""

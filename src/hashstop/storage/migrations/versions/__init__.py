@@ -1,0 +1,1 @@
+"""Revision scripts; file names start with the date they were written."""

@@ -1,0 +1,259 @@
+"""The tables of record, as SQLAlchemy 2.0 typed models.
+
+What is stored is deliberately little: hash values as bytes (erased on withdrawal), keyed hashes
+(HMAC) of case secrets and API keys, never the secrets themselves, and no image bytes anywhere.
+The change log keeps hash ids and kinds of change only; the hash list feed joins the current
+value, so an erased value cannot come back through the log.
+
+The schema is changed only through the Alembic migrations in `migrations/`; the tests compare
+these models with the migrated database.
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import UTC, datetime
+
+from sqlalchemy import (
+    BigInteger,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    SmallInteger,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+# SQLite only auto-increments an INTEGER PRIMARY KEY; PostgreSQL gets a 64-bit identity.
+Id = BigInteger().with_variant(Integer(), "sqlite")
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """Timezone-aware UTC datetimes on both databases (SQLite forgets the zone)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        return value.astimezone(UTC) if value is not None else None
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class CaseStatus(enum.StrEnum):
+    ACTIVE = "active"
+    WITHDRAWN = "withdrawn"
+
+
+class HashStatus(enum.StrEnum):
+    ACTIVE = "active"
+    WITHDRAWN = "withdrawn"
+    SUSPENDED = "suspended"
+
+
+class ChangeKind(enum.StrEnum):
+    ADDED = "added"
+    WITHDRAWN = "withdrawn"
+    SUSPENDED = "suspended"
+    RESTORED = "restored"
+
+
+class Role(enum.StrEnum):
+    PLATFORM = "platform"
+    MODERATOR = "moderator"
+    ADMIN = "admin"
+
+
+class MatchStatus(enum.StrEnum):
+    PENDING = "pending"
+    CONFIRMED = "confirmed"
+    FALSE_POSITIVE = "false_positive"
+
+
+class Verdict(enum.StrEnum):
+    CONFIRMED = "confirmed"
+    FALSE_POSITIVE = "false_positive"
+
+
+class FeedbackAction(enum.StrEnum):
+    BLOCKED = "blocked"
+    REMOVED = "removed"
+    NONE = "none"
+
+
+NAMING = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+class Case(Base):
+    """A victim's case: its hashes, reachable with the case secret shown once at creation."""
+
+    __tablename__ = "cases"
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    public_id: Mapped[str] = mapped_column(String(32), unique=True)
+    secret_hash: Mapped[bytes] = mapped_column(LargeBinary(32))
+    status: Mapped[str] = mapped_column(String(16), default=CaseStatus.ACTIVE)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    withdrawn_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+    photos: Mapped[list[Photo]] = relationship(back_populates="case")
+
+
+class Photo(Base):
+    """One photo of a case; its hashes are the variants (issue 8) of that one picture.
+
+    `client_key` is the grouping key the victim's client chose; it is never shown to platforms.
+    """
+
+    __tablename__ = "photos"
+    __table_args__ = (UniqueConstraint("case_id", "client_key"),)
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    client_key: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+    case: Mapped[Case] = relationship(back_populates="photos")
+
+
+class Hash(Base):
+    """A submitted hash. `value` is NULL once erased (withdrawal); the row stays for its id."""
+
+    __tablename__ = "hashes"
+    __table_args__ = (
+        UniqueConstraint("case_id", "algorithm", "value"),
+        Index("ix_hashes_status_algorithm", "status", "algorithm"),
+    )
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"))
+    photo_id: Mapped[int] = mapped_column(ForeignKey("photos.id", ondelete="CASCADE"), index=True)
+    algorithm: Mapped[str] = mapped_column(String(16))
+    value: Mapped[bytes | None] = mapped_column(LargeBinary(64))
+    quality: Mapped[int | None] = mapped_column(SmallInteger)
+    variant: Mapped[str] = mapped_column(String(32), default="original")
+    status: Mapped[str] = mapped_column(String(16), default=HashStatus.ACTIVE)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+    photo: Mapped[Photo] = relationship()
+
+
+class HashChange(Base):
+    """One change to the set of matchable hashes, numbered by a gap-free monotonic `seq`."""
+
+    __tablename__ = "hash_changes"
+    __table_args__ = (Index("ix_hash_changes_hash_id", "hash_id"),)
+
+    seq: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=False)
+    hash_id: Mapped[int] = mapped_column(ForeignKey("hashes.id", ondelete="CASCADE"))
+    algorithm: Mapped[str] = mapped_column(String(16))
+    kind: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
+class ApiKey(Base):
+    """A platform, moderator or admin key; only the HMAC of the `hsk_` token is stored."""
+
+    __tablename__ = "api_keys"
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    role: Mapped[str] = mapped_column(String(16))
+    platform: Mapped[str | None] = mapped_column(String(64))
+    # A moderator key limited to one platform's matches (issue 6); NULL means global.
+    scope_platform: Mapped[str | None] = mapped_column(String(64))
+    token_hash: Mapped[bytes] = mapped_column(LargeBinary(32), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
+class MatchRecord(Base):
+    """A platform upload that matched; non-matches leave no record, only a counter."""
+
+    __tablename__ = "match_records"
+    __table_args__ = (Index("ix_match_records_platform_created_at", "platform", "created_at"),)
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    public_id: Mapped[str] = mapped_column(String(32), unique=True)
+    api_key_id: Mapped[int] = mapped_column(ForeignKey("api_keys.id"))
+    platform: Mapped[str] = mapped_column(String(64))
+    ref: Mapped[str] = mapped_column(String(256))
+    status: Mapped[str] = mapped_column(String(16), default=MatchStatus.PENDING)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+    hits: Mapped[list[MatchHit]] = relationship(
+        back_populates="match", order_by="MatchHit.distance, MatchHit.hash_id"
+    )
+
+
+class MatchHit(Base):
+    """One stored hash that a match record's item came within distance of."""
+
+    __tablename__ = "match_hits"
+
+    match_id: Mapped[int] = mapped_column(
+        ForeignKey("match_records.id", ondelete="CASCADE"), primary_key=True
+    )
+    hash_id: Mapped[int] = mapped_column(
+        ForeignKey("hashes.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    algorithm: Mapped[str] = mapped_column(String(16))
+    distance: Mapped[int] = mapped_column(SmallInteger)
+
+    match: Mapped[MatchRecord] = relationship(back_populates="hits")
+
+
+class Feedback(Base):
+    """A platform's verdict on one of its matches; every verdict is kept, the latest counts."""
+
+    __tablename__ = "feedback"
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    match_id: Mapped[int] = mapped_column(
+        ForeignKey("match_records.id", ondelete="CASCADE"), index=True
+    )
+    verdict: Mapped[str] = mapped_column(String(16))
+    action: Mapped[str] = mapped_column(String(16), default=FeedbackAction.NONE)
+    api_key_id: Mapped[int] = mapped_column(ForeignKey("api_keys.id"))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
+class AuditEntry(Base):
+    """A sensitive action: who, what, on what, when. Never secrets or hash values."""
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    actor: Mapped[str] = mapped_column(String(96))
+    action: Mapped[str] = mapped_column(String(64))
+    target: Mapped[str] = mapped_column(String(96))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, index=True)
+    details: Mapped[str | None] = mapped_column(Text)
