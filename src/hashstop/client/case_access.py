@@ -59,7 +59,7 @@ def talks_plainly(command: F) -> F:
         except CaseClientError as exc:
             raise Problem(explain(exc)) from None
         except KeyboardInterrupt:
-            raise Stopped("stopped.") from None
+            raise Stopped("stopped before finishing") from None
         except OSError as exc:
             raise Problem(f"{exc.strerror or exc}") from None
 
