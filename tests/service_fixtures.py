@@ -35,6 +35,7 @@ TABLES = (
     "hash_changes",
     "hashes",
     "photos",
+    "idempotency_keys",
     "cases",
     "audit_log",
     "api_keys",

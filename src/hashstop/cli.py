@@ -10,7 +10,9 @@ from __future__ import annotations
 import click
 
 from hashstop import __version__
+from hashstop.client.case_commands import COMMANDS as CASE_COMMANDS
 from hashstop.client.hash_command import hash_command
+from hashstop.client.submit_command import submit_command
 from hashstop.server_commands import COMMANDS as SERVER_COMMANDS
 
 
@@ -21,5 +23,8 @@ def main() -> None:
 
 
 main.add_command(hash_command)
+main.add_command(submit_command)
+for _command in CASE_COMMANDS:  # status, add, withdraw
+    main.add_command(_command)
 for _command in SERVER_COMMANDS:  # serve, db upgrade, keys create/list/revoke
     main.add_command(_command)

@@ -1,4 +1,5 @@
-"""The victim's side: commands that run on their own device (hashing; later, submitting).
+"""The victim's side: commands that run on their own device (hash, submit, status, add, withdraw).
 
-The client depends on `hashstop.hashing` only; it never imports the service.
+The client depends on `hashstop.hashing` (and httpx, click, rich, platformdirs) only; it never
+imports the service, its storage or its API.
 """

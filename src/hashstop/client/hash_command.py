@@ -53,7 +53,8 @@ def _walk(folder: str) -> Iterator[Outcome | str]:
         yield Outcome(str(failure.filename), error=f"cannot read folder: {failure.strerror}")
 
 
-def _files(paths: tuple[str, ...]) -> list[Outcome | str]:
+def files_under(paths: tuple[str, ...]) -> list[Outcome | str]:
+    """Each file named or found under `paths`, once, in order; unreadable folders as errors."""
     seen: set[str] = set()
     items: list[Outcome | str] = []
     for path in paths:
@@ -65,7 +66,7 @@ def _files(paths: tuple[str, ...]) -> list[Outcome | str]:
     return items
 
 
-def _hash_one(path: str, full_resolution: bool, dihedral: bool) -> Outcome:
+def hash_one(path: str, full_resolution: bool, dihedral: bool) -> Outcome:
     from hashstop.hashing import HashingError, hash_file
 
     try:
@@ -77,7 +78,7 @@ def _hash_one(path: str, full_resolution: bool, dihedral: bool) -> Outcome:
         return Outcome(path, error=f"unexpected error: {type(error).__name__}: {reason}")
 
 
-def _printable(path: str) -> str:
+def printable(path: str) -> str:
     """A file name as text even when it is not valid UTF-8."""
     return path.encode("utf-8", "backslashreplace").decode("utf-8")
 
@@ -107,7 +108,7 @@ def _table(outcomes: list[Outcome], dihedral: bool) -> Table:
     table.add_column("quality", justify="right")
     table.add_column("hashes", overflow="fold", min_width=30)
     for outcome in outcomes:
-        name = Text(_printable(outcome.path))
+        name = Text(printable(outcome.path))
         if outcome.hashes is None:
             table.add_row(
                 name, Text("error", style="red"), "", Text(outcome.error or "", style="red")
@@ -138,9 +139,9 @@ def hash_command(
     missing = [p for p in paths if not os.path.lexists(p)]
     if missing:
         for path in missing:
-            click.echo(f"hashstop hash: no such file or folder: {_printable(path)}", err=True)
+            click.echo(f"hashstop hash: no such file or folder: {printable(path)}", err=True)
         sys.exit(2)
-    items = _files(paths)
+    items = files_under(paths)
     stderr = Console(stderr=True)
     # Full hashes on one line each when printing to a file or pipe; fold to a terminal's width.
     out = None if as_json else Console(width=None if sys.stdout.isatty() else 160)
@@ -159,9 +160,7 @@ def hash_command(
             task = progress.add_task("hashing", total=len(items))
             for item in items:
                 outcome = (
-                    item
-                    if isinstance(item, Outcome)
-                    else _hash_one(item, full_resolution, dihedral)
+                    item if isinstance(item, Outcome) else hash_one(item, full_resolution, dihedral)
                 )
                 outcomes.append(outcome)
                 if as_json:

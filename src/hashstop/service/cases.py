@@ -16,13 +16,21 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from hashstop.service.errors import Conflict, InvalidInput, NotFound
+from hashstop.service.idempotency import (
+    EXPIRED,
+    REPLAY_WINDOW,
+    REUSED_FOR_ANOTHER_REQUEST,
+    check_idempotency_key,
+    request_hash,
+)
 from hashstop.service.index import note_index_change
 from hashstop.service.rules import Rejection, SubmittedHash, sort_submissions
 from hashstop.service.tokens import Keyring, new_case_id, new_case_secret
 from hashstop.storage.audit import AuditLog
 from hashstop.storage.cases import CaseRepository, NewHash
 from hashstop.storage.changelog import Change, ChangeLog
-from hashstop.storage.models import Case, CaseStatus, ChangeKind, HashStatus
+from hashstop.storage.idempotency import IdempotencyRepository
+from hashstop.storage.models import Case, CaseStatus, ChangeKind, HashStatus, utcnow
 
 CASE_ID = re.compile(r"[0-9a-z]{1,32}")
 NO_SUCH_CASE = (
@@ -43,6 +51,7 @@ class OpenedCase:
     case: Case
     secret: str
     submission: Submission
+    replayed: bool = False  # True: an earlier request with the same idempotency key opened it
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,21 +72,68 @@ class CaseService:
         self.keyring = keyring
         self.cases = CaseRepository(session)
 
-    def open(self, submitted: Sequence[SubmittedHash]) -> OpenedCase:
-        """Open a case with `submitted` hashes; refuse if none of them is acceptable."""
+    def open(
+        self, submitted: Sequence[SubmittedHash], idempotency_key: str | None = None
+    ) -> OpenedCase:
+        """Open a case with `submitted` hashes; refuse if none of them is acceptable.
+
+        With an `idempotency_key`, a repeat of the same request within the replay window answers
+        with the case the first one opened, secret included (`hashstop.service.idempotency`).
+        """
+        if idempotency_key is None:
+            return self._open(submitted, new_case_id(), new_case_secret())
+        key = check_idempotency_key(idempotency_key)
+        key_hash = self.keyring.idempotency_key_hash(key)
+        fingerprint = request_hash(self.keyring, submitted)
+        keys = IdempotencyRepository(self.session)
+        keys.lock(key_hash)
+        earlier = keys.find(key_hash)
+        if earlier is None:
+            case_id = new_case_id()
+            secret = self.keyring.derived_case_secret(key, case_id)
+            opened = self._open(submitted, case_id, secret, idempotent=True)
+            keys.add(key_hash, opened.case, fingerprint)
+            return opened
+        if not self.keyring.same(earlier.request_hash, fingerprint):
+            raise InvalidInput(REUSED_FOR_ANOTHER_REQUEST)
+        if utcnow() - earlier.created_at > REPLAY_WINDOW:
+            raise InvalidInput(EXPIRED)
+        case = earlier.case
+        # The request is the same, so sorting it again gives the first answer's counts.
+        accepted, rejected, duplicates = sort_submissions(submitted, set())
+        AuditLog(self.session).record(
+            f"case:{case.public_id}", "case.open_replayed", f"case:{case.public_id}"
+        )
+        return OpenedCase(
+            case,
+            self.keyring.derived_case_secret(key, case.public_id),
+            Submission(len(accepted), rejected, duplicates),
+            replayed=True,
+        )
+
+    def _open(
+        self,
+        submitted: Sequence[SubmittedHash],
+        case_id: str,
+        secret: str,
+        *,
+        idempotent: bool = False,
+    ) -> OpenedCase:
         accepted, rejected, duplicates = sort_submissions(submitted, set())
         if not accepted:
             raise InvalidInput(
                 "none of the hashes was accepted, so no case was opened; see `rejected`",
                 rejected=[{"index": r.index, "reason": r.reason} for r in rejected],
             )
-        secret = new_case_secret()
         secret_hash = self.keyring.case_secret_hash(secret)
-        assert secret_hash is not None  # noqa: S101 - a fresh secret is always well-formed
-        case = self.cases.add(new_case_id(), secret_hash)
+        assert secret_hash is not None  # noqa: S101 - a made secret is always well-formed
+        case = self.cases.add(case_id, secret_hash)
         self._store(case, accepted)
+        details: dict[str, object] = {"hashes": len(accepted)}
+        if idempotent:
+            details["idempotent"] = True
         AuditLog(self.session).record(
-            f"case:{case.public_id}", "case.opened", f"case:{case.public_id}", hashes=len(accepted)
+            f"case:{case.public_id}", "case.opened", f"case:{case.public_id}", **details
         )
         return OpenedCase(case, secret, Submission(len(accepted), rejected, duplicates))
 

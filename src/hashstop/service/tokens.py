@@ -28,7 +28,10 @@ def _crockford(nchars: int) -> str:
 
 def new_case_secret() -> str:
     """A fresh case secret: hsc_XXXXX-XXXXX-XXXXX-XXXXX-XXXXX (125 random bits)."""
-    body = _crockford(SECRET_GROUPS * SECRET_GROUP_LEN)
+    return _case_secret(_crockford(SECRET_GROUPS * SECRET_GROUP_LEN))
+
+
+def _case_secret(body: str) -> str:
     groups = [body[i : i + SECRET_GROUP_LEN] for i in range(0, len(body), SECRET_GROUP_LEN)]
     return CASE_SECRET_PREFIX + "-".join(groups)
 
@@ -70,6 +73,21 @@ class Keyring:
     def case_secret_hash(self, secret: str) -> bytes | None:
         canonical = normalise_case_secret(secret)
         return None if canonical is None else self.digest("case", canonical)
+
+    def derived_case_secret(self, idempotency_key: str, case_id: str) -> str:
+        """The case secret of the case `case_id` opened with `idempotency_key`.
+
+        125 bits of an HMAC under the server key, in the case secret's own format: only the
+        server can compute it, and only when shown the idempotency key again (see
+        `hashstop.service.idempotency` for why that is sound).
+        """
+        digest = self.digest("case-secret-of-idempotency-key", f"{idempotency_key}\0{case_id}")
+        bits = int.from_bytes(digest, "big") >> (len(digest) * 8 - 125)
+        body = "".join(_CROCKFORD[(bits >> (5 * i)) & 31] for i in reversed(range(25)))
+        return _case_secret(body)
+
+    def idempotency_key_hash(self, idempotency_key: str) -> bytes:
+        return self.digest("idempotency-key", idempotency_key)
 
     def api_key_hash(self, token: str) -> bytes:
         return self.digest("api-key", token.strip())

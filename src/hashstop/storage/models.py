@@ -257,3 +257,20 @@ class AuditEntry(Base):
     target: Mapped[str] = mapped_column(String(96))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, index=True)
     details: Mapped[str | None] = mapped_column(Text)
+
+
+class IdempotencyKey(Base):
+    """A case opened with an `Idempotency-Key`: its keyed hash, the case, the request's keyed hash.
+
+    Kept as long as the case, so that a key opens at most one case ever; it is honoured for
+    replays only within the window the service sets (see `hashstop.service.idempotency`).
+    """
+
+    __tablename__ = "idempotency_keys"
+
+    key_hash: Mapped[bytes] = mapped_column(LargeBinary(32), primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    request_hash: Mapped[bytes] = mapped_column(LargeBinary(32))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+    case: Mapped[Case] = relationship()

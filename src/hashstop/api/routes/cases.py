@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Header, Response
 
 from hashstop.api.deps import CaseSecret, RuntimeDep, SessionDep, limit_case_creation
 from hashstop.api.schemas import (
@@ -51,10 +53,27 @@ def _case_out(view: CaseView) -> CaseOut:
     dependencies=[Depends(limit_case_creation)],
     response_model=CaseCreatedOut,
 )
-def open_case(body: HashesIn, session: SessionDep, runtime: RuntimeDep) -> CaseCreatedOut:
+def open_case(
+    body: HashesIn,
+    session: SessionDep,
+    runtime: RuntimeDep,
+    response: Response,
+    idempotency_key: Annotated[
+        str | None,
+        Header(
+            alias="Idempotency-Key",
+            max_length=128,
+            description="43 base64url characters (32 random bytes), new for each submission: "
+            "a retry with the same key and body gets the same case and secret (200) for 24 h",
+        ),
+    ] = None,
+) -> CaseCreatedOut:
     """Open a case with hashes; the answer holds the case secret, shown this once."""
     hashes = _submitted(body, runtime.settings.max_hashes_per_case_request)
-    opened = CaseService(session, runtime.keyring).open(hashes)
+    opened = CaseService(session, runtime.keyring).open(hashes, idempotency_key)
+    if opened.replayed:
+        response.status_code = 200
+        response.headers["Idempotent-Replayed"] = "true"
     return CaseCreatedOut(
         case_id=opened.case.public_id,
         secret=opened.secret,

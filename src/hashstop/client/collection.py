@@ -1,0 +1,110 @@
+"""What a submission sends: the fingerprints of the victim's files, grouped by file.
+
+Files are hashed here, on the device (`hashstop.hashing`): images get PDQ with its quality,
+pHash, MD5 and SHA-256; every other file (videos included) MD5 and SHA-256. The hashes of one
+file travel as one `photo` of the case, under a random key made for this submission, so that the
+case counts photos rather than hashes. The key is random, not derived from the file, because
+the server keeps it after a withdrawal erases the hash values. A file found twice (a copy in two
+folders) is sent once. Files that cannot be hashed are set aside with the reason, never sent.
+
+Nothing here opens a network connection or keeps a file's bytes.
+"""
+
+from __future__ import annotations
+
+import secrets
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+from hashstop.client.hash_command import Outcome, files_under, hash_one
+
+# Hashes per request: under the server's default limit (500), so that no request is refused
+# for its size; a file's hashes always travel together.
+HASHES_PER_REQUEST = 400
+
+
+@dataclass(frozen=True)
+class FileEntries:
+    """The hash entries of one file, as the API takes them, and whether it is a photo."""
+
+    is_photo: bool
+    entries: list[dict[str, Any]]
+
+
+@dataclass
+class Collection:
+    files: list[FileEntries] = field(default_factory=list)
+    skipped: list[Outcome] = field(default_factory=list)
+
+    @property
+    def photos(self) -> int:
+        return sum(1 for f in self.files if f.is_photo)
+
+    @property
+    def other_files(self) -> int:
+        return sum(1 for f in self.files if not f.is_photo)
+
+    @property
+    def fingerprints(self) -> int:
+        return sum(len(f.entries) for f in self.files)
+
+    def batches(self, limit: int | None = None) -> Iterator[list[dict[str, Any]]]:
+        """The entries in requests of at most `limit` hashes, never splitting a file."""
+        limit = limit or HASHES_PER_REQUEST
+        batch: list[dict[str, Any]] = []
+        for file in self.files:
+            if batch and len(batch) + len(file.entries) > limit:
+                yield batch
+                batch = []
+            batch.extend(file.entries)
+        if batch:
+            yield batch
+
+
+def _entries(outcome: Outcome) -> FileEntries:
+    hashes = outcome.hashes
+    assert hashes is not None  # noqa: S101 - only called for hashed files
+    photo = "f" + secrets.token_hex(8)
+    entries: list[dict[str, Any]] = []
+    if hashes.pdq is not None:
+        entries.append({"algorithm": "pdq", "value": hashes.pdq.hex, "quality": hashes.pdq_quality})
+    if hashes.phash is not None:
+        entries.append({"algorithm": "phash", "value": hashes.phash.hex})
+    entries.append({"algorithm": "md5", "value": hashes.md5.hex})
+    entries.append({"algorithm": "sha256", "value": hashes.sha256.hex})
+    for entry in entries:
+        entry["photo"] = photo
+    return FileEntries(is_photo=hashes.kind == "image", entries=entries)
+
+
+def collect(paths: tuple[str, ...]) -> Collection:
+    """Hash every file under `paths` (a progress bar on a terminal); set aside failures."""
+    items = files_under(paths)
+    collection = Collection()
+    seen: set[str] = set()
+    progress = Progress(
+        TextColumn("reading your files"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        console=Console(stderr=True),
+        transient=True,
+        disable=not sys.stderr.isatty() or len(items) < 2,
+    )
+    with progress:
+        task = progress.add_task("reading", total=len(items))
+        for item in items:
+            outcome = item if isinstance(item, Outcome) else hash_one(item, False, False)
+            progress.advance(task)
+            if outcome.hashes is None:
+                collection.skipped.append(outcome)
+                continue
+            if outcome.hashes.sha256.hex in seen:
+                continue
+            seen.add(outcome.hashes.sha256.hex)
+            collection.files.append(_entries(outcome))
+    return collection
