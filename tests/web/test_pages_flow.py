@@ -123,11 +123,16 @@ class Journey:
 def match_each(service: LiveService, key: str, hashes: list[dict[str, Any]]) -> dict[str, bool]:
     """Ask the match API about each hash alone; {algorithm:value: matched}."""
     items = [
-        {"ref": f"{h['algorithm']}:{h['value']}", "hashes": [{k: h[k] for k in ("algorithm", "value")}]}
+        {
+            "ref": f"{h['algorithm']}:{h['value']}",
+            "hashes": [{k: h[k] for k in ("algorithm", "value")}],
+        }
         for h in hashes
     ]
     with service.api() as api:
-        response = api.post("/v1/match", json={"items": items}, headers={"Authorization": f"Bearer {key}"})
+        response = api.post(
+            "/v1/match", json={"items": items}, headers={"Authorization": f"Bearer {key}"}
+        )
     assert response.status_code == 200, response.text
     return {r["ref"]: r["matched"] for r in response.json()["results"]}
 
@@ -268,7 +273,9 @@ def test_case_id_and_secret_shown_copied_and_in_the_receipt(
 def test_case_page_shows_adds_and_withdraws(journey: Journey) -> None:
     assert "Active" in journey.facts_opened
     assert re.search(r"Photos and files\s+6\s+Fingerprints\s+15", journey.facts_opened)
-    assert re.search(r"Matches on platforms\s+0\s+Matches confirmed by a platform\s+0", journey.facts_opened)
+    assert re.search(
+        r"Matches on platforms\s+0\s+Matches confirmed by a platform\s+0", journey.facts_opened
+    )
     assert journey.add_result.startswith("Added 3 fingerprints.")
     assert re.search(r"Photos and files\s+7\s+Fingerprints\s+18", journey.facts_added)
     assert journey.focus_on_confirm == "withdraw-confirm-title"

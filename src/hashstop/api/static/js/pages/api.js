@@ -42,7 +42,9 @@ async function call(method, path, { secret = null, body = null, headers = {} } =
   } catch {
     // Not JSON: a proxy's error page, say. The status alone says enough below.
   }
-  if (!response.ok) throw new ApiError(explain(response.status, data), { status: response.status, problem: data });
+  if (!response.ok) {
+    throw new ApiError(explain(response.status, data), { status: response.status, problem: data });
+  }
   return data;
 }
 
@@ -58,7 +60,9 @@ function explain(status, problem) {
   if (status >= 500) {
     return "The hashstop service had a problem and could not finish this. Please try again in a few minutes.";
   }
-  return detail ? `The service could not accept this: ${detail}` : `The service answered with an error (${status}).`;
+  return detail
+    ? `The service could not accept this: ${detail}`
+    : `The service answered with an error (${status}).`;
 }
 
 const caseUrl = (caseId) => `/v1/cases/${encodeURIComponent(caseId)}`;
@@ -71,7 +75,10 @@ const caseUrl = (caseId) => `/v1/cases/${encodeURIComponent(caseId)}`;
  * know the header ignores it.
  */
 export function openCase(hashes, idempotencyKey) {
-  return call("POST", "/v1/cases", { body: { hashes }, headers: { "Idempotency-Key": idempotencyKey } });
+  return call("POST", "/v1/cases", {
+    body: { hashes },
+    headers: { "Idempotency-Key": idempotencyKey },
+  });
 }
 
 export function addHashes(caseId, secret, hashes) {

@@ -8,8 +8,11 @@
 import { addHashes, readCase, withdrawCase } from "./api.js";
 import { PhotoSet, describeCounts } from "./photo-set.js";
 
+// Hashes per request, below the service's default limit of 500 per request.
+const BATCH_HASHES = 300;
+
 const $ = (id) => document.getElementById(id);
-let current = null; // {caseId, secret, status} while a case is open
+let current = null; // {caseId, secret} while a case is open
 const photos = new PhotoSet("add", { onChange: updateAdd });
 
 // --- Opening a case -------------------------------------------------------------------------
@@ -30,13 +33,15 @@ $("receipt-file").addEventListener("change", async () => {
   $("open-error").textContent = "";
   try {
     const receipt = JSON.parse(await file.text());
-    if (typeof receipt.case_id !== "string" || typeof receipt.secret !== "string") throw new Error();
+    if (typeof receipt.case_id !== "string" || typeof receipt.secret !== "string")
+      throw new Error();
     $("case-id").value = receipt.case_id;
     $("case-secret").value = receipt.secret;
     $("open-status").textContent = "Filled in from your receipt. Press “Open my case”.";
     $("open-case").focus();
   } catch {
-    $("open-error").textContent = "This file is not a hashstop receipt. Type the case id and secret instead.";
+    $("open-error").textContent =
+      "This file is not a hashstop receipt. Type the case id and secret instead.";
   }
 });
 
@@ -70,7 +75,6 @@ $("open-form").addEventListener("submit", async (event) => {
 const dateFormat = new Intl.DateTimeFormat(undefined, { dateStyle: "long", timeStyle: "short" });
 
 function show(view) {
-  current.status = view.status;
   const withdrawn = view.status === "withdrawn";
   $("view-case-id").textContent = view.case_id;
   $("fact-status").textContent = withdrawn
@@ -88,10 +92,11 @@ function show(view) {
 }
 
 async function refresh() {
+  $("view-error").textContent = "";
   try {
     show(await readCase(current.caseId, current.secret));
   } catch (failure) {
-    $("add-error").textContent = failure.message;
+    $("view-error").textContent = failure.message;
   }
 }
 
@@ -101,7 +106,9 @@ $("close-case").addEventListener("click", () => {
   current = null;
   photos.clear();
   for (const id of ["case-view", "add", "withdraw", "withdraw-confirm"]) $(id).hidden = true;
-  for (const id of ["add-result", "add-error", "withdraw-error"]) $(id).textContent = "";
+  for (const id of ["view-error", "add-result", "add-error", "withdraw-error"]) {
+    $(id).textContent = "";
+  }
   $("case-id").value = "";
   $("sign-in").hidden = false;
   $("open-status").textContent = "Your case is closed on this page.";
@@ -124,20 +131,21 @@ function updateAdd() {
 
 $("add-send").addEventListener("click", async () => {
   const { list, owners } = photos.hashes();
-  if (!list.length) return;
+  if (!list.length || current === null) return;
+  const { caseId, secret } = current;
   $("add-send").disabled = true;
   $("add-result").textContent = "Sending the fingerprints…";
   try {
-    // The service takes up to 500 hashes a request: three per file, so a few at a time.
     let accepted = 0;
     let repeated = 0;
     const refused = [];
-    for (let start = 0; start < list.length; start += 300) {
-      const answer = await addHashes(current.caseId, current.secret, list.slice(start, start + 300));
+    for (let start = 0; start < list.length; start += BATCH_HASHES) {
+      const answer = await addHashes(caseId, secret, list.slice(start, start + BATCH_HASHES));
       accepted += answer.accepted;
       repeated += answer.duplicates;
       for (const r of answer.rejected) {
-        if (!r.reason.startsWith("duplicate")) refused.push(`${owners[start + r.index].file.name}: ${r.reason}`);
+        if (!r.reason.startsWith("duplicate"))
+          refused.push(`${owners[start + r.index].file.name}: ${r.reason}`);
       }
     }
     photos.clear();

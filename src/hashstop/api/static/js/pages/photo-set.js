@@ -20,15 +20,20 @@ const waiting = new Map(); // request id -> the PhotoSet entry waiting for it
 let nextRequest = 0;
 
 function hashWorker() {
-  if (sharedWorker === null) {
-    sharedWorker = new Worker("/static/js/hash-worker.js", { type: "module" });
-    sharedWorker.addEventListener("message", ({ data }) => waiting.get(data.id)?.onMessage(data));
-    sharedWorker.addEventListener("error", (event) => {
-      event.preventDefault();
-      for (const entry of waiting.values()) entry.onMessage({ type: "error", message: "the fingerprinting stopped" });
-    });
-  }
-  return sharedWorker;
+  if (sharedWorker !== null) return sharedWorker;
+  const worker = new Worker("/static/js/hash-worker.js", { type: "module" });
+  worker.addEventListener("message", ({ data }) => waiting.get(data.id)?.onMessage(data));
+  // The worker itself failed (it could not load, say): fail what it held, start afresh next time.
+  worker.addEventListener("error", (event) => {
+    event.preventDefault();
+    worker.terminate();
+    if (sharedWorker === worker) sharedWorker = null;
+    for (const entry of waiting.values()) {
+      entry.onMessage({ type: "error", message: "the fingerprinting stopped" });
+    }
+  });
+  sharedWorker = worker;
+  return worker;
 }
 
 function formatSize(bytes) {
@@ -61,7 +66,10 @@ function describe(result) {
       tone: "note",
     };
   }
-  return { text: "A video or other file: registered by its exact fingerprint, so an identical copy will be recognised.", tone: "note" };
+  return {
+    text: "A video or other file: registered by its exact fingerprint, so an identical copy will be recognised.",
+    tone: "note",
+  };
 }
 
 export class PhotoSet {
@@ -97,7 +105,10 @@ export class PhotoSet {
   add(files) {
     for (const file of files) {
       const known = this.entries.some(
-        (e) => e.file.name === file.name && e.file.size === file.size && e.file.lastModified === file.lastModified,
+        (e) =>
+          e.file.name === file.name &&
+          e.file.size === file.size &&
+          e.file.lastModified === file.lastModified,
       );
       if (!known) this.entries.push(this.track(file));
     }
@@ -234,18 +245,22 @@ export class PhotoSet {
 
   announce(prefix = "") {
     const total = this.entries.length;
-    const finished = this.entries.length - this.entries.filter((e) => e.result === null && e.error === null).length;
-    let words = "";
+    const pending = this.entries.filter((e) => e.result === null && e.error === null).length;
+    const failed = this.entries.filter((e) => e.error !== null).length;
+    let words;
     if (total === 0) words = "No files chosen.";
-    else if (finished < total) words = `Fingerprinting: ${finished} of ${total} files done…`;
-    else words = `All ${total} ${total === 1 ? "file is" : "files are"} fingerprinted. Nothing has been sent yet.`;
+    else if (pending > 0) words = `Fingerprinting: ${total - pending} of ${total} files done…`;
+    else if (failed > 0)
+      words = `${total - failed} of ${total} files fingerprinted; ${failed} could not be.`;
+    else words = `All ${total} ${total === 1 ? "file is" : "files are"} fingerprinted.`;
+    if (total > 0 && pending === 0) words += " Nothing has been sent yet.";
     this.status.textContent = `${prefix} ${words}`.trim();
   }
 
   /**
    * The API's hash list for the finished files: {algorithm, value, photo} (+ quality for PDQ).
    * A hash already in the list (the same file chosen twice under two names) is sent once.
-   * Each hash remembers its file in `owners` (index -> file name), never in the list itself.
+   * `owners[i]` is the entry (file) of `list[i]`, kept beside the list, never in it.
    */
   hashes() {
     const list = [];
@@ -272,7 +287,9 @@ export class PhotoSet {
   /** Counts for the summary: photos with a visual fingerprint, other files, hashes. */
   counts() {
     const done = this.done;
-    const visual = done.filter((e) => e.result.kind === "image" && e.result.pdq_quality >= MIN_PDQ_QUALITY).length;
+    const visual = done.filter(
+      (e) => e.result.kind === "image" && e.result.pdq_quality >= MIN_PDQ_QUALITY,
+    ).length;
     return {
       files: done.length,
       visual,
@@ -287,7 +304,8 @@ export class PhotoSet {
 export function describeCounts({ visual, exactOnly, hashes }) {
   const parts = [];
   if (visual) parts.push(`${visual} ${visual === 1 ? "photo" : "photos"}`);
-  if (exactOnly) parts.push(`${exactOnly} ${exactOnly === 1 ? "file" : "files"} by exact fingerprint only`);
+  if (exactOnly)
+    parts.push(`${exactOnly} ${exactOnly === 1 ? "file" : "files"} by exact fingerprint only`);
   return `${parts.join(" and ")}: ${hashes} ${hashes === 1 ? "fingerprint" : "fingerprints"}`;
 }
 

@@ -30,7 +30,8 @@ function update() {
   const counts = photos.counts();
   $("review").hidden = photos.entries.length === 0;
   if (photos.busy) {
-    $("summary").textContent = "Fingerprinting your files. The summary appears when every file is done.";
+    $("summary").textContent =
+      "Fingerprinting your files. The summary appears when every file is done.";
   } else if (counts.hashes === 0) {
     $("summary").textContent = "There is nothing to send yet: choose at least one photo or video.";
   } else {
@@ -128,8 +129,7 @@ function showReceipt(opened, { files, accepted, notes, unsent }) {
     created_at: new Date().toISOString(),
   };
   photos.clear(); // the files are no longer needed; only the receipt remains
-  $("choose").hidden = true;
-  $("review").hidden = true;
+  for (const id of ["intro", "choose", "review"]) $(id).hidden = true;
   $("case-id").textContent = receipt.case_id;
   $("case-secret").textContent = receipt.secret;
   $("receipt-summary").textContent =
@@ -154,4 +154,3 @@ function showReceipt(opened, { files, accepted, notes, unsent }) {
 
 wireCopyButtons($("receipt"), $("copy-status"));
 $("send").addEventListener("click", send);
-
