@@ -172,7 +172,7 @@ def test_submit_page_works_from_the_keyboard(
     expect(page.get_by_role("progressbar", name="Fingerprinting aaa-orig.jpg")).to_be_visible()
     expect(page.get_by_role("button", name="Send the fingerprints")).to_be_enabled(timeout=WAIT_MS)
     expect(page.locator("#submit-status")).to_have_text(
-        "All 1 file is fingerprinted. Nothing has been sent yet."
+        "The file is fingerprinted. Nothing has been sent yet."
     )
     stops = tab_until(page, "send")
     assert [s.split("|")[1] for s in stops] == [

@@ -252,7 +252,8 @@ export class PhotoSet {
     else if (pending > 0) words = `Fingerprinting: ${total - pending} of ${total} files done…`;
     else if (failed > 0)
       words = `${total - failed} of ${total} files fingerprinted; ${failed} could not be.`;
-    else words = `All ${total} ${total === 1 ? "file is" : "files are"} fingerprinted.`;
+    else
+      words = total === 1 ? "The file is fingerprinted." : `All ${total} files are fingerprinted.`;
     if (total > 0 && pending === 0) words += " Nothing has been sent yet.";
     this.status.textContent = `${prefix} ${words}`.trim();
   }
