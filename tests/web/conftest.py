@@ -21,6 +21,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import CONFORMANCE_DIR, REPO_ROOT, skip_or_fail
+from tests.web.live_service import live_service  # noqa: F401 - the real app, for the page tests
 
 STATIC_JS_DIR = REPO_ROOT / "src" / "hashstop" / "api" / "static" / "js"
 HARNESS_DIR = Path(__file__).resolve().parent / "harness"

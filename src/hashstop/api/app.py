@@ -20,7 +20,7 @@ from hashstop.api.deps import Runtime
 from hashstop.api.metrics import Metrics
 from hashstop.api.middleware import BodySizeLimit, RequestMetrics
 from hashstop.api.ratelimit import RateLimiter
-from hashstop.api.routes import cases, operations, platform
+from hashstop.api.routes import api_docs, cases, operations, pages, platform
 from hashstop.config import Settings
 from hashstop.service.index import HashIndex, IndexSync
 from hashstop.service.matching import Thresholds
@@ -86,12 +86,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version=__version__,
         description=DESCRIPTION,
         lifespan=lifespan,
+        # /docs is served from packaged files (routes/api_docs.py), not FastAPI's CDN pages.
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.runtime = runtime
     problems.install(app)
     app.include_router(cases.router)
     app.include_router(platform.router)
     app.include_router(operations.router)
+    app.include_router(pages.router)
+    api_docs.install(app)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(RequestMetrics, metrics=runtime.metrics)
     web.install(app)

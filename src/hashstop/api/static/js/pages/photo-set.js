@@ -1,0 +1,315 @@
+// The photos and videos a person chose on /submit or /case, each fingerprinted on this device.
+//
+// A PhotoSet drives one picker (templates/public/picker.html): the file input and its drop
+// zone, the list of chosen files with a local thumbnail and a progress bar each, and a polite
+// live region. Every file goes to the hashing Web Worker (/static/js/hash-worker.js); what
+// comes back is only hashes. `hashes()` turns them into the API's hash list, one photo key per
+// file so the service groups a file's fingerprints as one photo.
+//
+// Refuses to let anything else out: file bytes stay in the File objects (read by the worker,
+// never by the network); thumbnails are object URLs revoked as soon as they are drawn; file
+// names are shown on the page but never put in the hash list.
+
+import { randomKey } from "./api.js";
+
+// PDQ hashes below this quality are refused by the service (too little detail to recognise).
+const MIN_PDQ_QUALITY = 50;
+
+let sharedWorker = null;
+const waiting = new Map(); // request id -> the PhotoSet entry waiting for it
+let nextRequest = 0;
+
+function hashWorker() {
+  if (sharedWorker !== null) return sharedWorker;
+  const worker = new Worker("/static/js/hash-worker.js", { type: "module" });
+  worker.addEventListener("message", ({ data }) => waiting.get(data.id)?.onMessage(data));
+  // The worker itself failed (it could not load, say): fail what it held, start afresh next time.
+  worker.addEventListener("error", (event) => {
+    event.preventDefault();
+    worker.terminate();
+    if (sharedWorker === worker) sharedWorker = null;
+    for (const entry of waiting.values()) {
+      entry.onMessage({ type: "error", message: "the fingerprinting stopped" });
+    }
+  });
+  sharedWorker = worker;
+  return worker;
+}
+
+function formatSize(bytes) {
+  const units = ["bytes", "KB", "MB", "GB"];
+  let value = bytes;
+  let unit = 0;
+  while (value >= 1000 && unit < units.length - 1) {
+    value /= 1000;
+    unit += 1;
+  }
+  return `${unit === 0 ? value : value.toFixed(1)} ${units[unit]}`;
+}
+
+// What a finished file's fingerprints mean, in plain words.
+function describe(result) {
+  if (result.kind === "image" && result.pdq_quality >= MIN_PDQ_QUALITY) {
+    return { text: "Fingerprinted.", tone: "ok" };
+  }
+  if (result.kind === "image") {
+    return {
+      text: "Fingerprinted by its exact copy only: this picture has too little detail for a visual fingerprint.",
+      tone: "note",
+    };
+  }
+  if (result.pdq_error) {
+    return {
+      text:
+        "This browser cannot open this kind of photo, so it is registered by its exact fingerprint: " +
+        "an identical copy will be recognised. (The hashstop program on a computer can read it fully.)",
+      tone: "note",
+    };
+  }
+  return {
+    text: "A video or other file: registered by its exact fingerprint, so an identical copy will be recognised.",
+    tone: "note",
+  };
+}
+
+export class PhotoSet {
+  /**
+   * `prefix` names the picker's elements ({prefix}-files, -dropzone, -list, -status);
+   * `onChange()` is called whenever a file is added, finished or removed.
+   */
+  constructor(prefix, { onChange = () => {} } = {}) {
+    this.input = document.getElementById(`${prefix}-files`);
+    this.dropzone = document.getElementById(`${prefix}-dropzone`);
+    this.list = document.getElementById(`${prefix}-list`);
+    this.status = document.getElementById(`${prefix}-status`);
+    this.onChange = onChange;
+    this.entries = [];
+
+    this.input.addEventListener("change", () => {
+      this.add(this.input.files);
+      this.input.value = ""; // so choosing the same file again is noticed
+    });
+    this.dropzone.addEventListener("dragover", (event) => {
+      event.preventDefault();
+      this.dropzone.classList.add("dragging");
+    });
+    this.dropzone.addEventListener("dragleave", () => this.dropzone.classList.remove("dragging"));
+    this.dropzone.addEventListener("drop", (event) => {
+      event.preventDefault();
+      this.dropzone.classList.remove("dragging");
+      this.add(event.dataTransfer.files);
+    });
+  }
+
+  /** Add files (a FileList or an array) and start fingerprinting them. */
+  add(files) {
+    for (const file of files) {
+      const known = this.entries.some(
+        (e) =>
+          e.file.name === file.name &&
+          e.file.size === file.size &&
+          e.file.lastModified === file.lastModified,
+      );
+      if (!known) this.entries.push(this.track(file));
+    }
+    this.announce();
+    this.onChange();
+  }
+
+  // One list item, one worker request.
+  track(file) {
+    const entry = { file, id: nextRequest++, photo: randomKey(), result: null, error: null };
+    const item = document.createElement("li");
+    item.className = "file";
+    item.append(this.thumbnail(file));
+
+    const name = document.createElement("p");
+    name.className = "file-name";
+    name.textContent = file.name || "(no name)";
+    const size = document.createElement("span");
+    size.className = "muted";
+    size.textContent = ` ${formatSize(file.size)}`;
+    name.append(size);
+
+    const progress = document.createElement("progress");
+    progress.max = 100;
+    progress.setAttribute("aria-label", `Fingerprinting ${file.name}`);
+    const state = document.createElement("p");
+    state.className = "file-state";
+    state.textContent = "Waiting…";
+
+    const remove = document.createElement("button");
+    remove.type = "button";
+    remove.className = "secondary remove";
+    remove.textContent = "Remove";
+    remove.setAttribute("aria-label", `Remove ${file.name}`);
+    remove.addEventListener("click", () => this.remove(entry));
+
+    const text = document.createElement("div");
+    text.className = "file-text";
+    text.append(name, progress, state);
+    item.append(text, remove);
+    this.list.append(item);
+    this.list.hidden = false;
+    entry.item = item;
+
+    entry.onMessage = (data) => {
+      if (data.type === "progress") {
+        if (data.stage === "pdq") {
+          progress.removeAttribute("value"); // decoding: indeterminate
+          state.textContent = "Making the visual fingerprint…";
+        } else {
+          progress.value = data.total > 0 ? Math.round((100 * data.done) / data.total) : 100;
+          state.textContent = "Making the exact fingerprints…";
+        }
+        return;
+      }
+      waiting.delete(entry.id);
+      progress.value = 100;
+      if (data.type === "result") {
+        entry.result = data;
+        const { text: words, tone } = describe(data);
+        state.textContent = words;
+        state.classList.add(tone);
+      } else {
+        entry.error = data.message;
+        state.textContent = `Could not fingerprint this file (${data.message}). It will not be sent.`;
+        state.classList.add("error");
+      }
+      this.announce();
+      this.onChange();
+    };
+    waiting.set(entry.id, entry);
+    hashWorker().postMessage({ id: entry.id, file, dihedral: false });
+    return entry;
+  }
+
+  // A local preview: an object URL for images, revoked once drawn; a plain box otherwise.
+  thumbnail(file) {
+    const box = document.createElement("div");
+    box.className = "thumb";
+    const placeholder = (word) => {
+      box.replaceChildren();
+      box.classList.add("placeholder");
+      box.textContent = word;
+    };
+    if (!file.type.startsWith("image/")) {
+      placeholder(file.type.startsWith("video/") ? "video" : "file");
+      return box;
+    }
+    const url = URL.createObjectURL(file);
+    const img = document.createElement("img");
+    img.alt = ""; // the file name beside it says what it is
+    img.decoding = "async";
+    img.addEventListener("load", () => URL.revokeObjectURL(url), { once: true });
+    img.addEventListener(
+      "error",
+      () => {
+        URL.revokeObjectURL(url);
+        placeholder("photo");
+      },
+      { once: true },
+    );
+    img.src = url;
+    box.append(img);
+    return box;
+  }
+
+  remove(entry) {
+    waiting.delete(entry.id); // a late answer from the worker is ignored
+    entry.item.remove();
+    this.entries = this.entries.filter((e) => e !== entry);
+    this.list.hidden = this.entries.length === 0;
+    this.announce(`Removed ${entry.file.name}.`);
+    this.onChange();
+    this.input.focus();
+  }
+
+  /** Forget every file (after sending, or when the case is closed). */
+  clear() {
+    for (const entry of this.entries) waiting.delete(entry.id);
+    this.entries = [];
+    this.list.replaceChildren();
+    this.list.hidden = true;
+    this.status.textContent = "";
+    this.onChange();
+  }
+
+  get busy() {
+    return this.entries.some((e) => e.result === null && e.error === null);
+  }
+
+  get done() {
+    return this.entries.filter((e) => e.result !== null);
+  }
+
+  announce(prefix = "") {
+    const total = this.entries.length;
+    const pending = this.entries.filter((e) => e.result === null && e.error === null).length;
+    const failed = this.entries.filter((e) => e.error !== null).length;
+    let words;
+    if (total === 0) words = "No files chosen.";
+    else if (pending > 0) words = `Fingerprinting: ${total - pending} of ${total} files done…`;
+    else if (failed > 0)
+      words = `${total - failed} of ${total} files fingerprinted; ${failed} could not be.`;
+    else
+      words = total === 1 ? "The file is fingerprinted." : `All ${total} files are fingerprinted.`;
+    if (total > 0 && pending === 0) words += " Nothing has been sent yet.";
+    this.status.textContent = `${prefix} ${words}`.trim();
+  }
+
+  /**
+   * The API's hash list for the finished files: {algorithm, value, photo} (+ quality for PDQ).
+   * A hash already in the list (the same file chosen twice under two names) is sent once.
+   * `owners[i]` is the entry (file) of `list[i]`, kept beside the list, never in it.
+   */
+  hashes() {
+    const list = [];
+    const owners = [];
+    const seen = new Set();
+    const push = (hash, entry) => {
+      const key = `${hash.algorithm}:${hash.value}`;
+      if (seen.has(key)) return;
+      seen.add(key);
+      list.push(hash);
+      owners.push(entry);
+    };
+    for (const entry of this.done) {
+      const { result, photo } = entry;
+      if (result.kind === "image" && result.pdq_quality >= MIN_PDQ_QUALITY) {
+        push({ algorithm: "pdq", value: result.pdq, quality: result.pdq_quality, photo }, entry);
+      }
+      push({ algorithm: "md5", value: result.md5, photo }, entry);
+      push({ algorithm: "sha256", value: result.sha256, photo }, entry);
+    }
+    return { list, owners };
+  }
+
+  /** Counts for the summary: photos with a visual fingerprint, other files, hashes. */
+  counts() {
+    const done = this.done;
+    const visual = done.filter(
+      (e) => e.result.kind === "image" && e.result.pdq_quality >= MIN_PDQ_QUALITY,
+    ).length;
+    return {
+      files: done.length,
+      visual,
+      exactOnly: done.length - visual,
+      failed: this.entries.filter((e) => e.error !== null).length,
+      hashes: this.hashes().list.length,
+    };
+  }
+}
+
+/** "4 photos and 1 other file: 11 fingerprints." in plain words. */
+export function describeCounts({ visual, exactOnly, hashes }) {
+  const parts = [];
+  if (visual) parts.push(`${visual} ${visual === 1 ? "photo" : "photos"}`);
+  if (exactOnly)
+    parts.push(`${exactOnly} ${exactOnly === 1 ? "file" : "files"} by exact fingerprint only`);
+  return `${parts.join(" and ")}: ${hashes} ${hashes === 1 ? "fingerprint" : "fingerprints"}`;
+}
+
+// A file dropped outside a drop zone would make the browser open it in place of the page.
+window.addEventListener("dragover", (event) => event.preventDefault());
+window.addEventListener("drop", (event) => event.preventDefault());
