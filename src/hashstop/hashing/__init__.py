@@ -24,3 +24,9 @@ __all__ = [
     "Sha256Hash",
     "parse_hash",
 ]
+
+# The stored variants of a photo (victim side) and the query hashes of an upload (platform side).
+from hashstop.hashing.query import query_hashes  # noqa: E402
+from hashstop.hashing.variants import Variant, photo_variants  # noqa: E402
+
+__all__ += ["Variant", "photo_variants", "query_hashes"]

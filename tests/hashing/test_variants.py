@@ -1,0 +1,218 @@
+"""The stored side: variants.json is a valid definition, photo_variants does what it says, and an
+edited copy of a photo is found by the stored variants and the query hashes together."""
+
+from __future__ import annotations
+
+import copy
+import io
+import json
+import math
+from collections.abc import Callable
+from importlib import resources
+from typing import Any
+
+import numpy as np
+import pytest
+from PIL import Image, ImageDraw, ImageOps
+
+from hashstop.hashing import PdqHash, photo_variants, query_hashes
+from hashstop.hashing.variants import load_spec, parse_spec, pdq_dihedral
+from tests.hashing.synthetic_photo import synthetic_photo
+
+THRESHOLD = 31
+
+
+def raw_spec() -> dict[str, Any]:
+    text = resources.files("hashstop.hashing").joinpath("variants.json").read_text("utf-8")
+    data: dict[str, Any] = json.loads(text)
+    return data
+
+
+def plain_pdq(image: Image.Image | np.ndarray) -> PdqHash:
+    return pdq_dihedral(np.asarray(image))[0][0]
+
+
+def test_the_definition_is_valid_and_within_the_limits() -> None:
+    data = raw_spec()
+    spec = parse_spec(data)
+    assert spec.min_quality == 50
+    assert spec.max_stored <= 24 and spec.max_query <= 16
+    names = spec.variant_names()
+    assert len(names) == len(set(names)) <= spec.max_stored
+    assert names[0] == "original"
+    assert set(spec.query["dihedral"]) <= set(spec.dihedral_order)
+    for entry in data["stored"]:  # every field a JavaScript reader needs is there, as data
+        assert set(entry) <= {"name", "crop", "rotate", "dihedral"}
+        assert set(entry["crop"]) == {"left", "top", "right", "bottom"}
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (lambda d: d["stored"][1]["dihedral"].append("spin"), "unknown transforms"),
+        (lambda d: d["stored"][1]["crop"].update(left=0.6), "crop fractions"),
+        (lambda d: d["stored"][1]["crop"].pop("left"), "a crop names exactly"),
+        (lambda d: d["stored"].pop(0), "uncropped original"),
+        (lambda d: d["stored"].append(copy.deepcopy(d["stored"][1])), "unique"),
+        (lambda d: d.update(max_stored=3), "more than max_stored"),
+        (lambda d: d["stored"][-1]["rotate"].update(fit="stretch"), "fit is"),
+        (lambda d: d["dihedral_order"].pop(), "8 dihedral"),
+    ],
+)
+def test_a_broken_definition_is_refused(change: Any, message: str) -> None:
+    data = raw_spec()
+    change(data)
+    with pytest.raises(ValueError, match=message):
+        parse_spec(data)
+
+
+def crop_from_json(rgb: np.ndarray, crop: dict[str, float]) -> np.ndarray:
+    """The crop as variants.json words it, written out independently of the package."""
+    h, w = rgb.shape[:2]
+    x0, y0 = math.floor(w * crop["left"] + 0.5), math.floor(h * crop["top"] + 0.5)
+    x1, y1 = w - math.floor(w * crop["right"] + 0.5), h - math.floor(h * crop["bottom"] + 0.5)
+    return np.ascontiguousarray(rgb[y0:y1, x0:x1])
+
+
+TRANSFORMS = {
+    "original": lambda a: a,
+    "mirror": lambda a: a[:, ::-1],
+    "flip": lambda a: a[::-1],
+    "rotate90": lambda a: np.rot90(a, 1),
+    "rotate180": lambda a: np.rot90(a, 2),
+    "rotate270": lambda a: np.rot90(a, 3),
+    "transpose": lambda a: a.transpose(1, 0, 2),
+    "transverse": lambda a: np.rot90(a, 2).transpose(1, 0, 2),
+}
+
+
+def test_variants_are_what_the_definition_says() -> None:
+    image = synthetic_photo(1)
+    rgb = np.asarray(image)
+    variants = photo_variants(image)
+    spec = load_spec()
+    assert [v.name for v in variants] == spec.variant_names()
+    assert variants[0].pdq == plain_pdq(rgb)
+    by_name = {v.name: v for v in variants}
+    for entry in raw_spec()["stored"]:
+        if "rotate" in entry:
+            continue  # resampled: checked by the edit tests below
+        cropped = crop_from_json(rgb, entry["crop"])
+        for transform in entry["dihedral"]:
+            name = entry["name"] if transform == "original" else f"{entry['name']}+{transform}"
+            name = transform if entry["name"] == "original" and transform != "original" else name
+            expected = plain_pdq(np.ascontiguousarray(TRANSFORMS[transform](cropped)))
+            # PDQ's one-pass dihedral hashes equal hashing the turned pixels up to a few bits
+            assert by_name[name].pdq.distance(expected) <= 16, name
+            assert by_name[name].quality >= spec.min_quality
+
+
+def test_variants_below_the_minimum_quality_are_dropped() -> None:
+    flat = Image.new("RGB", (300, 200), (90, 120, 150))
+    assert photo_variants(flat) == []
+    # detail only in the leftmost eighth: the variant that cuts 15% off the left is flat
+    image = Image.new("RGB", (400, 300), (128, 128, 128))
+    draw = ImageDraw.Draw(image)
+    for y in range(0, 300, 12):
+        draw.rectangle((0, y, 50, y + 5), fill=(255, 255, 255))
+        draw.rectangle((0, y + 6, 50, y + 11), fill=(0, 0, 0))
+    variants = photo_variants(image)
+    names = [v.name for v in variants]
+    assert "original" in names and "edge-right15" in names and "edge-left15" not in names
+    assert all(v.quality >= 50 for v in variants)
+
+
+def test_count_limits_hold_for_any_image() -> None:
+    for seed in range(3):
+        variants = photo_variants(synthetic_photo(seed, 200 + 90 * seed, 150))
+        assert len(variants) <= 24
+        assert len({v.name for v in variants}) == len(variants)
+        hashes = query_hashes(synthetic_photo(seed))
+        assert 1 <= len(hashes) <= 16
+
+
+def jpeg(image: Image.Image, quality: int) -> Image.Image:
+    buf = io.BytesIO()
+    image.save(buf, format="JPEG", quality=quality)
+    return Image.open(io.BytesIO(buf.getvalue())).convert("RGB")
+
+
+def crop(image: Image.Image, left: float, top: float, right: float, bottom: float) -> Image.Image:
+    w, h = image.size
+    return image.crop(
+        (round(w * left), round(h * top), w - round(w * right), h - round(h * bottom))
+    )
+
+
+def caption(image: Image.Image) -> Image.Image:
+    out = image.copy()
+    w, h = out.size
+    draw = ImageDraw.Draw(out)
+    draw.rectangle((0, h - h // 10, w, h), fill=(0, 0, 0))
+    draw.text((w // 3, h - h // 20), "LOOK AT THIS", fill=(255, 255, 255))
+    return out
+
+
+def straighten(image: Image.Image) -> Image.Image:
+    w, h = image.size
+    turned = image.rotate(3, resample=Image.Resampling.BICUBIC)
+    zoom = math.cos(math.radians(3)) + max(w / h, h / w) * math.sin(math.radians(3))
+    cw, ch = w / zoom, h / zoom
+    box = (round((w - cw) / 2), round((h - ch) / 2), round((w + cw) / 2), round((h + ch) / 2))
+    return turned.crop(box).resize((w, h), Image.Resampling.BICUBIC)
+
+
+def screenshot(image: Image.Image) -> Image.Image:
+    canvas = Image.new("RGB", (400, 900), (255, 255, 255))
+    draw = ImageDraw.Draw(canvas)
+    draw.rectangle((0, 0, 400, 30), fill=(240, 240, 240))
+    draw.text((10, 10), "9:41", fill=(0, 0, 0))
+    photo = image.resize((400, round(image.height * 400 / image.width)))
+    canvas.paste(photo, (0, 90))
+    draw.text((10, 120 + photo.height), "nice picture lol", fill=(0, 0, 0))
+    return canvas
+
+
+EDITS: dict[str, Callable[[Image.Image], Image.Image]] = {
+    "jpeg q30": lambda im: jpeg(im, 30),
+    "scale 20%": lambda im: im.resize((im.width // 5, im.height // 5)),
+    "crop 5%": lambda im: crop(im, 0.05, 0.05, 0.05, 0.05),
+    "crop 10%": lambda im: crop(im, 0.1, 0.1, 0.1, 0.1),
+    "edge crop left": lambda im: crop(im, 0.15, 0, 0, 0),
+    "edge crop top": lambda im: crop(im, 0, 0.15, 0, 0),
+    "edge crop right": lambda im: crop(im, 0, 0, 0.15, 0),
+    "edge crop bottom": lambda im: crop(im, 0, 0, 0, 0.15),
+    "rotate 3 degrees": straighten,
+    "rotate 3 degrees, corners": lambda im: im.rotate(3, resample=Image.Resampling.BICUBIC),
+    "caption bar": caption,
+    "white border": lambda im: jpeg(ImageOps.expand(im, border=(48, 36), fill="white"), 80),
+    "black letterbox": lambda im: ImageOps.expand(im, border=(0, 60), fill="black"),
+    "screenshot": screenshot,
+    "mirror": ImageOps.mirror,
+    "rotate 90": lambda im: im.transpose(Image.Transpose.ROTATE_90),
+    "mirror and crop 10%": lambda im: ImageOps.mirror(crop(im, 0.1, 0.1, 0.1, 0.1)),
+}
+
+
+def best_distance(stored: list[PdqHash], image: Image.Image) -> int:
+    query = [PdqHash.from_hex(value) for _, value in query_hashes(image)]
+    return min(s.distance(q) for s in stored for q in query)
+
+
+@pytest.mark.parametrize("edit", sorted(EDITS))
+def test_an_edited_copy_is_found(edit: str) -> None:
+    image = synthetic_photo(3)
+    stored = [v.pdq for v in photo_variants(image)]
+    edited = EDITS[edit](image)
+    assert best_distance(stored, edited) <= THRESHOLD
+    # and plain PDQ alone misses the geometric edits, or this test would prove nothing
+    if edit not in ("jpeg q30", "scale 20%"):
+        assert plain_pdq(image).distance(plain_pdq(edited.convert("RGB"))) > THRESHOLD
+
+
+def test_a_different_photo_is_not_found() -> None:
+    stored = [v.pdq for v in photo_variants(synthetic_photo(3))]
+    for seed in (4, 5, 6):
+        other = synthetic_photo(seed)
+        for edit in ("crop 10%", "mirror", "white border", "caption bar"):
+            assert best_distance(stored, EDITS[edit](other)) > THRESHOLD + 20
