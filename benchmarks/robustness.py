@@ -31,7 +31,8 @@ import imagehash
 import numpy as np
 
 from hashstop.hashing.query import query_pdq
-from hashstop.hashing.variants import load_spec, pdq_dihedral, photo_variants
+from hashstop.hashing.variant_spec import load_spec
+from hashstop.hashing.variants import pdq_dihedral, photo_variants
 from robustness_edits import EDITS
 from robustness_photos import REPO_ROOT, Photo, candidate_photos, load_photo
 from robustness_report import Results, write_report

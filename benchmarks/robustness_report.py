@@ -57,6 +57,21 @@ def _table(res: Results) -> list[str]:
     return lines
 
 
+def _misses(res: Results) -> list[str]:
+    """Which photos hashstop missed, per edit (the rows' copies are in photo order)."""
+    lines = []
+    for name, copies in res.rows:
+        missed = [
+            f"{res.photos[i]} ({s[2]})"
+            for c in copies
+            for i, s in enumerate(res.same[c])
+            if s[2] > res.threshold
+        ]
+        if missed:
+            lines.append(f"- {name}: {', '.join(missed)}")
+    return lines or ["- none"]
+
+
 def _false_matches(res: Results) -> list[str]:
     t = res.threshold
     n = len(res.different)
@@ -148,6 +163,10 @@ def write_report(res: Results, out: Path) -> str:
         f"in {res.seconds:.0f} s.",
         "",
         *_table(res),
+        "",
+        "Missed by hashstop (photo, smallest distance):",
+        "",
+        *_misses(res),
         "",
         "## False matches between distinct photos",
         "",

@@ -28,7 +28,8 @@ import numpy.typing as npt
 from PIL import Image
 
 from hashstop.hashing.types import PdqHash
-from hashstop.hashing.variants import RGB, as_rgb, load_spec, pdq_dihedral
+from hashstop.hashing.variant_spec import RGB, load_spec
+from hashstop.hashing.variants import as_rgb, pdq_dihedral, working_copy
 
 Box = tuple[int, int, int, int]  # x0, y0, x1, y1 (exclusive)
 Colour = npt.NDArray[np.int16] | None
@@ -147,13 +148,21 @@ def _crop(rgb: RGB, box: Box) -> RGB:
     return np.ascontiguousarray(rgb[y0:y1, x0:x1])
 
 
+def _one_side(whole: Box, framed: Box, side: str) -> Box:
+    """`whole` with only `side` of the framing removed."""
+    keep = {"left": 0, "top": 1, "right": 2, "bottom": 3}[side]
+    return tuple(f if i == keep else w for i, (w, f) in enumerate(zip(whole, framed, strict=True)))  # type: ignore[return-value]
+
+
 def query_pdq(image: Image.Image | npt.NDArray[Any]) -> list[PdqHash]:
     """The PDQ hashes to send for one upload (decoded, as displayed), distinct, at most
-    `max_query`: the upload as it is first, then every dihedral transform of its content with
-    uniform borders removed, then the content with its framing removed."""
+    `max_query`: the upload as it is; every dihedral transform of its content with uniform
+    borders removed; its content with framing removed from every side, then from one side
+    alone (a caption bar under a photo with a plain sky would otherwise take the sky too)."""
     spec = load_spec()
     q = spec.query
-    rgb = as_rgb(image)
+    full = as_rgb(image)
+    rgb = working_copy(full, spec.working_size)
     h, w = rgb.shape[:2]
     whole: Box = (0, 0, w, h)
     out: list[PdqHash] = []
@@ -164,13 +173,20 @@ def query_pdq(image: Image.Image | npt.NDArray[Any]) -> list[PdqHash]:
             if pdq not in out and len(out) < spec.max_query:
                 out.append(pdq)
 
-    plain, _ = pdq_dihedral(rgb)
-    out.append(plain[0])
+    plain, _ = pdq_dihedral(full)
+    out.append(plain[0])  # the upload as it is, at full resolution: what plain PDQ sends
     content = unletterbox(rgb)
-    add(plain if content == whole else pdq_dihedral(_crop(rgb, content))[0], q["dihedral"])
+    add(pdq_dihedral(_crop(rgb, content))[0], q["dihedral"])
     framed = unletterbox(rgb, framing=True)
-    if framed not in (whole, content):
+    tried = {whole, content}
+    if framed not in tried:
+        tried.add(framed)
         add(pdq_dihedral(_crop(rgb, framed))[0], q["framing_dihedral"])
+    for side in q["framing_sides"]:
+        box = _one_side(whole, framed, side)
+        if box not in tried:
+            tried.add(box)
+            add(pdq_dihedral(_crop(rgb, box))[0], ["original"])
     return out
 
 
