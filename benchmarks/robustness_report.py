@@ -80,21 +80,26 @@ def _false_matches(res: Results) -> list[str]:
         ("variants, plain query", [d for d in res.different if d[3] <= t]),
         ("hashstop", [d for d in res.different if d[4] <= t]),
     ]
+    bands = (47, 63, 79)
     lines = [
         f"Ordered pairs of distinct photos: {n} (the stored hashes of one photo against the "
         "query hashes of the other and of each of its edited copies).",
         "",
-        "| method | false matches at distance <= "
-        f"{t} | smallest distance between distinct photos |",
-        "|---|---|---|",
+        f"| method | false matches at distance <= {t} | smallest distance between distinct "
+        "photos | " + " | ".join(f"pairs <= {b}" for b in bands) + " |",
+        "|---|---|---|" + "---|" * len(bands),
     ]
     for (label, hits), k in zip(fm, (2, 3, 4), strict=True):
         smallest = min((d[k] for d in res.different), default=256)
-        lines.append(f"| {label} | {len(hits)} | {smallest} |")
+        tail = " | ".join(str(sum(1 for d in res.different if d[k] <= b)) for b in bands)
+        lines.append(f"| {label} | {len(hits)} | {smallest} | {tail} |")
     crh_default = [d for d in res.crh_different if d[2]]
     crh_strict = [d for d in res.crh_different if d[3]]
-    lines.append(f"| crop-resistant (imagehash, default rule) | {len(crh_default)} | - |")
-    lines.append(f"| crop-resistant, strict (2 regions within 8 bits) | {len(crh_strict)} | - |")
+    dashes = " | -" * len(bands)
+    lines.append(f"| crop-resistant (imagehash, default rule) | {len(crh_default)} | -{dashes} |")
+    lines.append(
+        f"| crop-resistant, strict (2 regions within 8 bits) | {len(crh_strict)} | -{dashes} |"
+    )
     lines.append("")
     closest = sorted(res.different, key=lambda d: d[4])[:8]
     lines.append(

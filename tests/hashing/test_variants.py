@@ -17,7 +17,7 @@ from PIL import Image, ImageDraw, ImageOps
 
 from hashstop.hashing import PdqHash, photo_variants, query_hashes
 from hashstop.hashing.variant_spec import load_spec, parse_spec
-from hashstop.hashing.variants import pdq_dihedral
+from hashstop.hashing.variants import pdq_dihedral, working_copy
 from tests.hashing.synthetic_photo import synthetic_photo
 
 THRESHOLD = 31
@@ -59,6 +59,7 @@ def test_the_definition_is_valid_and_within_the_limits() -> None:
         (lambda d: d.update(max_stored=3), "more than max_stored"),
         (lambda d: d["stored"][-1]["rotate"].update(fit="stretch"), "fit is"),
         (lambda d: d["dihedral_order"].pop(), "8 dihedral"),
+        (lambda d: d["query"].update(working_size=32), "working size"),
     ],
 )
 def test_a_broken_definition_is_refused(change: Any, message: str) -> None:
@@ -227,3 +228,39 @@ def test_a_different_photo_is_not_found() -> None:
         other = synthetic_photo(seed)
         for edit in ("crop 10%", "mirror", "white border", "caption bar"):
             assert best_distance(stored, EDITS[edit](other)) > THRESHOLD + 20
+
+
+def working_copy_from_json(rgb: np.ndarray, max_side: int) -> np.ndarray:
+    """The working copy as variants.json words it, written out independently of the package."""
+    h, w = rgb.shape[:2]
+    factor = math.ceil(max(h, w) / max_side)
+    out = np.zeros((math.ceil(h / factor), math.ceil(w / factor), 3), dtype=np.uint8)
+    for y in range(out.shape[0]):
+        for x in range(out.shape[1]):
+            block = rgb[y * factor : (y + 1) * factor, x * factor : (x + 1) * factor]
+            total, count = (
+                block.reshape(-1, 3).sum(axis=0, dtype=np.int64),
+                block.shape[0] * block.shape[1],
+            )
+            out[y, x] = (2 * total + count) // (2 * count)  # the mean, rounded half up
+    return out
+
+
+@pytest.mark.parametrize(
+    ("width", "height", "max_side"), [(50, 37, 16), (103, 61, 40), (64, 64, 32)]
+)
+def test_the_working_copy_is_the_block_mean_the_definition_gives(
+    width: int, height: int, max_side: int
+) -> None:
+    rgb = np.random.default_rng(width).integers(0, 256, (height, width, 3), dtype=np.uint8)
+    assert np.array_equal(working_copy(rgb, max_side), working_copy_from_json(rgb, max_side))
+    assert working_copy(rgb, max(width, height)) is rgb
+
+
+def test_a_large_photo_is_hashed_from_its_working_copy_and_still_matches() -> None:
+    large = synthetic_photo(12, 2600, 1900)  # reduced by 3 for every variant but the first
+    variants = photo_variants(large)
+    assert variants[0].pdq == plain_pdq(large)
+    stored = [v.pdq for v in variants]
+    for edit in ("crop 10%", "edge crop left", "mirror", "white border", "caption bar"):
+        assert best_distance(stored, EDITS[edit](large)) <= THRESHOLD, edit

@@ -162,7 +162,7 @@ def query_pdq(image: Image.Image | npt.NDArray[Any]) -> list[PdqHash]:
     spec = load_spec()
     q = spec.query
     full = as_rgb(image)
-    rgb = working_copy(full, spec.working_size)
+    rgb = working_copy(full, int(q["working_size"]))
     h, w = rgb.shape[:2]
     whole: Box = (0, 0, w, h)
     out: list[PdqHash] = []

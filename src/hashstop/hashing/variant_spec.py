@@ -222,6 +222,8 @@ def parse_spec(data: dict[str, Any]) -> VariantSpec:
         raise ValueError("stored variant names must be unique")
     if len(names) > spec.max_stored:
         raise ValueError(f"{len(names)} stored variants, more than max_stored {spec.max_stored}")
+    if int(spec.query["working_size"]) < 64 or spec.working_size < 64:
+        raise ValueError("a working size below 64 px would lose what PDQ looks at")
     unknown_query = set(spec.query["dihedral"]) - set(order)
     if unknown_query:
         raise ValueError(f"query: unknown transforms {sorted(unknown_query)}")

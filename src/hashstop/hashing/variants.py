@@ -52,12 +52,19 @@ def as_rgb(image: Image.Image | npt.NDArray[Any]) -> RGB:
 def working_copy(rgb: RGB, max_side: int) -> RGB:
     """The image reduced by the smallest whole factor that brings its long side to at most
     `max_side`: the mean of each factor x factor block (partial blocks at the right and bottom
-    edges average the pixels they have), rounded half up. Exact, so a JavaScript client can
-    reproduce it; PDQ looks at a 64x64 reduction, so nothing it uses is lost."""
-    factor = -(-max(rgb.shape[:2]) // max_side)
+    edges average the pixels they have), rounded half up. Exact integer arithmetic, so a
+    JavaScript client reproduces it; PDQ looks at a 64x64 reduction, so nothing it uses is lost.
+    (Pillow's `reduce` approximates the division, hence our own.)"""
+    h, w = rgb.shape[:2]
+    factor = -(-max(h, w) // max_side)
     if factor < 2:
         return rgb
-    return np.ascontiguousarray(np.asarray(Image.fromarray(rgb).reduce(factor)))
+    rows = np.add.reduceat(rgb, np.arange(0, h, factor), axis=0, dtype=np.uint32)
+    sums = np.add.reduceat(rows, np.arange(0, w, factor), axis=1, dtype=np.uint32)
+    tall = np.minimum(factor, h - np.arange(0, h, factor)).astype(np.uint32)
+    wide = np.minimum(factor, w - np.arange(0, w, factor)).astype(np.uint32)
+    count = (tall[:, None] * wide[None, :])[:, :, None]
+    return np.ascontiguousarray(((2 * sums + count) // (2 * count)).astype(np.uint8))
 
 
 def pdq_dihedral(rgb: RGB) -> tuple[list[PdqHash], int]:
