@@ -9,12 +9,14 @@ content catch mirrored and rotated copies, for free in one PDQ pass.
 `POST /v1/match` (at most `max_query` = 16 hashes). The parameters come from `variants.json`,
 the definition the victim's side uses too.
 
-Two levels of border removal, both tolerant of JPEG noise:
+Two levels of border removal, both judged on luma and tolerant of JPEG noise:
 - *uniform*: whole lines of one colour (any colour) at each edge; what letterboxing and added
   borders are.
 - *framing*: lines that are mostly one colour with some marks on it (text, icons): caption bars,
   the chrome of an app screenshot. Rows first, then columns, repeated, so that a photo spanning
-  the width of a screenshot is not mistaken for a margin.
+  the width of a screenshot is not mistaken for a margin. Framing removal can also eat a plain
+  sky, so the upload is hashed with framing removed from every side and from the top or the
+  bottom alone; and the upload as it is always comes first.
 
 This module never decides that something matched and never talks to a service.
 """
@@ -118,8 +120,10 @@ def unletterbox(image: Image.Image | npt.NDArray[Any], *, framing: bool = False)
     there are none, or when what would remain is less than `min_kept` of the width or height.
 
     `framing=False` removes uniform borders only (lines of one colour); `framing=True` removes
-    lines that are mostly the colour of the image's outermost line on that side, with marks on
-    them (caption bars, app chrome): rows, then columns, for three rounds.
+    lines that are mostly one colour with marks on them (caption bars, app chrome), starting
+    from the outermost line's colour and taking up the colour of each uniform line met (a
+    status bar, then an app's background): rows, then columns, for three rounds. Both judge
+    luma, as PDQ does. variants.json words the exact rule for other implementations.
     """
     p = load_spec().query["unletterbox"]
     rgb = _luma(as_rgb(image))
@@ -150,8 +154,14 @@ def _crop(rgb: RGB, box: Box) -> RGB:
 
 def _one_side(whole: Box, framed: Box, side: str) -> Box:
     """`whole` with only `side` of the framing removed."""
-    keep = {"left": 0, "top": 1, "right": 2, "bottom": 3}[side]
-    return tuple(f if i == keep else w for i, (w, f) in enumerate(zip(whole, framed, strict=True)))  # type: ignore[return-value]
+    x0, y0, x1, y1 = whole
+    fx0, fy0, fx1, fy1 = framed
+    return {
+        "left": (fx0, y0, x1, y1),
+        "top": (x0, fy0, x1, y1),
+        "right": (x0, y0, fx1, y1),
+        "bottom": (x0, y0, x1, fy1),
+    }[side]
 
 
 def query_pdq(image: Image.Image | npt.NDArray[Any]) -> list[PdqHash]:
@@ -176,7 +186,8 @@ def query_pdq(image: Image.Image | npt.NDArray[Any]) -> list[PdqHash]:
     plain, _ = pdq_dihedral(full)
     out.append(plain[0])  # the upload as it is, at full resolution: what plain PDQ sends
     content = unletterbox(rgb)
-    add(pdq_dihedral(_crop(rgb, content))[0], q["dihedral"])
+    same = content == whole and rgb is full
+    add(plain if same else pdq_dihedral(_crop(rgb, content))[0], q["dihedral"])
     framed = unletterbox(rgb, framing=True)
     tried = {whole, content}
     if framed not in tried:

@@ -5,9 +5,10 @@ victim's side closes most of that gap by storing, for each photo, the PDQ hashes
 copies of it (the *variants*); a platform that sends one plain PDQ hash then still matches.
 
 Which variants exist is data, not code: `variants.json` beside this module, read by this module
-and by the JavaScript client alike, so both compute the same variants. Crops are whole-pixel
-boxes with an explicit rounding rule, and the dihedral transforms are exact, so two clients that
-decode a photo to the same pixels produce the same hashes.
+and by the JavaScript client alike, so both compute the same variants. Crops, covers, the
+working copy and the dihedral transforms are exact integer operations with explicit rounding, so
+two clients that decode a photo to the same pixels produce the same hashes; only the small turns
+are resampled, and differ between Pillow and a browser canvas by a few bits.
 
 This module refuses to store what cannot be matched safely: a variant whose PDQ quality is below
 the service's minimum (50) is dropped, and the count never exceeds `max_stored` (24).
@@ -73,7 +74,10 @@ def pdq_dihedral(rgb: RGB) -> tuple[list[PdqHash], int]:
     Interim backend: the C++ reference through `pdqhash` until hashstop's own PDQ lands in
     `hashstop.hashing`; switching is this one function.
     """
-    import pdqhash  # noqa: PLC0415 -- interim, test-only dependency; see the docstring
+    try:
+        import pdqhash  # noqa: PLC0415 -- interim, test-only dependency; see the docstring
+    except ImportError as exc:  # pragma: no cover - depends on the installation
+        raise RuntimeError("PDQ needs the pdqhash package for now: pip install pdqhash") from exc
 
     vectors, quality = pdqhash.compute_dihedral(np.ascontiguousarray(rgb))
     return [PdqHash(np.packbits(np.asarray(v, dtype=np.uint8)).tobytes()) for v in vectors], int(
