@@ -116,6 +116,30 @@ def _false_matches(res: Results) -> list[str]:
     return lines
 
 
+def _found_at(res: Results) -> str:
+    """How close the found copies were, by the kind of stored hash that found them: the room a
+    stricter threshold for the variants would have."""
+    plain = {"original", "mirror", "rotate90", "rotate180", "rotate270"}
+    kinds: dict[str, list[int]] = {"photo, mirror, rotations": [], "other variants": []}
+    for c, rows in res.same.items():
+        for s in rows:
+            if c != "unedited" and s[2] <= res.threshold:
+                kinds["photo, mirror, rotations" if s[3] in plain else "other variants"].append(
+                    s[2]
+                )
+    parts = [
+        f"{k}: {len(v)} copies, median {np.median(v):.0f}, 95th percentile "
+        f"{np.percentile(v, 95):.0f}, largest {max(v)}"
+        for k, v in kinds.items()
+        if v
+    ]
+    return (
+        "- Distance of the hashstop matches, by the stored hash that matched: "
+        + "; ".join(parts)
+        + "."
+    )
+
+
 def _counts(res: Results) -> list[str]:
     s, q = np.array(res.stored_counts), np.array(res.query_counts)
     dropped = ", ".join(f"{k} ({v})" for k, v in sorted(res.dropped.items())) or "none"
@@ -126,6 +150,7 @@ def _counts(res: Results) -> list[str]:
         f"- Variants dropped for quality below 50 (photos): {dropped}.",
         f"- Photos too flat to store at all (quality < 50, left out): "
         f"{', '.join(res.too_flat) or 'none'}.",
+        _found_at(res),
     ]
 
 

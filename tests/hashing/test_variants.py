@@ -102,9 +102,11 @@ def test_variants_are_what_the_definition_says() -> None:
     rgb = np.asarray(image)
     variants = photo_variants(image)
     spec = load_spec()
-    assert [v.name for v in variants] == spec.variant_names()
+    names = [v.name for v in variants]
+    assert names == [n for n in spec.variant_names() if n in names]  # in the definition's order
     assert variants[0].pdq == plain_pdq(rgb)
     by_name = {v.name: v for v in variants}
+    checked = 0
     for entry in raw_spec()["stored"]:
         if "rotate" in entry:
             continue  # resampled: checked by the edit tests below
@@ -115,8 +117,15 @@ def test_variants_are_what_the_definition_says() -> None:
             name = entry["name"] if transform == "original" else f"{entry['name']}+{transform}"
             name = transform if entry["name"] == "original" and transform != "original" else name
             expected = plain_pdq(np.ascontiguousarray(TRANSFORMS[transform](edited)))
-            assert by_name[name].pdq == expected, name
-            assert by_name[name].quality >= spec.min_quality
+            if name in by_name:
+                assert by_name[name].pdq == expected, name
+                assert by_name[name].quality >= spec.min_quality
+                checked += 1
+            else:  # left out only as a duplicate of a hash stored before it
+                order = spec.variant_names()
+                earlier = set(order[: order.index(name)])
+                assert expected in {v.pdq for v in variants if v.name in earlier}, name
+    assert checked >= 10
 
 
 def test_variants_below_the_minimum_quality_are_dropped() -> None:
@@ -264,3 +273,12 @@ def test_a_large_photo_is_hashed_from_its_working_copy_and_still_matches() -> No
     stored = [v.pdq for v in variants]
     for edit in ("crop 10%", "edge crop left", "mirror", "white border", "caption bar"):
         assert best_distance(stored, EDITS[edit](large)) <= THRESHOLD, edit
+
+
+def test_a_symmetric_photo_stores_each_hash_once() -> None:
+    half = np.asarray(synthetic_photo(13, 200, 300))
+    symmetric = np.ascontiguousarray(np.concatenate([half, half[:, ::-1]], axis=1))
+    variants = photo_variants(symmetric)
+    names = [v.name for v in variants]
+    assert "original" in names and "mirror" not in names  # the mirror is the photo itself
+    assert len({v.pdq for v in variants}) == len(variants)

@@ -92,7 +92,8 @@ def photo_variants(image: Image.Image | npt.NDArray[Any]) -> list[Variant]:
     (long side at most `working_size`, see `working_copy`). Every variant below `min_quality`
     is dropped (the service refuses those: too flat to match safely), and a photo that is
     itself below it yields none (the black corners of a turned copy would pass for detail).
-    At most `max_stored` variants, names unique.
+    A hash equal to one already stored (a symmetric photo's mirror) is not stored twice.
+    At most `max_stored` variants, names and hashes unique.
     """
     spec = load_spec()
     rgb = as_rgb(image)
@@ -107,6 +108,6 @@ def photo_variants(image: Image.Image | npt.NDArray[Any]) -> list[Variant]:
             if stored.name == transform == "original":
                 continue
             hashes, quality = pdq_dihedral(np.ascontiguousarray(DIHEDRAL[transform](edited)))
-            if quality >= spec.min_quality:
+            if quality >= spec.min_quality and all(v.pdq != hashes[0] for v in out):
                 out.append(Variant(variant_name(stored.name, transform), hashes[0], quality))
     return out[: spec.max_stored]
