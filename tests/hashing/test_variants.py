@@ -18,7 +18,9 @@ from PIL import Image, ImageDraw, ImageOps
 from hashstop.hashing import PdqHash, photo_variants, query_hashes
 from hashstop.hashing.variant_spec import load_spec, parse_spec
 from hashstop.hashing.variants import pdq_dihedral, working_copy
+from tests.conftest import CONFORMANCE_DIR
 from tests.hashing.synthetic_photo import synthetic_photo
+from tests.hashing.variants_expected import EXPECTED, compute
 
 THRESHOLD = 31
 SIDES = {"left": 0, "top": 0, "right": 0, "bottom": 0}
@@ -282,3 +284,13 @@ def test_a_symmetric_photo_stores_each_hash_once() -> None:
     names = [v.name for v in variants]
     assert "original" in names and "mirror" not in names  # the mirror is the photo itself
     assert len({v.pdq for v in variants}) == len(variants)
+
+
+def test_variants_of_the_conformance_images_are_the_recorded_ones(
+    conformance: dict[str, Any],
+) -> None:
+    """Fails when variants.json or PDQ changes what is stored: then bump variants.json's version
+    and regenerate tests/data/variants-expected.json (see tests/hashing/variants_expected.py),
+    which the JavaScript client checks itself against too."""
+    recorded = json.loads(EXPECTED.read_text())
+    assert compute(CONFORMANCE_DIR) == recorded
