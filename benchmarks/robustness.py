@@ -107,6 +107,20 @@ def crh_found(stored: np.ndarray, query: np.ndarray, cutoff: float, regions: int
     return int((d <= cutoff).sum()) >= regions
 
 
+def _matched_variant(p: PhotoHashes, query: np.ndarray) -> str:
+    """The stored variant that matched: found by the earliest query hash that matches (the upload
+    as it is comes first), the closest of its matches; the closest pair when none matches."""
+    if not len(p.stored):
+        return "-"
+    d = distances(p.stored, query)
+    hits = np.argwhere(d <= THRESHOLD)
+    if not hits.size:
+        return p.stored_names[int(np.unravel_index(int(np.argmin(d)), d.shape)[0])]
+    first = hits[:, 1].min()
+    column = d[:, first]
+    return p.stored_names[int(np.argmin(column))]
+
+
 def measure(photos: list[PhotoHashes]) -> Results:
     rows = [(row.name, [c for c, _ in row.copies]) for row in EDITS]
     res = Results(threshold=THRESHOLD, photos=[p.name for p in photos], rows=rows)
@@ -121,9 +135,7 @@ def measure(photos: list[PhotoHashes]) -> Results:
             d_plain = int(distances(p.plain[None], plain_q[None]).min())
             d_var = int(distances(p.stored, plain_q[None]).min()) if len(p.stored) else 256
             d_full = int(distances(p.stored, query).min()) if len(p.stored) else 256
-            pair = distances(p.stored, query) if len(p.stored) else np.full((1, 1), 256)
-            best = np.unravel_index(int(np.argmin(pair)), pair.shape)
-            matched = p.stored_names[best[0]] if len(p.stored) else "-"
+            matched = _matched_variant(p, query)
             res.same[c].append((d_plain, d_var, d_full, matched))
             res.crh_same[c].append((crh_found(p.crh, crh, 16, 1), crh_found(p.crh, crh, 8, 2)))
     for i, p in enumerate(photos):

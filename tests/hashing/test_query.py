@@ -121,3 +121,11 @@ def test_query_pdq_accepts_arrays_and_refuses_what_is_not_rgb() -> None:
     assert query_pdq(photo.convert("L")) == query_pdq(photo.convert("L").convert("RGB"))
     with pytest.raises(ValueError, match="RGB"):
         query_pdq(np.zeros((10, 10), dtype=np.uint8))
+
+
+@pytest.mark.parametrize("shape", [(1, 1, 3), (2, 3, 3), (5, 200, 3), (200, 5, 3)])
+def test_tiny_and_thin_images_are_hashed_without_error(shape: tuple[int, int, int]) -> None:
+    rgb = np.random.default_rng(0).integers(0, 256, shape, dtype=np.uint8)
+    assert 1 <= len(query_hashes(rgb)) <= 16
+    box = unletterbox(rgb)
+    assert 0 <= box[0] < box[2] <= shape[1] and 0 <= box[1] < box[3] <= shape[0]
