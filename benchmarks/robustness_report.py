@@ -147,7 +147,8 @@ def _counts(res: Results) -> list[str]:
         f"- Hashes stored per photo: median {np.median(s):.0f}, min {s.min()}, max {s.max()} "
         f"(plain PDQ: 1).",
         f"- Query hashes per upload: median {np.median(q):.0f}, max {q.max()} (plain PDQ: 1).",
-        f"- Variants dropped for quality below 50 (photos): {dropped}.",
+        f"- Variants not stored, for quality below 50 or as a duplicate of another hash "
+        f"(photos): {dropped}.",
         f"- Photos too flat to store at all (quality < 50, left out): "
         f"{', '.join(res.too_flat) or 'none'}.",
         _found_at(res),
