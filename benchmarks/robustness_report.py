@@ -193,6 +193,16 @@ def write_report(res: Results, out: Path) -> str:
         "Recall is the share of edited copies found. Made by `benchmarks/robustness.py` "
         f"in {res.seconds:.0f} s.",
         "",
+        "Columns: *plain PDQ*, one reference hash of the photo against one of the copy; "
+        "*variants, plain query*, hashstop's stored variants against the copy's plain hash (a "
+        "platform that computes plain PDQ only); *hashstop*, the stored variants against "
+        "`query_hashes` of the copy; *crop-resistant*, imagehash's `crop_resistant_hash` of the "
+        "photo against the copy's, by its own rule (one segment within 16 of 64 bits), and "
+        "*strict*, two segments within 8 bits; *matched by*, the stored variant that the "
+        "earliest matching query hash found. The (extra) row is not in issue 8's list: a plain "
+        "rotation that keeps black corners, where the listed one crops them away like a phone's "
+        "straighten tool.",
+        "",
         *_table(res),
         "",
         "Missed by hashstop (photo, smallest distance):",
