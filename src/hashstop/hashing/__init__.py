@@ -69,3 +69,9 @@ __all__ = [
     "pdq_with_dihedral_from_rgb",
     "phash_from_image",
 ]
+
+# The stored variants of a photo (victim side) and the query hashes of an upload (platform side).
+from hashstop.hashing.query import query_hashes  # noqa: E402
+from hashstop.hashing.variants import Variant, photo_variants  # noqa: E402
+
+__all__ += ["Variant", "photo_variants", "query_hashes"]

@@ -1,0 +1,192 @@
+"""Robustness benchmark: which edited copies of a real photo still match, and at what cost.
+
+For every photo (see robustness_photos.py for where they come from and how to install them)
+and every edit of issue 8 (robustness_edits.py), side by side on the same files:
+  - plain PDQ: the photo's one reference PDQ hash against the edited copy's one hash;
+  - variants, plain query: hashstop's stored variants against the copy's one plain PDQ hash
+    (a platform that computes plain PDQ only);
+  - hashstop: the stored variants against `query_pdq` of the copy (the platform helper);
+  - imagehash's crop-resistant hash, for comparison (its own matching rule).
+A copy is found when any stored hash is within the threshold of any query hash. False matches are
+counted over every ordered pair of distinct photos (the stored hashes of one against the query
+hashes of the other photo and of all its edited copies). Deterministic: edits are seeded.
+
+Install, then run (a few minutes on 2 cores):
+    .venv/bin/pip install -e '.[test,bench]'
+    apt-get install -y --no-install-recommends mate-backgrounds lomiri-wallpapers-16.04 \
+        lomiri-wallpapers-20.04 plasma-workspace-wallpapers
+    .venv/bin/python benchmarks/robustness.py            # writes docs/robustness.{md,png}
+"""
+
+from __future__ import annotations
+
+import argparse
+import multiprocessing
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import imagehash
+import numpy as np
+
+from hashstop.hashing.query import query_pdq
+from hashstop.hashing.variant_spec import load_spec
+from hashstop.hashing.variants import pdq_dihedral, photo_variants
+
+if __package__ in (None, ""):  # run as a script: make the `benchmarks` package importable
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from benchmarks.robustness_edits import EDITS  # noqa: E402
+from benchmarks.robustness_photos import REPO_ROOT, Photo, candidate_photos, load_photo  # noqa: E402
+from benchmarks.robustness_report import Results, write_report  # noqa: E402
+
+THRESHOLD = 31
+SEED = 8
+
+
+@dataclass
+class PhotoHashes:
+    """Everything measured for one photo, as uint8 arrays of packed 256-bit hashes."""
+
+    name: str
+    quality: int
+    plain: np.ndarray  # (32,) the photo's reference PDQ
+    stored: np.ndarray  # (n, 32) the stored variants
+    stored_names: list[str]
+    dropped: list[str]  # variants dropped for quality
+    crh: np.ndarray  # (k,) uint64 segment hashes of the crop-resistant hash
+    copies: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] = field(default_factory=dict)
+    # copy name -> (plain query (32,), hashstop query (m, 32), crop-resistant segments)
+
+
+def _crh(image) -> np.ndarray:
+    multi = imagehash.crop_resistant_hash(image)
+    bits = [np.packbits(h.hash.flatten()) for h in multi.segment_hashes]
+    return np.array([int.from_bytes(b.tobytes(), "big") for b in bits], dtype=np.uint64)
+
+
+def _packed(pdq) -> np.ndarray:
+    return np.frombuffer(pdq.data, dtype=np.uint8)
+
+
+def hash_photo(args: tuple[int, Photo]) -> PhotoHashes:
+    index, photo = args
+    image = load_photo(photo)
+    rgb = np.asarray(image)
+    plain, quality = pdq_dihedral(rgb)
+    variants = photo_variants(rgb)
+    names = [v.name for v in variants]
+    result = PhotoHashes(
+        name=photo.name,
+        quality=quality,
+        plain=_packed(plain[0]),
+        stored=np.array([_packed(v.pdq) for v in variants], dtype=np.uint8).reshape(-1, 32),
+        stored_names=names,
+        dropped=[n for n in load_spec().variant_names() if n not in names],
+        crh=_crh(image),
+    )
+    copies = [("unedited", lambda im, rng: im)]
+    copies += [copy for row in EDITS for copy in row.copies]
+    for edit_index, (copy_name, edit) in enumerate(copies):
+        rng = np.random.default_rng([SEED, index, edit_index])
+        edited = edit(image, rng)
+        erg = np.asarray(edited.convert("RGB"))
+        query = np.array([_packed(h) for h in query_pdq(erg)], dtype=np.uint8)
+        result.copies[copy_name] = (_packed(pdq_dihedral(erg)[0][0]), query, _crh(edited))
+    return result
+
+
+def distances(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Hamming distances between every row of a (n, 32) and every row of b (m, 32)."""
+    counts: np.ndarray = np.bitwise_count(a[:, None, :] ^ b[None, :, :]).sum(axis=2, dtype=np.int32)
+    return counts
+
+
+def crh_found(stored: np.ndarray, query: np.ndarray, cutoff: float, regions: int) -> bool:
+    """imagehash's ImageMultiHash.matches: at least `regions` stored segments within `cutoff`
+    bits of some query segment (defaults: 1 region, 25% of 64 bits)."""
+    if stored.size == 0 or query.size == 0:
+        return False
+    d = np.bitwise_count(stored[:, None] ^ query[None, :]).min(axis=1)
+    return int((d <= cutoff).sum()) >= regions
+
+
+def _matched_variant(p: PhotoHashes, query: np.ndarray) -> str:
+    """The stored variant that matched: found by the earliest query hash that matches (the upload
+    as it is comes first), the closest of its matches; the closest pair when none matches."""
+    if not len(p.stored):
+        return "-"
+    d = distances(p.stored, query)
+    hits = np.argwhere(d <= THRESHOLD)
+    if not hits.size:
+        return p.stored_names[int(np.unravel_index(int(np.argmin(d)), d.shape)[0])]
+    first = hits[:, 1].min()
+    column = d[:, first]
+    return p.stored_names[int(np.argmin(column))]
+
+
+def measure(photos: list[PhotoHashes]) -> Results:
+    rows = [(row.name, [c for c, _ in row.copies]) for row in EDITS]
+    res = Results(threshold=THRESHOLD, photos=[p.name for p in photos], rows=rows)
+    all_copies = ["unedited"] + [c for _, cs in rows for c in cs]
+    for p in photos:
+        res.stored_counts.append(len(p.stored_names))
+        res.query_counts.extend(len(p.copies[c][1]) for c in all_copies)
+        for name in p.dropped:
+            res.dropped[name] = res.dropped.get(name, 0) + 1
+        for c in all_copies:
+            plain_q, query, crh = p.copies[c]
+            d_plain = int(distances(p.plain[None], plain_q[None]).min())
+            d_var = int(distances(p.stored, plain_q[None]).min()) if len(p.stored) else 256
+            d_full = int(distances(p.stored, query).min()) if len(p.stored) else 256
+            matched = _matched_variant(p, query)
+            res.same[c].append((d_plain, d_var, d_full, matched))
+            res.crh_same[c].append((crh_found(p.crh, crh, 16, 1), crh_found(p.crh, crh, 8, 2)))
+    for i, p in enumerate(photos):
+        for j, o in enumerate(photos):
+            if i == j:
+                continue
+            plain_q = np.array([o.copies[c][0] for c in all_copies])
+            queries = np.concatenate([o.copies[c][1] for c in all_copies])
+            d_plain = int(distances(p.plain[None], plain_q).min())
+            if len(p.stored):
+                d = distances(p.stored, queries)
+                k = np.unravel_index(int(np.argmin(d)), d.shape)
+                d_full, which = int(d[k]), p.stored_names[k[0]]
+                d_var = int(distances(p.stored, plain_q).min())
+            else:
+                d_full, d_var, which = 256, 256, "-"
+            res.different.append((p.name, o.name, d_plain, d_var, d_full, which))
+            crh_default = any(crh_found(p.crh, o.copies[c][2], 16, 1) for c in all_copies)
+            crh_strict = any(crh_found(p.crh, o.copies[c][2], 8, 2) for c in all_copies)
+            res.crh_different.append((p.name, o.name, crh_default, crh_strict))
+    return res
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--jobs", type=int, default=2, help="worker processes (default 2)")
+    parser.add_argument(
+        "--limit", type=int, default=0, help="only the first N photos (a quick look)"
+    )
+    parser.add_argument("--out", type=Path, default=REPO_ROOT / "docs", help="where to write")
+    args = parser.parse_args()
+    found, missing = candidate_photos()
+    if args.limit:
+        found = found[: args.limit]
+    started = time.perf_counter()
+    with multiprocessing.Pool(args.jobs) as pool:
+        hashed = list(pool.imap(hash_photo, list(enumerate(found))))
+    spec = load_spec()
+    kept = [h for h in hashed if h.quality >= spec.min_quality]
+    flat = [f"{h.name} (quality {h.quality})" for h in hashed if h.quality < spec.min_quality]
+    res = measure(kept)
+    res.missing, res.too_flat = missing, flat
+    res.sources = sorted({(p.source, sum(1 for q in found if q.source == p.source)) for p in found})
+    res.seconds = time.perf_counter() - started
+    print(write_report(res, args.out))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

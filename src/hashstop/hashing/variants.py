@@ -1,0 +1,102 @@
+"""The variants of a photo that a victim's client stores: crops, mirror and rotations.
+
+Plain PDQ misses a re-posted photo that was cropped by a few percent, mirrored or rotated. The
+victim's side closes most of that gap by storing, for each photo, the PDQ hashes of a few edited
+copies of it (the *variants*); a platform that sends one plain PDQ hash then still matches.
+
+Which variants exist is data, not code: `variants.json` beside this module, read by this module
+and by the JavaScript client alike, so both compute the same variants. Crops, covers, the
+working copy and the dihedral transforms are exact integer operations with explicit rounding, so
+two clients that decode a photo to the same pixels produce the same hashes; only the small turns
+are resampled, and differ between Pillow and a browser canvas by a few bits.
+
+This module refuses to store what cannot be matched safely: a variant whose PDQ quality is below
+the service's minimum (50) is dropped, and the count never exceeds `max_stored` (24).
+It reads no files and talks to no service: images in, hashes out.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+from PIL import Image
+
+from hashstop.hashing.pdq import pdq_dihedral_from_rgb
+from hashstop.hashing.types import PdqHash
+from hashstop.hashing.variant_spec import DIHEDRAL, RGB, load_spec, variant_name
+
+
+@dataclass(frozen=True, slots=True)
+class Variant:
+    """A stored hash of one photo: `name` says which edit of the photo it stands for."""
+
+    name: str
+    pdq: PdqHash
+    quality: int
+
+
+def as_rgb(image: Image.Image | npt.NDArray[Any]) -> RGB:
+    """A decoded image as a C-contiguous HxWx3 uint8 array (PIL images converted to RGB)."""
+    if isinstance(image, Image.Image):
+        arr = np.asarray(image if image.mode == "RGB" else image.convert("RGB"))
+    else:
+        arr = np.asarray(image)
+    if arr.ndim != 3 or arr.shape[2] != 3 or arr.dtype != np.uint8:
+        raise ValueError(f"expected an RGB uint8 image of shape (h, w, 3); got {arr.shape}")
+    if arr.shape[0] < 1 or arr.shape[1] < 1:
+        raise ValueError("the image is empty")
+    return np.ascontiguousarray(arr)
+
+
+def working_copy(rgb: RGB, max_side: int) -> RGB:
+    """The image reduced by the smallest whole factor that brings its long side to at most
+    `max_side`: the mean of each factor x factor block (partial blocks at the right and bottom
+    edges average the pixels they have), rounded half up. Exact integer arithmetic, so a
+    JavaScript client reproduces it; PDQ looks at a 64x64 reduction, so nothing it uses is lost.
+    (Pillow's `reduce` approximates the division, hence our own.)"""
+    h, w = rgb.shape[:2]
+    factor = -(-max(h, w) // max_side)
+    if factor < 2:
+        return rgb
+    rows = np.add.reduceat(rgb, np.arange(0, h, factor), axis=0, dtype=np.uint32)
+    sums = np.add.reduceat(rows, np.arange(0, w, factor), axis=1, dtype=np.uint32)
+    tall = np.minimum(factor, h - np.arange(0, h, factor)).astype(np.uint32)
+    wide = np.minimum(factor, w - np.arange(0, w, factor)).astype(np.uint32)
+    count = (tall[:, None] * wide[None, :])[:, :, None]
+    return np.ascontiguousarray(((2 * sums + count) // (2 * count)).astype(np.uint8))
+
+
+def pdq_dihedral(rgb: RGB) -> tuple[list[PdqHash], int]:
+    """The 8 dihedral PDQ hashes (in dihedral_order) and the quality, from one pass."""
+    return pdq_dihedral_from_rgb(np.ascontiguousarray(rgb))
+
+
+def photo_variants(image: Image.Image | npt.NDArray[Any]) -> list[Variant]:
+    """The hashes a victim's client stores for one photo (decoded, as displayed, RGB).
+
+    The first is the plain PDQ hash of the photo; the others are hashed from its working copy
+    (long side at most `working_size`, see `working_copy`). Every variant below `min_quality`
+    is dropped (the service refuses those: too flat to match safely), and a photo that is
+    itself below it yields none (the black corners of a turned copy would pass for detail).
+    A hash equal to one already stored (a symmetric photo's mirror) is not stored twice.
+    At most `max_stored` variants, names and hashes unique.
+    """
+    spec = load_spec()
+    rgb = as_rgb(image)
+    hashes, quality = pdq_dihedral(rgb)  # the photo's own hash, at full resolution
+    if quality < spec.min_quality:
+        return []  # the photo itself is too flat: its crops and turns would be noise
+    out = [Variant("original", hashes[0], quality)]
+    small = working_copy(rgb, spec.working_size)
+    for stored in spec.stored:
+        edited = stored.apply(small)
+        for transform in stored.dihedral:
+            if stored.name == transform == "original":
+                continue
+            hashes, quality = pdq_dihedral(np.ascontiguousarray(DIHEDRAL[transform](edited)))
+            if quality >= spec.min_quality and all(v.pdq != hashes[0] for v in out):
+                out.append(Variant(variant_name(stored.name, transform), hashes[0], quality))
+    return out[: spec.max_stored]
