@@ -20,7 +20,7 @@ from hashstop.api.deps import Runtime
 from hashstop.api.metrics import Metrics
 from hashstop.api.middleware import BodySizeLimit, RequestMetrics
 from hashstop.api.ratelimit import RateLimiter
-from hashstop.api.routes import cases, operations, platform
+from hashstop.api.routes import admin, cases, operations, platform, review
 from hashstop.config import Settings
 from hashstop.service.index import HashIndex, IndexSync
 from hashstop.service.matching import Thresholds
@@ -92,6 +92,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(cases.router)
     app.include_router(platform.router)
     app.include_router(operations.router)
+    app.include_router(review.router)
+    app.include_router(admin.router)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(RequestMetrics, metrics=runtime.metrics)
     web.install(app)

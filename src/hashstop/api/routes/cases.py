@@ -4,7 +4,13 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends
 
-from hashstop.api.deps import CaseSecret, RuntimeDep, SessionDep, limit_case_creation
+from hashstop.api.deps import (
+    CaseSecret,
+    DistancesDep,
+    RuntimeDep,
+    SessionDep,
+    limit_case_creation,
+)
 from hashstop.api.schemas import (
     CaseCreatedOut,
     CaseOut,
@@ -51,10 +57,12 @@ def _case_out(view: CaseView) -> CaseOut:
     dependencies=[Depends(limit_case_creation)],
     response_model=CaseCreatedOut,
 )
-def open_case(body: HashesIn, session: SessionDep, runtime: RuntimeDep) -> CaseCreatedOut:
+def open_case(
+    body: HashesIn, session: SessionDep, runtime: RuntimeDep, distances: DistancesDep
+) -> CaseCreatedOut:
     """Open a case with hashes; the answer holds the case secret, shown this once."""
     hashes = _submitted(body, runtime.settings.max_hashes_per_case_request)
-    opened = CaseService(session, runtime.keyring).open(hashes)
+    opened = CaseService(session, runtime.keyring, distances).open(hashes)
     return CaseCreatedOut(
         case_id=opened.case.public_id,
         secret=opened.secret,
@@ -74,11 +82,16 @@ def get_case(case_id: str, secret: CaseSecret, session: SessionDep, runtime: Run
 
 @router.post("/{case_id}/hashes", response_model=SubmissionOut)
 def add_hashes(
-    case_id: str, body: HashesIn, secret: CaseSecret, session: SessionDep, runtime: RuntimeDep
+    case_id: str,
+    body: HashesIn,
+    secret: CaseSecret,
+    session: SessionDep,
+    runtime: RuntimeDep,
+    distances: DistancesDep,
 ) -> SubmissionOut:
     """Add hashes to your case (same rules as opening it)."""
     hashes = _submitted(body, runtime.settings.max_hashes_per_case_request)
-    service = CaseService(session, runtime.keyring)
+    service = CaseService(session, runtime.keyring, distances)
     case = service.authorise(case_id, secret, for_update=True)
     submission = service.add_hashes(case, hashes)
     return SubmissionOut(
