@@ -10,6 +10,7 @@ from __future__ import annotations
 import click
 
 from hashstop import __version__
+from hashstop.allowlist_commands import allowlist
 from hashstop.client.hash_command import hash_command
 from hashstop.server_commands import COMMANDS as SERVER_COMMANDS
 
@@ -23,3 +24,4 @@ def main() -> None:
 main.add_command(hash_command)
 for _command in SERVER_COMMANDS:  # serve, db upgrade, keys create/list/revoke
     main.add_command(_command)
+main.add_command(allowlist)  # hashstop allowlist add/list/remove (issue 6)

@@ -214,4 +214,4 @@ def false_positive_counts(
     )
     if since is not None:
         stmt = stmt.where(MatchRecord.updated_at >= since)
-    return {hash_id: n for hash_id, n in session.execute(stmt)}
+    return dict(session.execute(stmt).all())

@@ -179,7 +179,7 @@ def feedback_counts_by_case(session: Session, hash_ids: Iterable[int]) -> dict[i
     if not ids:
         return {}
     rows = session.execute(select(Hash.id, Hash.case_id).where(Hash.id.in_(ids)))
-    case_of = {hash_id: case_id for hash_id, case_id in rows}
+    case_of = dict(rows.all())
     cases = sorted(set(case_of.values()))
     found = _counts(
         session,
