@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import pytest
+from fastapi.testclient import TestClient
 
 from hashstop.api import create_app
 from tests import sample_hashes
@@ -25,7 +26,7 @@ def keys(make_key):
 
 
 @contextmanager
-def app_with(database_url: str, **quarantine: object) -> Iterator[object]:
+def app_with(database_url: str, **quarantine: object) -> Iterator[TestClient]:
     with running_client(create_app(make_settings(database_url, **quarantine))) as client:
         wait_ready(client)
         yield client
