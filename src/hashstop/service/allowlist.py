@@ -25,7 +25,7 @@ from hashstop.service.screening import MatchDistances, hamming_distances
 from hashstop.service.suspension import check_reason, replace_quarantine, suspend_active
 from hashstop.storage.allowlist import AllowlistRepository, hashes_in_chunks, hashes_with_value
 from hashstop.storage.audit import AuditLog
-from hashstop.storage.changelog import ChangeLog
+from hashstop.storage.changelog import ChangeLog, matchable_hashes_packed
 from hashstop.storage.models import AllowlistEntry, HashStatus, SuspensionKind
 
 
@@ -43,6 +43,13 @@ def near_stored_hashes(
         return hashes_with_value(session, algorithm, value, statuses)
     width = HAMMING_BITS[algorithm] // 8
     near: list[int] = []
+    if statuses == (HashStatus.ACTIVE,) and session.get_bind().dialect.name == "postgresql":
+        # The bulk-load path of the index: each chunk arrives as one array and one bytea.
+        for chunk_ids, packed in matchable_hashes_packed(session, algorithm, width):
+            codes = np.frombuffer(packed, dtype=np.uint8).reshape(-1, width)
+            close = np.flatnonzero(hamming_distances(codes, value) <= distance)
+            near.extend(chunk_ids[int(i)] for i in close)
+        return near
     for ids, values in hashes_in_chunks(session, algorithm, statuses):
         keep = [(i, v) for i, v in zip(ids, values, strict=True) if len(v) == width]
         if not keep:

@@ -140,6 +140,7 @@ class CaseService:
         """Withdraw the case: its hashes stop matching and their values are erased."""
         if case.status == CaseStatus.WITHDRAWN:
             return self.view(case)
+        ChangeLog(self.session).lock()  # before the hash rows, like every status writer
         erased = self.cases.withdraw(case)
         changes = [
             Change(hash_id, algorithm, ChangeKind.WITHDRAWN) for hash_id, algorithm, _ in erased

@@ -14,6 +14,10 @@ hit, so a suspension stops matching in every worker as soon as it commits.
 Suspending a hash that the quarantine holds *confirms* it: the quarantine ends (outcome
 `confirmed`) and a moderator's suspension takes its place, without touching matching. A restore
 is refused while the hash lies within match distance of an allowlist entry.
+
+Lock order (PostgreSQL): every writer of hash statuses takes the change-log lock *before* it
+locks or updates a hash row (the allowlist scan holds it while suspending many rows), so two
+writers never wait on each other in opposite orders.
 """
 
 from __future__ import annotations
@@ -80,6 +84,7 @@ def suspend_active(
     ids = sorted(set(hash_ids))
     if not ids:
         return []
+    ChangeLog(session).lock()  # before any hash row lock: one lock order everywhere
     now = utcnow()
     rows = session.execute(
         update(Hash)
@@ -132,6 +137,7 @@ def replace_quarantine(
 def suspend_hash(session: Session, hash_id: int, *, reason: str | None, actor: str) -> Suspended:
     """A moderator suspends a hash, or confirms the quarantine holding it."""
     text = check_reason(reason, "suspend a hash")
+    ChangeLog(session).lock()
     hash_row = SuspensionRepository(session).hash(hash_id, for_update=True)
     if hash_row is None:
         raise NotFound(f"no hash {hash_id}")
@@ -163,6 +169,7 @@ def restore_hash(
     """Let a suspended hash match again (a quarantine released, or a mistake undone)."""
     text = check_reason(reason, "restore a hash")
     repo = SuspensionRepository(session)
+    ChangeLog(session).lock()
     hash_row = repo.hash(hash_id, for_update=True)
     if hash_row is None:
         raise NotFound(f"no hash {hash_id}")

@@ -80,6 +80,7 @@ class MatchRepository:
                 "hash_id": h.hash_id,
                 "algorithm": h.algorithm,
                 "distance": h.distance,
+                "created_at": now,
             }
             for record, m in zip(records, matches, strict=True)
             for h in m.hits
@@ -173,27 +174,20 @@ def recent_hit_counts(
 ) -> dict[int, tuple[int, int]]:
     """(match records, distinct platforms) per hash among records created since `since`.
 
-    Reads only the hits after the first record of the window, through the (hash_id, match_id)
-    index: the cost follows a hash's recent matches, not its whole history.
+    Reads one range of the (hash_id, created_at) index per hash, so the cost follows a hash's
+    recent matches, not its whole history.
     """
     ids = sorted(set(hash_ids))
     if not ids:
         return {}
-    first = (
-        select(func.min(MatchRecord.id)).where(MatchRecord.created_at >= since).scalar_subquery()
-    )
     rows = session.execute(
         select(
             MatchHit.hash_id,
-            func.count(distinct(MatchRecord.id)),
+            func.count(distinct(MatchHit.match_id)),
             func.count(distinct(MatchRecord.platform)),
         )
         .join(MatchRecord, MatchRecord.id == MatchHit.match_id)
-        .where(
-            MatchHit.hash_id.in_(ids),
-            MatchHit.match_id >= first,
-            MatchRecord.created_at >= since,
-        )
+        .where(MatchHit.hash_id.in_(ids), MatchHit.created_at >= since)
         .group_by(MatchHit.hash_id)
     )
     return {hash_id: (records, platforms) for hash_id, records, platforms in rows}

@@ -250,8 +250,8 @@ class MatchHit(Base):
     """One stored hash that a match record's item came within distance of."""
 
     __tablename__ = "match_hits"
-    # A hash's recent hits, newest first, without a sort: the quarantine's rate check.
-    __table_args__ = (Index("ix_match_hits_hash_id_match_id", "hash_id", "match_id"),)
+    # A hash's hits within a time window, read from one index range: the quarantine's rate check.
+    __table_args__ = (Index("ix_match_hits_hash_id_created_at", "hash_id", "created_at"),)
 
     match_id: Mapped[int] = mapped_column(
         ForeignKey("match_records.id", ondelete="CASCADE"), primary_key=True
@@ -261,6 +261,8 @@ class MatchHit(Base):
     )
     algorithm: Mapped[str] = mapped_column(String(16))
     distance: Mapped[int] = mapped_column(SmallInteger)
+    # The record's creation time, copied here so a hash's recent hits need no join to count.
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
 
     match: Mapped[MatchRecord] = relationship(back_populates="hits")
 

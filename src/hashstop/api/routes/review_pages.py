@@ -107,15 +107,13 @@ def sign_in(
             "page again.",
             back="/review/sign-in",
         )
+    lifetime = timedelta(minutes=runtime.settings.review_session_minutes)
     try:
-        signed = ReviewSessions(session, runtime.keyring).sign_in(
-            key, timedelta(minutes=runtime.settings.review_session_minutes)
-        )
+        signed = ReviewSessions(session, runtime.keyring).sign_in(key, lifetime)
     except DomainError as exc:
         return _sign_in_page(request, runtime, next, exc.detail, exc.status)
     response = RedirectResponse(safe_next(next), 303, headers=NO_STORE)
-    max_age = int((signed.expires_at - datetime.now(UTC)).total_seconds())
-    set_cookie(response, request, SESSION_COOKIE, signed.token, max_age)
+    set_cookie(response, request, SESSION_COOKIE, signed.token, int(lifetime.total_seconds()))
     clear_cookie(response, request, SIGN_IN_COOKIE)
     return response
 

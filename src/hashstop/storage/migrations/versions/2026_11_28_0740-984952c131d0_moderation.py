@@ -1,5 +1,8 @@
 """Moderation: decisions, hash suspensions, the allowlist, review sessions, queue indexes.
 
+Also: `match_hits.created_at` (copied from its record, backfilled here) and an index on
+(hash_id, created_at), so the quarantine counts a hash's recent hits from one index range.
+
 Revision ID: 984952c131d0
 Revises: 1cbd2edc739b
 Create Date: 2026-11-28 07:40:00
@@ -32,9 +35,17 @@ def upgrade() -> None:
             sa.Column("applied", sa.Boolean(), server_default=sa.true(), nullable=False)
         )
 
+    with op.batch_alter_table("match_hits") as batch:
+        batch.add_column(sa.Column("created_at", sa.DateTime(timezone=True), nullable=True))
+    op.execute(
+        "UPDATE match_hits SET created_at = "
+        "(SELECT created_at FROM match_records WHERE match_records.id = match_hits.match_id)"
+    )
+    with op.batch_alter_table("match_hits") as batch:
+        batch.alter_column("created_at", existing_type=sa.DateTime(timezone=True), nullable=False)
     op.drop_index("ix_match_hits_hash_id", table_name="match_hits")
     op.create_index(
-        "ix_match_hits_hash_id_match_id", "match_hits", ["hash_id", "match_id"], unique=False
+        "ix_match_hits_hash_id_created_at", "match_hits", ["hash_id", "created_at"], unique=False
     )
 
     op.create_table(
@@ -138,8 +149,10 @@ def downgrade() -> None:
     op.drop_index(op.f("ix_match_decisions_match_id"), table_name="match_decisions")
     op.drop_table("match_decisions")
 
-    op.drop_index("ix_match_hits_hash_id_match_id", table_name="match_hits")
+    op.drop_index("ix_match_hits_hash_id_created_at", table_name="match_hits")
     op.create_index("ix_match_hits_hash_id", "match_hits", ["hash_id"], unique=False)
+    with op.batch_alter_table("match_hits") as batch:
+        batch.drop_column("created_at")
 
     with op.batch_alter_table("feedback") as batch:
         batch.drop_column("applied")
