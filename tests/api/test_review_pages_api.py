@@ -19,6 +19,13 @@ from tests.service_fixtures import running_client
 CSRF = re.compile(r'name="csrf" value="([0-9a-f]{64})"')
 
 
+def found(pattern, text):
+    """The first group of `pattern` in `text` (the test fails if it is absent)."""
+    hit = re.search(pattern, text)
+    assert hit is not None, pattern
+    return hit.group(1)
+
+
 @pytest.fixture
 def keys(make_key):
     return {
@@ -32,7 +39,7 @@ def keys(make_key):
 
 def sign_in(client, key, next_path=""):
     form = client.get("/review/sign-in")
-    token = CSRF.search(form.text).group(1)
+    token = found(CSRF, form.text)
     return client.post(
         "/review/sign-in",
         data={"key": key, "csrf": token, "next": next_path},
@@ -41,7 +48,7 @@ def sign_in(client, key, next_path=""):
 
 
 def csrf_of(client, path="/review/queue"):
-    return CSRF.search(client.get(path).text).group(1)
+    return found(CSRF, client.get(path).text)
 
 
 def test_secure_flag_over_https_and_only_a_keyed_hash_is_stored(settings, keys, database):
@@ -60,7 +67,7 @@ def test_secure_flag_over_https_and_only_a_keyed_hash_is_stored(settings, keys, 
         cookies = sign_in(secure, keys["moderator"]).headers.get_list("set-cookie")
         (cookie,) = [c for c in cookies if c.startswith("hashstop_review=")]
         assert "; Secure" in cookie
-        token = re.search(r"hashstop_review=([^;]+)", cookie).group(1)
+        token = found(r"hashstop_review=([^;]+)", cookie)
     with database.transaction() as session:
         stored = session.scalars(select(ReviewSession.token_hash)).all()
     assert len(stored) == 2 and all(len(h) == 32 for h in stored)
@@ -177,7 +184,7 @@ def test_admins_manage_the_allowlist_from_the_page(client, keys):
         data={"csrf": csrf, "algorithm": "pdq", "value": benign, "reason": "again"},
     )
     assert twice.status_code == 409 and "already allowlisted" in twice.text
-    entry_id = re.search(r"/review/allowlist/(\d+)/remove", page).group(1)
+    entry_id = found(r"/review/allowlist/(\d+)/remove", page)
     blank = client.post(f"/review/allowlist/{entry_id}/remove", data={"csrf": csrf, "reason": ""})
     assert blank.status_code == 422 and "reason is required" in blank.text
     removed = client.post(

@@ -155,3 +155,28 @@ def test_quarantined_hashes_matches_come_first(database_url, make_key):
 def test_bad_queue_parameters_are_422(client, keys, params):
     response = client.get("/v1/review/queue", params=params, headers=keys["moderator"])
     assert is_problem(response, 422)
+
+
+def test_activity_counts_per_day(client, keys, make_key):
+    open_case(client, sample_hashes.pdq_entry(5))
+    one = match_id(client, keys["acme"], sample_hashes.pdq(5), "a")
+    match_id(client, keys["other"], sample_hashes.pdq(5), "b")
+    feedback(client, keys["acme"], one, "false_positive")
+    decide(client, keys["moderator"], one, "confirmed")
+    days = client.get("/v1/review/activity", params={"days": 3}, headers=keys["moderator"])
+    assert days.status_code == 200
+    series = days.json()["days"]
+    assert len(series) == 3 and series[-1]["day"] == datetime.now(UTC).date().isoformat()
+    assert series[-1]["counts"] == {
+        "match:confirmed": 1,
+        "match:pending": 1,
+        "verdict:false_positive": 1,
+        "decision:confirmed": 1,
+    }
+    assert series[0]["counts"] == {} and series[1]["counts"] == {}
+    scoped = headers(make_key("moderator", name="mod-other", platform="other"))
+    mine = client.get("/v1/review/activity", headers=scoped).json()["days"][-1]["counts"]
+    assert mine == {"match:pending": 1}
+    for bad in (0, 367):
+        response = client.get("/v1/review/activity", params={"days": bad}, headers=scoped)
+        assert is_problem(response, 422)

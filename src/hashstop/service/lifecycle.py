@@ -31,7 +31,6 @@ from hashstop.storage.audit import AuditLog
 from hashstop.storage.matches import MatchRepository
 from hashstop.storage.models import ApiKey, DecidedBy, MatchRecord, MatchStatus
 
-PLATFORM_VERDICTS = frozenset({MatchStatus.CONFIRMED, MatchStatus.FALSE_POSITIVE})
 MODERATOR_DECISIONS = frozenset(
     {MatchStatus.CONFIRMED, MatchStatus.FALSE_POSITIVE, MatchStatus.DISMISSED, MatchStatus.PENDING}
 )

@@ -7,7 +7,6 @@ and back), so two workers that race to suspend one hash cannot both think they d
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from datetime import datetime
 
 from sqlalchemy import Select, select, update
@@ -63,17 +62,6 @@ class SuspensionRepository:
             .order_by(HashSuspension.id.desc())
             .limit(1)
         ).one_or_none()
-
-    def open_for_many(self, hash_ids: Iterable[int]) -> dict[int, HashSuspension]:
-        ids = sorted(set(hash_ids))
-        if not ids:
-            return {}
-        rows = self.session.scalars(
-            select(HashSuspension)
-            .where(HashSuspension.hash_id.in_(ids), HashSuspension.ended_at.is_(None))
-            .order_by(HashSuspension.id)
-        )
-        return {s.hash_id: s for s in rows}
 
     def history(self, hash_id: int) -> list[HashSuspension]:
         return list(
