@@ -178,7 +178,7 @@ def test_admins_manage_the_allowlist_from_the_page(client, keys):
     )
     assert added.status_code == 303
     page = client.get(added.headers["location"]).text
-    assert "That entry suspended 1 stored hash." in page and "a famous photo" in page
+    assert "Allowlist entry added: it suspended 1 stored hash." in page and "a famous photo" in page
     twice = client.post(
         "/review/allowlist",
         data={"csrf": csrf, "algorithm": "pdq", "value": benign, "reason": "again"},
@@ -206,3 +206,12 @@ def test_page_errors_are_pages(client, keys):
     assert anonymous.get("/review/activity", follow_redirects=False).status_code == 303
     posted = anonymous.post("/review/sign-out", follow_redirects=False)
     assert posted.status_code == 303 and posted.headers["location"].startswith("/review/sign-in")
+
+
+def test_out_of_range_ids_are_422_not_a_database_error(client, keys):
+    sign_in(client, keys["admin"])
+    for path in ("/review/hashes/99999999999999999999", "/review/hashes/0"):
+        assert client.get(path).status_code == 422
+    csrf = csrf_of(client)
+    big = client.post("/review/allowlist/99999999999999999999/remove", data={"csrf": csrf})
+    assert big.status_code == 422

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Form, Query, Request
+from fastapi import APIRouter, Form, Path, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
 from hashstop.api.deps import DistancesDep, SessionDep
@@ -29,6 +29,7 @@ from hashstop.storage.models import SuspensionKind
 
 router = APIRouter(prefix="/review", include_in_schema=False)
 MAX_ID = 2**62
+RowId = Annotated[int, Path(ge=1, le=MAX_ID)]
 
 
 @router.get("/hashes", response_class=HTMLResponse)
@@ -60,7 +61,7 @@ def hash_page(
     request: Request,
     reviewer: ReviewerDep,
     session: SessionDep,
-    hash_id: int,
+    hash_id: RowId,
     done: Annotated[str, Query(max_length=24)] = "",
 ) -> HTMLResponse:
     try:
@@ -73,7 +74,7 @@ def hash_page(
 @router.post("/hashes/{hash_id}/suspend", response_model=None)
 def suspend_page(
     request: Request,
-    hash_id: int,
+    hash_id: RowId,
     reviewer: PostingReviewerDep,
     session: SessionDep,
     reason: Annotated[str, Form(max_length=2000)] = "",
@@ -92,7 +93,7 @@ def suspend_page(
 @router.post("/hashes/{hash_id}/restore", response_model=None)
 def restore_page(
     request: Request,
-    hash_id: int,
+    hash_id: RowId,
     reviewer: PostingReviewerDep,
     session: SessionDep,
     distances: DistancesDep,
@@ -128,13 +129,12 @@ def allowlist_page(
         _admin_only(reviewer)
     except DomainError as exc:
         return error_page(request, reviewer, exc, "/review/queue")
+    message = notice(done)
+    if done == "allowlisted" and suspended is not None:
+        plural = "hash" if suspended == 1 else "hashes"
+        message = f"Allowlist entry added: it suspended {suspended} stored {plural}."
     return render(
-        request,
-        "review/allowlist.html",
-        reviewer,
-        entries=list_entries(session),
-        notice=notice(done),
-        suspended=suspended,
+        request, "review/allowlist.html", reviewer, entries=list_entries(session), notice=message
     )
 
 
@@ -167,7 +167,7 @@ def allowlist_add_page(
 @router.post("/allowlist/{entry_id}/remove", response_model=None)
 def allowlist_remove_page(
     request: Request,
-    entry_id: int,
+    entry_id: RowId,
     reviewer: PostingReviewerDep,
     session: SessionDep,
     reason: Annotated[str, Form(max_length=2000)] = "",
