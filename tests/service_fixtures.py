@@ -29,6 +29,10 @@ PG_HOST = "127.0.0.1"
 PG_PORT = 5432
 TEST_SECRET_KEY = "test-only-" + "k" * 40
 TABLES = (
+    "review_sessions",
+    "match_decisions",
+    "hash_suspensions",
+    "allowlist",
     "feedback",
     "match_hits",
     "match_records",

@@ -10,6 +10,7 @@ from __future__ import annotations
 import click
 
 from hashstop import __version__
+from hashstop.allowlist_commands import allowlist
 from hashstop.client.case_commands import COMMANDS as CASE_COMMANDS
 from hashstop.client.hash_command import hash_command
 from hashstop.client.submit_command import submit_command
@@ -28,3 +29,4 @@ for _command in CASE_COMMANDS:  # status, add, withdraw
     main.add_command(_command)
 for _command in SERVER_COMMANDS:  # serve, db upgrade, keys create/list/revoke
     main.add_command(_command)
+main.add_command(allowlist)  # hashstop allowlist add/list/remove (issue 6)

@@ -71,6 +71,19 @@ class Settings(BaseSettings):
     # /readyz answers 503 when the last successful sync is older than this (seconds).
     sync_stale_after: float = Field(default=5.0, gt=0)
 
+    # Automatic quarantine (issue 6): a hash is suspended pending review when more than
+    # `quarantine_matches` match records hit it within `quarantine_window` seconds from at least
+    # `quarantine_platforms` platforms, or when `quarantine_false_positives` of its match records
+    # were judged false positives. Off with `quarantine_enabled=false`.
+    quarantine_enabled: bool = True
+    quarantine_matches: int = Field(default=50, ge=1)
+    quarantine_window: int = Field(default=3600, ge=60, le=30 * 24 * 3600)
+    quarantine_platforms: int = Field(default=3, ge=1)
+    quarantine_false_positives: int = Field(default=3, ge=1)
+
+    # The /review pages: a signed-in browser session lasts this many minutes (then sign in again).
+    review_session_minutes: int = Field(default=480, ge=5, le=7 * 24 * 60)
+
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
     @field_validator("log_level", mode="before")

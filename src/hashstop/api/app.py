@@ -15,12 +15,22 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from hashstop import __version__
-from hashstop.api import problems, web
+from hashstop.api import problems, review_web, web
 from hashstop.api.deps import Runtime
 from hashstop.api.metrics import Metrics
 from hashstop.api.middleware import BodySizeLimit, RequestMetrics
 from hashstop.api.ratelimit import RateLimiter
-from hashstop.api.routes import api_docs, cases, operations, pages, platform
+from hashstop.api.routes import (
+    admin,
+    api_docs,
+    cases,
+    operations,
+    pages,
+    platform,
+    review,
+    review_hash_pages,
+    review_pages,
+)
 from hashstop.config import Settings
 from hashstop.service.index import HashIndex, IndexSync
 from hashstop.service.matching import Thresholds
@@ -97,6 +107,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(operations.router)
     app.include_router(pages.router)
     api_docs.install(app)
+    app.include_router(review.router)
+    app.include_router(admin.router)
+    app.include_router(review_pages.router)
+    app.include_router(review_hash_pages.router)
+    review_web.install(app)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(RequestMetrics, metrics=runtime.metrics)
     web.install(app)

@@ -27,6 +27,8 @@ from hashstop.service.errors import Forbidden, Unauthenticated
 from hashstop.service.index import HashIndex, IndexSync
 from hashstop.service.keys import KeyService
 from hashstop.service.matching import Thresholds
+from hashstop.service.quarantine import QuarantinePolicy
+from hashstop.service.screening import MatchDistances
 from hashstop.service.tokens import API_KEY_PREFIX, Keyring
 from hashstop.storage.database import Database
 from hashstop.storage.models import ApiKey, Role
@@ -159,3 +161,18 @@ async def get_metrics(runtime: RuntimeDep) -> Metrics:
 
 
 MetricsDep = Annotated[Metrics, Depends(get_metrics)]
+
+
+async def get_distances(runtime: RuntimeDep) -> MatchDistances:
+    """How far a hash can match: the allowlist refuses anything that close to an entry."""
+    return MatchDistances(pdq=runtime.thresholds.pdq_max, phash=runtime.thresholds.phash_max)
+
+
+DistancesDep = Annotated[MatchDistances, Depends(get_distances)]
+
+
+async def get_quarantine(runtime: RuntimeDep) -> QuarantinePolicy:
+    return QuarantinePolicy.from_settings(runtime.settings)
+
+
+QuarantineDep = Annotated[QuarantinePolicy, Depends(get_quarantine)]

@@ -4,6 +4,11 @@ The case secret is the only credential a victim has. It is shown once, at creati
 as a keyed hash; a wrong secret and an unknown case id get the same answer, so a guess reveals
 nothing. Withdrawal erases the hash values (the rows stay, with their ids, so that the change log
 and match records still make sense) and stops them matching before the call returns.
+
+A hash within the match distance of an allowlist entry (a known benign picture) is refused with
+its reason in `rejected`. The allowlist is read after taking the change-log lock, which an admin
+adding an entry also takes before scanning the stored hashes: whichever commits second sees the
+other, so no hash slips in beside a new entry.
 """
 
 from __future__ import annotations
@@ -25,6 +30,7 @@ from hashstop.service.idempotency import (
 )
 from hashstop.service.index import note_index_change
 from hashstop.service.rules import Rejection, SubmittedHash, sort_submissions
+from hashstop.service.screening import AllowlistScreen, MatchDistances, allowlist_reason
 from hashstop.service.tokens import Keyring, new_case_id, new_case_secret
 from hashstop.storage.audit import AuditLog
 from hashstop.storage.cases import CaseRepository, NewHash
@@ -67,10 +73,20 @@ class CaseView:
 
 
 class CaseService:
-    def __init__(self, session: Session, keyring: Keyring) -> None:
+    def __init__(
+        self, session: Session, keyring: Keyring, distances: MatchDistances | None = None
+    ) -> None:
         self.session = session
         self.keyring = keyring
         self.cases = CaseRepository(session)
+        self.distances = distances or MatchDistances()
+
+    def _screen(self, hashes: Sequence[NewHash]) -> list[str | None]:
+        ChangeLog(self.session).lock()
+        near = AllowlistScreen(self.session, self.distances).nearest(
+            [(h.algorithm, h.value) for h in hashes]
+        )
+        return [None if entry is None else allowlist_reason(entry) for entry in near]
 
     def open(
         self, submitted: Sequence[SubmittedHash], idempotency_key: str | None = None
@@ -100,7 +116,7 @@ class CaseService:
             raise InvalidInput(EXPIRED)
         case = earlier.case
         # The request is the same, so sorting it again gives the first answer's counts.
-        accepted, rejected, duplicates = sort_submissions(submitted, set())
+        accepted, rejected, duplicates = sort_submissions(submitted, set(), self._screen)
         AuditLog(self.session).record(
             f"case:{case.public_id}", "case.open_replayed", f"case:{case.public_id}"
         )
@@ -119,7 +135,7 @@ class CaseService:
         *,
         idempotent: bool = False,
     ) -> OpenedCase:
-        accepted, rejected, duplicates = sort_submissions(submitted, set())
+        accepted, rejected, duplicates = sort_submissions(submitted, set(), self._screen)
         if not accepted:
             raise InvalidInput(
                 "none of the hashes was accepted, so no case was opened; see `rejected`",
@@ -151,7 +167,7 @@ class CaseService:
         if case.status != CaseStatus.ACTIVE:
             raise Conflict("this case was withdrawn; open a new case to register hashes again")
         accepted, rejected, duplicates = sort_submissions(
-            submitted, self.cases.existing_values(case.id)
+            submitted, self.cases.existing_values(case.id), self._screen
         )
         if accepted:
             self._store(case, accepted)
@@ -180,6 +196,7 @@ class CaseService:
         """Withdraw the case: its hashes stop matching and their values are erased."""
         if case.status == CaseStatus.WITHDRAWN:
             return self.view(case)
+        ChangeLog(self.session).lock()  # before the hash rows, like every status writer
         erased = self.cases.withdraw(case)
         changes = [
             Change(hash_id, algorithm, ChangeKind.WITHDRAWN) for hash_id, algorithm, _ in erased

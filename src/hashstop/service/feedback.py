@@ -2,7 +2,8 @@
 
 A platform sees only the match records its keys created; another platform's match id answers
 404, exactly like an id that does not exist. Every verdict is kept (who, when); the latest sets
-the record's status. Moderator decisions (issue 6) build on the same records.
+the record's status, until a moderator decides it (see `lifecycle.py`: the moderator's word is
+final). A false-positive verdict may trip the automatic quarantine of the hashes it hit.
 """
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ from dataclasses import dataclass
 from sqlalchemy.orm import Session
 
 from hashstop.service.errors import InvalidInput, NotFound
+from hashstop.service.lifecycle import verdict_applies
+from hashstop.service.quarantine import QuarantinePolicy, check_false_positives
 from hashstop.storage.audit import AuditLog
 from hashstop.storage.matches import MatchRepository
 from hashstop.storage.models import ApiKey, Feedback, FeedbackAction, MatchRecord, Verdict
@@ -44,7 +47,12 @@ def match_with_feedback(
 
 
 def give_feedback(
-    session: Session, key: ApiKey, match_id: str, verdict: str, action: str | None
+    session: Session,
+    key: ApiKey,
+    match_id: str,
+    verdict: str,
+    action: str | None,
+    quarantine: QuarantinePolicy | None = None,
 ) -> FeedbackResult:
     try:
         verdict_value = Verdict(verdict)
@@ -54,8 +62,9 @@ def give_feedback(
             "verdict is confirmed or false_positive; action is blocked, removed or none"
         ) from None
     record = own_match(session, key, match_id)
+    applied = verdict_applies(record)
     feedback = MatchRepository(session).add_feedback(
-        record, verdict=verdict_value, action=action_value, api_key_id=key.id
+        record, verdict=verdict_value, action=action_value, api_key_id=key.id, applied=applied
     )
     AuditLog(session).record(
         f"key:{key.name}",
@@ -63,5 +72,8 @@ def give_feedback(
         f"match:{record.public_id}",
         verdict=verdict_value.value,
         action=action_value.value,
+        applied=applied,
     )
+    if applied and verdict_value is Verdict.FALSE_POSITIVE and quarantine is not None:
+        check_false_positives(session, quarantine, [h.hash_id for h in record.hits])
     return FeedbackResult(record, feedback)

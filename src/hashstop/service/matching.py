@@ -8,7 +8,8 @@ only a counter the API keeps.
 Before reporting a hit the database is asked whether the hash is still active: a withdrawal or a
 suspension committed by another worker a moment ago therefore stops matching at once, even
 before this worker's index has applied it. This costs one indexed query, and only for requests
-that hit something, which is rare.
+that hit something, which is rare. Storing records also runs the quarantine's rate check (one
+grouped query over the hit hashes; see `quarantine.py`).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from sqlalchemy.orm import Session
 from hashstop.hashing import HashFormatError, parse_hash
 from hashstop.service.errors import InvalidInput, Unavailable
 from hashstop.service.index import HashIndex
+from hashstop.service.quarantine import QuarantinePolicy, check_match_rate
 from hashstop.service.tokens import new_match_id
 from hashstop.storage.matches import Hit, MatchRepository, NewMatch
 from hashstop.storage.models import ApiKey
@@ -69,12 +71,19 @@ class Matcher:
     """The match use case for one request."""
 
     def __init__(
-        self, session: Session, index: HashIndex, thresholds: Thresholds, *, ready: bool
+        self,
+        session: Session,
+        index: HashIndex,
+        thresholds: Thresholds,
+        *,
+        ready: bool,
+        quarantine: QuarantinePolicy | None = None,
     ) -> None:
         self.session = session
         self.index = index
         self.thresholds = thresholds
         self.ready = ready
+        self.quarantine = quarantine
 
     def match(self, key: ApiKey, items: Sequence[MatchItem]) -> list[ItemResult]:
         if not self.ready:
@@ -127,6 +136,10 @@ class Matcher:
             new.append(NewMatch(public_id=result.match_id, ref=result.ref, hits=kept))
         repo.add_many(key.id, key.platform or "", new)
         self.session.flush()
+        if new and self.quarantine is not None:
+            check_match_rate(
+                self.session, self.quarantine, {h.hash_id for m in new for h in m.hits}
+            )
         return results
 
 

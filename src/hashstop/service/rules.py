@@ -24,7 +24,7 @@ apart); such hashes match nothing, and their quality (0-44) refuses them anyway.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from hashstop.hashing import HashFormatError, HashValue, PdqHash, PHash, parse_hash
@@ -121,15 +121,35 @@ def check_hash(submitted: SubmittedHash) -> NewHash | str:
 
 
 def sort_submissions(
-    submitted: Sequence[SubmittedHash], already_stored: set[tuple[str, bytes]]
+    submitted: Sequence[SubmittedHash],
+    already_stored: set[tuple[str, bytes]],
+    screen: Callable[[Sequence[NewHash]], Sequence[str | None]] | None = None,
 ) -> tuple[list[NewHash], list[Rejection], int]:
     """Apply every rule to each hash, collapse duplicates.
 
     Returns the hashes to store, the rejections with reasons, and how many submissions were
     duplicates of a hash already in the case or earlier in the request (collapsed: stored once,
-    listed in the rejections with the index they repeat).
+    listed in the rejections with the index they repeat). `screen` sees the hashes that passed
+    every rule, in one batch, and gives a reason to refuse each or None (the allowlist).
     """
-    accepted: list[NewHash] = []
+    accepted, rejected, duplicates = _sort(submitted, already_stored)
+    if screen is None or not accepted:
+        return [h for _, h in accepted], rejected, duplicates
+    reasons = screen([h for _, h in accepted])
+    kept = []
+    for (index, h), reason in zip(accepted, reasons, strict=True):
+        if reason is None:
+            kept.append(h)
+        else:
+            rejected.append(Rejection(index, reason))
+    rejected.sort(key=lambda r: r.index)
+    return kept, rejected, duplicates
+
+
+def _sort(
+    submitted: Sequence[SubmittedHash], already_stored: set[tuple[str, bytes]]
+) -> tuple[list[tuple[int, NewHash]], list[Rejection], int]:
+    accepted: list[tuple[int, NewHash]] = []
     rejected: list[Rejection] = []
     first_index: dict[tuple[str, bytes], int] = {}
     duplicates = 0
@@ -148,5 +168,5 @@ def sort_submissions(
             rejected.append(Rejection(index, "duplicate of a hash already in this case"))
             continue
         first_index[key] = index
-        accepted.append(result)
+        accepted.append((index, result))
     return accepted, rejected, duplicates

@@ -30,6 +30,17 @@ class AuditLog:
         self.session.add(entry)
         return entry
 
+    def page(
+        self, *, before: int | None, limit: int, action: str | None = None
+    ) -> list[AuditEntry]:
+        """Entries newest first, older than the entry id `before` (all when None)."""
+        stmt = select(AuditEntry).order_by(AuditEntry.id.desc()).limit(limit)
+        if before is not None:
+            stmt = stmt.where(AuditEntry.id < before)
+        if action is not None:
+            stmt = stmt.where(AuditEntry.action == action)
+        return list(self.session.scalars(stmt))
+
     def latest(self, limit: int = 100) -> list[AuditEntry]:
         return list(
             self.session.scalars(select(AuditEntry).order_by(AuditEntry.id.desc()).limit(limit))

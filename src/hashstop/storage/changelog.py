@@ -71,11 +71,7 @@ class ChangeLog:
         if not changes:
             return []
         self.session.flush()
-        postgres = self.session.get_bind().dialect.name == "postgresql"
-        if postgres:
-            self.session.execute(
-                text("SELECT pg_advisory_xact_lock(:key)"), {"key": CHANGE_LOG_LOCK}
-            )
+        postgres = self.lock()
         start = self.head()
         now = utcnow()
         rows = [
@@ -96,6 +92,20 @@ class ChangeLog:
                 {"channel": NOTIFY_CHANNEL, "seq": str(last)},
             )
         return list(range(start + 1, last + 1))
+
+    def lock(self) -> bool:
+        """Take the append lock now, until the transaction ends (re-entrant; PostgreSQL only,
+        SQLite writers are serialised anyway). Returns whether the database is PostgreSQL.
+
+        A writer that must see every hash committed before its own (the allowlist's check and
+        scan, issue 6) takes it before reading.
+        """
+        postgres = self.session.get_bind().dialect.name == "postgresql"
+        if postgres:
+            self.session.execute(
+                text("SELECT pg_advisory_xact_lock(:key)"), {"key": CHANGE_LOG_LOCK}
+            )
+        return postgres
 
     def head(self) -> int:
         """The largest seq committed (or written in this transaction); 0 for an empty log."""

@@ -1,17 +1,25 @@
-"""Queries on match records, their hits and the platforms' feedback."""
+"""Queries on match records, their hits, the platforms' feedback and the moderators' decisions.
+
+Which status a verdict or a decision may set is the service's rule (`service/lifecycle.py`);
+this module writes what it is told.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
-from sqlalchemy import insert, select
+from sqlalchemy import distinct, func, insert, select
 from sqlalchemy.orm import Session, selectinload
 
 from hashstop.storage.models import (
+    ApiKey,
+    DecidedBy,
     Feedback,
     Hash,
     HashStatus,
+    MatchDecision,
     MatchHit,
     MatchRecord,
     MatchStatus,
@@ -72,6 +80,7 @@ class MatchRepository:
                 "hash_id": h.hash_id,
                 "algorithm": h.algorithm,
                 "distance": h.distance,
+                "created_at": now,
             }
             for record, m in zip(records, matches, strict=True)
             for h in m.hits
@@ -93,8 +102,15 @@ class MatchRepository:
         )
 
     def add_feedback(
-        self, record: MatchRecord, *, verdict: str, action: str, api_key_id: int
+        self,
+        record: MatchRecord,
+        *,
+        verdict: str,
+        action: str,
+        api_key_id: int,
+        applied: bool = True,
     ) -> Feedback:
+        """Keep a platform's verdict; when `applied`, it also sets the record's status."""
         now = utcnow()
         feedback = Feedback(
             match_id=record.id,
@@ -102,9 +118,94 @@ class MatchRepository:
             action=action,
             api_key_id=api_key_id,
             created_at=now,
+            applied=applied,
         )
         self.session.add(feedback)
-        record.status = verdict
-        record.updated_at = now
+        if applied:
+            record.status = verdict
+            record.decided_by = DecidedBy.PLATFORM
+            record.updated_at = now
         self.session.flush()
         return feedback
+
+    def add_decision(
+        self, record: MatchRecord, *, decision: str, api_key_id: int, note: str | None
+    ) -> MatchDecision:
+        """Keep a moderator's decision and set the record's status to it."""
+        now = utcnow()
+        row = MatchDecision(
+            match_id=record.id,
+            api_key_id=api_key_id,
+            decision=decision,
+            previous_status=record.status,
+            note=note,
+            created_at=now,
+        )
+        self.session.add(row)
+        record.status = decision
+        record.decided_by = None if decision == MatchStatus.PENDING else DecidedBy.MODERATOR
+        record.updated_at = now
+        self.session.flush()
+        return row
+
+    def feedback_with_keys(self, record: MatchRecord) -> list[tuple[Feedback, ApiKey]]:
+        """The platforms' verdicts on `record` with the keys that gave them, oldest first."""
+        rows = self.session.execute(
+            select(Feedback, ApiKey)
+            .join(ApiKey, ApiKey.id == Feedback.api_key_id)
+            .where(Feedback.match_id == record.id)
+            .order_by(Feedback.id)
+        )
+        return [(f, k) for f, k in rows]
+
+    def decisions_of(self, record: MatchRecord) -> list[tuple[MatchDecision, ApiKey]]:
+        """The moderators' decisions on `record` with their keys, oldest first."""
+        rows = self.session.execute(
+            select(MatchDecision, ApiKey)
+            .join(ApiKey, ApiKey.id == MatchDecision.api_key_id)
+            .where(MatchDecision.match_id == record.id)
+            .order_by(MatchDecision.id)
+        )
+        return [(d, k) for d, k in rows]
+
+
+def recent_hit_counts(
+    session: Session, hash_ids: Iterable[int], since: datetime
+) -> dict[int, tuple[int, int]]:
+    """(match records, distinct platforms) per hash among records created since `since`.
+
+    Reads one range of the (hash_id, created_at) index per hash, so the cost follows a hash's
+    recent matches, not its whole history.
+    """
+    ids = sorted(set(hash_ids))
+    if not ids:
+        return {}
+    rows = session.execute(
+        select(
+            MatchHit.hash_id,
+            func.count(distinct(MatchHit.match_id)),
+            func.count(distinct(MatchRecord.platform)),
+        )
+        .join(MatchRecord, MatchRecord.id == MatchHit.match_id)
+        .where(MatchHit.hash_id.in_(ids), MatchHit.created_at >= since)
+        .group_by(MatchHit.hash_id)
+    )
+    return {hash_id: (records, platforms) for hash_id, records, platforms in rows}
+
+
+def false_positive_counts(
+    session: Session, hash_ids: Iterable[int], since: datetime | None = None
+) -> dict[int, int]:
+    """How many match records hitting each hash stand as false positives (judged since `since`)."""
+    ids = sorted(set(hash_ids))
+    if not ids:
+        return {}
+    stmt = (
+        select(MatchHit.hash_id, func.count(distinct(MatchRecord.id)))
+        .join(MatchRecord, MatchRecord.id == MatchHit.match_id)
+        .where(MatchHit.hash_id.in_(ids), MatchRecord.status == MatchStatus.FALSE_POSITIVE)
+        .group_by(MatchHit.hash_id)
+    )
+    if since is not None:
+        stmt = stmt.where(MatchRecord.updated_at >= since)
+    return dict(session.execute(stmt).all())

@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     DateTime,
     ForeignKey,
     Index,
@@ -27,6 +28,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    true,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -84,6 +86,30 @@ class MatchStatus(enum.StrEnum):
     PENDING = "pending"
     CONFIRMED = "confirmed"
     FALSE_POSITIVE = "false_positive"
+    DISMISSED = "dismissed"  # a moderator closed it without a verdict (issue 6)
+
+
+class DecidedBy(enum.StrEnum):
+    """Whose word set a match record's status: a platform's verdict or a moderator's decision."""
+
+    PLATFORM = "platform"
+    MODERATOR = "moderator"
+
+
+class SuspensionKind(enum.StrEnum):
+    """Why a hash is suspended: a moderator did it, the quarantine did, or the allowlist did."""
+
+    MODERATOR = "moderator"
+    QUARANTINE = "quarantine"  # automatic, pending review
+    ALLOWLIST = "allowlist"
+
+
+class SuspensionOutcome(enum.StrEnum):
+    """How a suspension ended: restored, or replaced by a moderator's or the allowlist's."""
+
+    RESTORED = "restored"
+    CONFIRMED = "confirmed"
+    ALLOWLISTED = "allowlisted"
 
 
 class Verdict(enum.StrEnum):
@@ -198,7 +224,11 @@ class MatchRecord(Base):
     """A platform upload that matched; non-matches leave no record, only a counter."""
 
     __tablename__ = "match_records"
-    __table_args__ = (Index("ix_match_records_platform_created_at", "platform", "created_at"),)
+    __table_args__ = (
+        Index("ix_match_records_platform_created_at", "platform", "created_at"),
+        Index("ix_match_records_created_at", "created_at"),
+        Index("ix_match_records_status_id", "status", "id"),
+    )
 
     id: Mapped[int] = mapped_column(Id, primary_key=True)
     public_id: Mapped[str] = mapped_column(String(32), unique=True)
@@ -206,6 +236,8 @@ class MatchRecord(Base):
     platform: Mapped[str] = mapped_column(String(64))
     ref: Mapped[str] = mapped_column(String(256))
     status: Mapped[str] = mapped_column(String(16), default=MatchStatus.PENDING)
+    # Who set `status` (DecidedBy), NULL while pending; a moderator's word is final (issue 6).
+    decided_by: Mapped[str | None] = mapped_column(String(16))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
 
@@ -218,15 +250,19 @@ class MatchHit(Base):
     """One stored hash that a match record's item came within distance of."""
 
     __tablename__ = "match_hits"
+    # A hash's hits within a time window, read from one index range: the quarantine's rate check.
+    __table_args__ = (Index("ix_match_hits_hash_id_created_at", "hash_id", "created_at"),)
 
     match_id: Mapped[int] = mapped_column(
         ForeignKey("match_records.id", ondelete="CASCADE"), primary_key=True
     )
     hash_id: Mapped[int] = mapped_column(
-        ForeignKey("hashes.id", ondelete="CASCADE"), primary_key=True, index=True
+        ForeignKey("hashes.id", ondelete="CASCADE"), primary_key=True
     )
     algorithm: Mapped[str] = mapped_column(String(16))
     distance: Mapped[int] = mapped_column(SmallInteger)
+    # The record's creation time, copied here so a hash's recent hits need no join to count.
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
 
     match: Mapped[MatchRecord] = relationship(back_populates="hits")
 
@@ -244,6 +280,8 @@ class Feedback(Base):
     action: Mapped[str] = mapped_column(String(16), default=FeedbackAction.NONE)
     api_key_id: Mapped[int] = mapped_column(ForeignKey("api_keys.id"))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    # False when a moderator had already decided the record: kept and counted, status unchanged.
+    applied: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
 
 
 class AuditEntry(Base):
@@ -274,3 +312,68 @@ class IdempotencyKey(Base):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
 
     case: Mapped[Case] = relationship()
+
+
+class MatchDecision(Base):
+    """A moderator's decision on a match record: what, from which status, why, who, when."""
+
+    __tablename__ = "match_decisions"
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    match_id: Mapped[int] = mapped_column(
+        ForeignKey("match_records.id", ondelete="CASCADE"), index=True
+    )
+    api_key_id: Mapped[int] = mapped_column(ForeignKey("api_keys.id"))
+    decision: Mapped[str] = mapped_column(String(16))
+    previous_status: Mapped[str] = mapped_column(String(16))
+    note: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
+class HashSuspension(Base):
+    """One suspension of a hash, open until `ended_at`; the hash's status is what matching reads.
+
+    `actor` is `key:<name>` or `system` (the quarantine); reasons never hold hash values.
+    """
+
+    __tablename__ = "hash_suspensions"
+    __table_args__ = (Index("ix_hash_suspensions_kind_ended_at", "kind", "ended_at"),)
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    hash_id: Mapped[int] = mapped_column(ForeignKey("hashes.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    reason: Mapped[str] = mapped_column(Text)
+    actor: Mapped[str] = mapped_column(String(96))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    ended_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    ended_by: Mapped[str | None] = mapped_column(String(96))
+    end_reason: Mapped[str | None] = mapped_column(Text)
+    outcome: Mapped[str | None] = mapped_column(String(16))
+
+
+class AllowlistEntry(Base):
+    """A known benign hash (a news photo, a meme): nothing within match distance is accepted."""
+
+    __tablename__ = "allowlist"
+    __table_args__ = (UniqueConstraint("algorithm", "value"),)
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    algorithm: Mapped[str] = mapped_column(String(16))
+    value: Mapped[bytes] = mapped_column(LargeBinary(64))
+    reason: Mapped[str] = mapped_column(Text)
+    created_by: Mapped[str] = mapped_column(String(96))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
+class ReviewSession(Base):
+    """A moderator's signed-in browser: only the keyed hash of the cookie's token is stored."""
+
+    __tablename__ = "review_sessions"
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    token_hash: Mapped[bytes] = mapped_column(LargeBinary(32), unique=True)
+    api_key_id: Mapped[int] = mapped_column(
+        ForeignKey("api_keys.id", ondelete="CASCADE"), index=True
+    )
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)

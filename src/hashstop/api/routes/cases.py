@@ -6,7 +6,13 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, Response
 
-from hashstop.api.deps import CaseSecret, RuntimeDep, SessionDep, limit_case_creation
+from hashstop.api.deps import (
+    CaseSecret,
+    DistancesDep,
+    RuntimeDep,
+    SessionDep,
+    limit_case_creation,
+)
 from hashstop.api.schemas import (
     CaseCreatedOut,
     CaseOut,
@@ -57,6 +63,7 @@ def open_case(
     body: HashesIn,
     session: SessionDep,
     runtime: RuntimeDep,
+    distances: DistancesDep,
     response: Response,
     idempotency_key: Annotated[
         str | None,
@@ -70,7 +77,7 @@ def open_case(
 ) -> CaseCreatedOut:
     """Open a case with hashes; the answer holds the case secret, shown this once."""
     hashes = _submitted(body, runtime.settings.max_hashes_per_case_request)
-    opened = CaseService(session, runtime.keyring).open(hashes, idempotency_key)
+    opened = CaseService(session, runtime.keyring, distances).open(hashes, idempotency_key)
     if opened.replayed:
         response.status_code = 200
         response.headers["Idempotent-Replayed"] = "true"
@@ -93,11 +100,16 @@ def get_case(case_id: str, secret: CaseSecret, session: SessionDep, runtime: Run
 
 @router.post("/{case_id}/hashes", response_model=SubmissionOut)
 def add_hashes(
-    case_id: str, body: HashesIn, secret: CaseSecret, session: SessionDep, runtime: RuntimeDep
+    case_id: str,
+    body: HashesIn,
+    secret: CaseSecret,
+    session: SessionDep,
+    runtime: RuntimeDep,
+    distances: DistancesDep,
 ) -> SubmissionOut:
     """Add hashes to your case (same rules as opening it)."""
     hashes = _submitted(body, runtime.settings.max_hashes_per_case_request)
-    service = CaseService(session, runtime.keyring)
+    service = CaseService(session, runtime.keyring, distances)
     case = service.authorise(case_id, secret, for_update=True)
     submission = service.add_hashes(case, hashes)
     return SubmissionOut(

@@ -6,7 +6,14 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
 
-from hashstop.api.deps import MetricsDep, PlatformKey, RuntimeDep, SessionDep, limit_matching
+from hashstop.api.deps import (
+    MetricsDep,
+    PlatformKey,
+    QuarantineDep,
+    RuntimeDep,
+    SessionDep,
+    limit_matching,
+)
 from hashstop.api.schemas import (
     FeedbackIn,
     FeedbackOut,
@@ -35,7 +42,12 @@ MAX_SEQ = 2**62
     dependencies=[Depends(limit_matching)],
 )
 def match(
-    body: MatchIn, key: PlatformKey, session: SessionDep, runtime: RuntimeDep, metrics: MetricsDep
+    body: MatchIn,
+    key: PlatformKey,
+    session: SessionDep,
+    runtime: RuntimeDep,
+    metrics: MetricsDep,
+    quarantine: QuarantineDep,
 ) -> MatchOut:
     """Match uploads (up to 1,000 items of up to 16 hashes each) against the stored hashes."""
     settings = runtime.settings
@@ -59,7 +71,11 @@ def match(
         for item in body.items
     ]
     matcher = Matcher(
-        session, runtime.index, runtime.thresholds, ready=runtime.sync.status().loaded
+        session,
+        runtime.index,
+        runtime.thresholds,
+        ready=runtime.sync.status().loaded,
+        quarantine=quarantine,
     )
     results = matcher.match(key, items)
     matched = sum(1 for r in results if r.matched)
@@ -132,9 +148,15 @@ def get_match(match_id: str, key: PlatformKey, session: SessionDep) -> MatchReco
 
 
 @router.post("/matches/{match_id}/feedback", status_code=201, response_model=FeedbackOut)
-def feedback(match_id: str, body: FeedbackIn, key: PlatformKey, session: SessionDep) -> FeedbackOut:
+def feedback(
+    match_id: str,
+    body: FeedbackIn,
+    key: PlatformKey,
+    session: SessionDep,
+    quarantine: QuarantineDep,
+) -> FeedbackOut:
     """Tell whether one of your matches was right (confirmed) or wrong (false_positive)."""
-    result = give_feedback(session, key, match_id, body.verdict, body.action)
+    result = give_feedback(session, key, match_id, body.verdict, body.action, quarantine)
     return FeedbackOut(
         match_id=result.match.public_id,
         status=result.match.status,

@@ -1,0 +1,109 @@
+"""`hashstop allowlist add|list|remove`: the allowlist of known benign hashes, on the server.
+
+The same use cases as `/v1/admin/allowlist`, run against HASHSTOP_DATABASE_URL with the actor
+`cli` in the audit log. Adding an entry suspends the stored hashes within match distance of it
+and says how many. Every failure is one line and a non-zero exit.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+import click
+
+from hashstop.server_commands import _one_line_errors, _require_schema, _settings
+
+
+def _run(action: Callable[[Any, Any], Any]) -> Any:
+    from hashstop.service.screening import MatchDistances
+    from hashstop.storage.database import Database
+
+    settings = _settings()
+    _require_schema(settings)
+    distances = MatchDistances(pdq=settings.max_distance_pdq, phash=settings.max_distance_phash)
+    database = Database(settings.database_url, pool_size=1)
+    try:
+        with database.transaction() as session:
+            return action(session, distances)
+    finally:
+        database.dispose()
+
+
+def _entry_dict(entry: Any) -> dict[str, Any]:
+    return {
+        "id": entry.id,
+        "algorithm": entry.algorithm,
+        "value": entry.value.hex(),
+        "reason": entry.reason,
+        "created_by": entry.created_by,
+        "created_at": entry.created_at.isoformat(),
+    }
+
+
+@click.group("allowlist")
+def allowlist() -> None:
+    """Manage the allowlist of known benign hashes (news photos, memes)."""
+
+
+@allowlist.command("add")
+@click.option("--algorithm", type=click.Choice(["pdq", "phash", "md5", "sha256"]), required=True)
+@click.option("--value", required=True, help="The hash in hex.")
+@click.option("--reason", required=True, help="What the picture is, for the audit log.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")
+@_one_line_errors
+def allowlist_add(algorithm: str, value: str, reason: str, as_json: bool) -> None:
+    """Allowlist a hash; stored hashes within match distance of it are suspended."""
+    from hashstop.service.allowlist import add_entry
+
+    def add(session: Any, distances: Any) -> dict[str, Any]:
+        added = add_entry(
+            session,
+            algorithm=algorithm,
+            value=value,
+            reason=reason,
+            actor="cli",
+            distances=distances,
+        )
+        return {**_entry_dict(added.entry), "suspended": added.suspended}
+
+    result = _run(add)
+    if as_json:
+        click.echo(json.dumps(result))
+        return
+    click.echo(
+        f"Added allowlist entry {result['id']} ({algorithm}); "
+        f"{len(result['suspended'])} stored hash(es) within match distance suspended."
+    )
+
+
+@allowlist.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+@_one_line_errors
+def allowlist_list(as_json: bool) -> None:
+    """List the allowlist entries."""
+    from hashstop.service.allowlist import list_entries
+
+    rows = _run(lambda session, _: [_entry_dict(e) for e in list_entries(session)])
+    if as_json:
+        click.echo(json.dumps(rows))
+        return
+    if not rows:
+        click.echo("The allowlist is empty.")
+        return
+    click.echo(f"{'ID':>6}  {'ALGORITHM':<9} {'ADDED':<19}  REASON")
+    for r in rows:
+        click.echo(f"{r['id']:>6}  {r['algorithm']:<9} {r['created_at'][:19]:<19}  {r['reason']}")
+
+
+@allowlist.command("remove")
+@click.argument("entry_id", type=click.IntRange(1))
+@click.option("--reason", required=True, help="Why, for the audit log.")
+@_one_line_errors
+def allowlist_remove(entry_id: int, reason: str) -> None:
+    """Remove an entry (hashes it suspended stay suspended until a moderator restores them)."""
+    from hashstop.service.allowlist import remove_entry
+
+    _run(lambda session, _: remove_entry(session, entry_id, reason=reason, actor="cli"))
+    click.echo(f"Removed allowlist entry {entry_id}.")

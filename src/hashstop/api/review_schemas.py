@@ -1,0 +1,289 @@
+"""Request and response bodies of the moderation API (/v1/review, /v1/admin, /v1/audit).
+
+Nothing here has a field for a case id, a case secret or a photo label: moderators see match
+records, hashes (ids and values) and counts.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from hashstop.service.hash_review import AuditItem, HashView
+from hashstop.service.review import HistoryEntry, HitView, MatchView, QueueItem
+from hashstop.storage.models import AllowlistEntry, HashSuspension
+from hashstop.storage.review import FeedbackCounts, HashState
+
+
+class _In(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class DecisionIn(_In):
+    decision: Literal["confirmed", "false_positive", "dismissed", "pending"] = Field(
+        description="pending reopens a judged record"
+    )
+    note: str | None = Field(default=None, max_length=500, description="why (kept, audited)")
+
+
+class ReasonIn(_In):
+    reason: str = Field(min_length=1, max_length=500, description="why (kept, audited)")
+
+
+class AllowlistIn(_In):
+    algorithm: str = Field(max_length=16, description="pdq, phash, md5 or sha256")
+    value: str = Field(max_length=128, description="hex")
+    reason: str = Field(min_length=1, max_length=500, description="what the picture is")
+
+
+class SuspensionOut(BaseModel):
+    kind: str = Field(description="moderator, quarantine (pending review) or allowlist")
+    reason: str
+    actor: str
+    created_at: datetime
+    ended_at: datetime | None = None
+    ended_by: str | None = None
+    end_reason: str | None = None
+    outcome: str | None = None
+
+    @classmethod
+    def of(cls, s: HashSuspension) -> SuspensionOut:
+        return cls(
+            kind=s.kind,
+            reason=s.reason,
+            actor=s.actor,
+            created_at=s.created_at,
+            ended_at=s.ended_at,
+            ended_by=s.ended_by,
+            end_reason=s.end_reason,
+            outcome=s.outcome,
+        )
+
+
+class CountsOut(BaseModel):
+    matches: int = Field(description="match records")
+    platforms: int = Field(description="distinct platforms among them")
+    statuses: dict[str, int] = Field(description="records by current status")
+    verdicts: dict[str, int] = Field(description="records with such a platform verdict")
+    actions: dict[str, int] = Field(description="records with such a platform action")
+
+    @classmethod
+    def of(cls, c: FeedbackCounts) -> CountsOut:
+        return cls(
+            matches=c.matches,
+            platforms=c.platforms,
+            statuses=c.statuses,
+            verdicts=c.verdicts,
+            actions=c.actions,
+        )
+
+
+class HashOut(BaseModel):
+    hash_id: int
+    algorithm: str
+    status: str
+    value: str | None = Field(description="hex; null once the victim withdrew it")
+    quarantined: bool
+    suspension: SuspensionOut | None = None
+
+    @classmethod
+    def of(cls, state: HashState) -> HashOut:
+        s = state.suspension if state.status == "suspended" else None
+        return cls(
+            hash_id=state.hash_id,
+            algorithm=state.algorithm,
+            status=state.status,
+            value=state.value.hex() if state.value is not None else None,
+            quarantined=s is not None and s.kind == "quarantine",
+            suspension=SuspensionOut.of(s) if s is not None else None,
+        )
+
+
+class ReviewHitOut(BaseModel):
+    hash_id: int
+    algorithm: str
+    distance: int
+    hash_status: str
+    quarantined: bool
+
+    @classmethod
+    def of(cls, h: HitView) -> ReviewHitOut:
+        return cls(
+            hash_id=h.hash_id,
+            algorithm=h.algorithm,
+            distance=h.distance,
+            hash_status=h.state.status if h.state is not None else "unknown",
+            quarantined=h.quarantined,
+        )
+
+
+class QueueItemOut(BaseModel):
+    match_id: str
+    platform: str
+    ref: str
+    status: str
+    decided_by: str | None
+    created_at: datetime
+    updated_at: datetime
+    quarantined: bool = Field(description="hits a hash the quarantine holds (listed first)")
+    hits: list[ReviewHitOut]
+
+    @classmethod
+    def of(cls, item: QueueItem) -> QueueItemOut:
+        r = item.record
+        return cls(
+            match_id=r.public_id,
+            platform=r.platform,
+            ref=r.ref,
+            status=r.status,
+            decided_by=r.decided_by,
+            created_at=r.created_at,
+            updated_at=r.updated_at,
+            quarantined=item.quarantined,
+            hits=[ReviewHitOut.of(h) for h in item.hits],
+        )
+
+
+class QueueOut(BaseModel):
+    items: list[QueueItemOut]
+    next_cursor: str | None = Field(description="pass as `cursor` for the next page; null: end")
+
+
+class HistoryOut(BaseModel):
+    kind: str = Field(description="matched, feedback (a platform's verdict) or decision")
+    at: datetime
+    actor: str = Field(description="the platform, or the name of the key that acted")
+    role: str
+    status: str = Field(description="the verdict or decision")
+    action: str | None = None
+    note: str | None = None
+    applied: bool = Field(description="false: a moderator had decided, the status stayed")
+    previous: str | None = None
+
+    @classmethod
+    def of(cls, e: HistoryEntry) -> HistoryOut:
+        return cls(
+            kind=e.kind,
+            at=e.at,
+            actor=e.actor,
+            role=e.role,
+            status=e.status,
+            action=e.action,
+            note=e.note,
+            applied=e.applied,
+            previous=e.previous,
+        )
+
+
+class MatchHitOut(BaseModel):
+    hash_id: int
+    algorithm: str
+    distance: int
+    hash: HashOut | None
+    counts: CountsOut = Field(description="over every match record of this hash")
+    case_counts: CountsOut = Field(description="over every match record of its case's hashes")
+
+
+class ReviewMatchOut(QueueItemOut):
+    matches: list[MatchHitOut]
+    history: list[HistoryOut]
+
+    @classmethod
+    def of_view(cls, view: MatchView) -> ReviewMatchOut:
+        item = QueueItemOut.of(QueueItem(view.record, view.hits))
+        return cls(
+            **item.model_dump(),
+            matches=[
+                MatchHitOut(
+                    hash_id=h.hash_id,
+                    algorithm=h.algorithm,
+                    distance=h.distance,
+                    hash=HashOut.of(h.state) if h.state is not None else None,
+                    counts=CountsOut.of(view.hash_counts.get(h.hash_id, FeedbackCounts())),
+                    case_counts=CountsOut.of(view.case_counts.get(h.hash_id, FeedbackCounts())),
+                )
+                for h in view.hits
+            ],
+            history=[HistoryOut.of(e) for e in view.history],
+        )
+
+
+class HashDetailOut(HashOut):
+    history: list[SuspensionOut] = Field(description="every suspension of this hash, oldest first")
+    counts: CountsOut
+    case_counts: CountsOut
+
+    @classmethod
+    def of_view(cls, view: HashView) -> HashDetailOut:
+        return cls(
+            **HashOut.of(view.state).model_dump(),
+            history=[SuspensionOut.of(s) for s in view.history],
+            counts=CountsOut.of(view.counts),
+            case_counts=CountsOut.of(view.case_counts),
+        )
+
+
+class HashListOut(BaseModel):
+    items: list[HashOut]
+    next_before: int | None = Field(description="pass as `before` for the next page; null: end")
+
+
+class DayOut(BaseModel):
+    day: str
+    counts: dict[str, int] = Field(description="match:<status>, verdict:<v>, decision:<d>, ...")
+
+
+class ActivityOut(BaseModel):
+    days: list[DayOut]
+
+
+class AllowlistEntryOut(BaseModel):
+    id: int
+    algorithm: str
+    value: str
+    reason: str
+    created_by: str
+    created_at: datetime
+
+    @classmethod
+    def of(cls, e: AllowlistEntry) -> AllowlistEntryOut:
+        return cls(
+            id=e.id,
+            algorithm=e.algorithm,
+            value=e.value.hex(),
+            reason=e.reason,
+            created_by=e.created_by,
+            created_at=e.created_at,
+        )
+
+
+class AllowlistAddedOut(AllowlistEntryOut):
+    suspended: list[int] = Field(description="ids of the stored hashes it suspended")
+
+
+class AuditEntryOut(BaseModel):
+    id: int
+    actor: str
+    action: str
+    target: str
+    created_at: datetime
+    details: dict[str, Any]
+
+    @classmethod
+    def of(cls, item: AuditItem) -> AuditEntryOut:
+        e = item.entry
+        return cls(
+            id=e.id,
+            actor=e.actor,
+            action=e.action,
+            target=e.target,
+            created_at=e.created_at,
+            details=item.details,
+        )
+
+
+class AuditOut(BaseModel):
+    entries: list[AuditEntryOut]
+    next_before: int | None = Field(description="pass as `before` for older entries; null: end")

@@ -1,0 +1,196 @@
+"""The plumbing of the /review pages: the session cookie, CSRF checks, and rendering.
+
+The cookie holds a random session token (see `service/review_sessions.py`): HttpOnly, SameSite
+Strict, Secure whenever the request came over https, scoped to /review and expiring with the
+session. Every POST carries the session's synchroniser token in a hidden `csrf` field; a missing
+or wrong one is refused with 403 before anything else runs. Pages are never cached.
+
+Pages render HTML for their own errors (a 404 page, a 409 with a way back), not problem+json:
+a moderator reads them in a browser. They never put a case id, a case secret or a photo label
+on screen (the views they render hold none), and hash values only for moderators.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Annotated, Any
+from urllib.parse import quote
+
+from fastapi import Depends, FastAPI, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from hashstop.api.deps import RuntimeDep
+from hashstop.api.web import templates
+from hashstop.service.errors import DomainError
+from hashstop.service.review import scope_of
+from hashstop.service.review_sessions import ReviewSessions, csrf_matches, csrf_token
+from hashstop.storage.models import ApiKey, Role
+
+SESSION_COOKIE = "hashstop_review"
+SIGN_IN_COOKIE = "hashstop_review_signin"
+COOKIE_PATH = "/review"
+SIGN_IN_PURPOSE = "review-signin-csrf"
+NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+_SAFE_NEXT = re.compile(r"/review(/[A-Za-z0-9_./?=&%:+-]*)?")
+
+
+@dataclass(frozen=True, slots=True)
+class Reviewer:
+    """The signed-in moderator or admin of one request."""
+
+    key: ApiKey
+    token: str
+    csrf: str
+
+    @property
+    def scope(self) -> str | None:
+        return scope_of(self.key)
+
+    @property
+    def is_global(self) -> bool:
+        return self.scope is None
+
+    @property
+    def is_admin(self) -> bool:
+        return self.key.role == Role.ADMIN
+
+
+class SignInRequired(Exception):
+    """No live session: the browser is sent to the sign-in page (and back afterwards)."""
+
+    def __init__(self, next_path: str) -> None:
+        super().__init__(next_path)
+        self.next_path = next_path
+
+
+class CsrfRefused(Exception):
+    """A form post without the session's CSRF token."""
+
+
+def safe_next(path: str | None) -> str:
+    """A redirect target inside /review, or the queue (never another site)."""
+    if path and _SAFE_NEXT.fullmatch(path) and "//" not in path and ".." not in path:
+        return path
+    return "/review/queue"
+
+
+def current_reviewer(request: Request, runtime: RuntimeDep) -> Reviewer:
+    token = request.cookies.get(SESSION_COOKIE)
+    key = None
+    if token:
+        with runtime.database.lookup() as session:
+            key = ReviewSessions(session, runtime.keyring).current(token)
+    if key is None or token is None:
+        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        raise SignInRequired(target if request.method == "GET" else "/review/queue")
+    return Reviewer(key=key, token=token, csrf=csrf_token(runtime.keyring, token))
+
+
+ReviewerDep = Annotated[Reviewer, Depends(current_reviewer)]
+
+
+def checked_reviewer(
+    reviewer: ReviewerDep,
+    runtime: RuntimeDep,
+    csrf: Annotated[str | None, Form(max_length=128)] = None,
+) -> Reviewer:
+    """The reviewer of a form post whose CSRF token belongs to the session."""
+    if not csrf_matches(runtime.keyring, reviewer.token, csrf):
+        raise CsrfRefused
+    return reviewer
+
+
+PostingReviewerDep = Annotated[Reviewer, Depends(checked_reviewer)]
+
+
+def when(moment: datetime | None) -> str:
+    return "" if moment is None else moment.strftime("%Y-%m-%d %H:%M UTC")
+
+
+def render(
+    request: Request,
+    template: str,
+    reviewer: Reviewer | None,
+    status_code: int = 200,
+    **context: Any,
+) -> HTMLResponse:
+    response = templates.TemplateResponse(
+        request,
+        template,
+        {"reviewer": reviewer, "when": when, "path": request.url.path, **context},
+        status_code=status_code,
+        headers=NO_STORE,
+    )
+    return response
+
+
+def error_page(
+    request: Request, reviewer: Reviewer | None, exc: DomainError, back: str | None = None
+) -> HTMLResponse:
+    """The domain error as a page, with a link back to where the moderator came from."""
+    return render(
+        request,
+        "review/error.html",
+        reviewer,
+        status_code=exc.status,
+        title=exc.title,
+        detail=exc.detail,
+        back=safe_next(back) if back else None,
+    )
+
+
+def see_other(path: str, **done: str | int) -> RedirectResponse:
+    """Redirect after a post (303), with a notice key for the next page."""
+    query = "&".join(f"{k}={quote(str(v))}" for k, v in done.items())
+    target = safe_next(path)
+    sep = "&" if "?" in target else "?"
+    return RedirectResponse(f"{target}{sep}{query}" if query else target, 303, headers=NO_STORE)
+
+
+def set_cookie(response: Response, request: Request, name: str, value: str, max_age: int) -> None:
+    response.set_cookie(
+        name,
+        value,
+        max_age=max_age,
+        path=COOKIE_PATH,
+        secure=request.url.scheme == "https",
+        httponly=True,
+        samesite="strict",
+    )
+
+
+def clear_cookie(response: Response, request: Request, name: str) -> None:
+    response.delete_cookie(
+        name,
+        path=COOKIE_PATH,
+        secure=request.url.scheme == "https",
+        httponly=True,
+        samesite="strict",
+    )
+
+
+def _sign_in_required(_request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, SignInRequired)  # noqa: S101 - registered for it only
+    return RedirectResponse(
+        f"/review/sign-in?next={quote(safe_next(exc.next_path))}", 303, headers=NO_STORE
+    )
+
+
+def _csrf_refused(request: Request, _exc: Exception) -> Response:
+    return render(
+        request,
+        "review/error.html",
+        None,
+        status_code=403,
+        title="Form refused",
+        detail="This form was not sent from a page of your current session (its CSRF token is "
+        "missing or wrong). Reload the page and try again.",
+        back=None,
+    )
+
+
+def install(app: FastAPI) -> None:
+    app.add_exception_handler(SignInRequired, _sign_in_required)
+    app.add_exception_handler(CsrfRefused, _csrf_refused)

@@ -1,0 +1,150 @@
+"""Moderator endpoints: the review queue, decisions, hash suspension (moderator or admin keys)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Query
+
+from hashstop.api.deps import DistancesDep, ModeratorKey, SessionDep
+from hashstop.api.review_schemas import (
+    ActivityOut,
+    DayOut,
+    DecisionIn,
+    HashDetailOut,
+    HashListOut,
+    HashOut,
+    QueueItemOut,
+    QueueOut,
+    ReasonIn,
+    ReviewMatchOut,
+)
+from hashstop.service.hash_review import hash_view, suspended_hashes
+from hashstop.service.lifecycle import decide
+from hashstop.service.review import (
+    activity,
+    describe,
+    match_view,
+    queue,
+    require_global,
+    visible_match,
+)
+from hashstop.service.suspension import restore_hash, suspend_hash
+from hashstop.storage.review import hash_states
+
+router = APIRouter(prefix="/v1/review", tags=["moderator"])
+MAX_ID = 2**62
+HashId = Annotated[int, Path(ge=1, le=MAX_ID)]
+
+
+@router.get("/queue", response_model=QueueOut)
+def review_queue(
+    key: ModeratorKey,
+    session: SessionDep,
+    status: Annotated[
+        str, Query(description="pending (default), confirmed, false_positive, dismissed or all")
+    ] = "pending",
+    platform: Annotated[str | None, Query(max_length=64)] = None,
+    algorithm: Annotated[str | None, Query(max_length=16)] = None,
+    since: Annotated[datetime | None, Query(description="created at or after (UTC)")] = None,
+    until: Annotated[datetime | None, Query(description="created before (UTC)")] = None,
+    hash_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
+    cursor: Annotated[str | None, Query(max_length=24)] = None,
+    limit: Annotated[int, Query(description="1-200")] = 50,
+) -> QueueOut:
+    """Match records to review: those hitting quarantined hashes first, then newest first."""
+    page = queue(
+        session,
+        key,
+        status=status,
+        platform=platform,
+        algorithm=algorithm,
+        since=since,
+        until=until,
+        hash_id=hash_id,
+        cursor=cursor,
+        limit=limit,
+    )
+    return QueueOut(items=[QueueItemOut.of(i) for i in page.items], next_cursor=page.next_cursor)
+
+
+@router.get("/matches/{match_id}", response_model=ReviewMatchOut)
+def review_match(match_id: str, key: ModeratorKey, session: SessionDep) -> ReviewMatchOut:
+    """One match record with its hashes, its history and feedback counts."""
+    return ReviewMatchOut.of_view(match_view(session, key, match_id))
+
+
+@router.post("/matches/{match_id}", response_model=ReviewMatchOut)
+def decide_match(
+    match_id: str, body: DecisionIn, key: ModeratorKey, session: SessionDep
+) -> ReviewMatchOut:
+    """Decide a match record: confirmed, false_positive, dismissed, or pending to reopen it."""
+    record = visible_match(session, key, match_id)
+    decide(session, key, record, body.decision, body.note)
+    return ReviewMatchOut.of_view(describe(session, record))
+
+
+@router.get("/hashes", response_model=HashListOut)
+def review_hashes(
+    key: ModeratorKey,
+    session: SessionDep,
+    status: Annotated[str, Query(description="suspended")] = "suspended",
+    kind: Annotated[
+        str | None, Query(description="moderator, quarantine or allowlist", max_length=16)
+    ] = None,
+    before: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
+    limit: Annotated[int, Query(description="1-200")] = 50,
+) -> HashListOut:
+    """Suspended hashes, most recently suspended first (global moderators and admins)."""
+    page = suspended_hashes(session, key, status=status, kind=kind, before=before, limit=limit)
+    return HashListOut(items=[HashOut.of(s) for s in page.items], next_before=page.next_before)
+
+
+@router.get("/hashes/{hash_id}", response_model=HashDetailOut)
+def review_hash(hash_id: HashId, key: ModeratorKey, session: SessionDep) -> HashDetailOut:
+    """One hash: its status, every suspension and the feedback counts."""
+    return HashDetailOut.of_view(hash_view(session, key, hash_id))
+
+
+def _hash_out(session: SessionDep, hash_id: int) -> HashOut:
+    return HashOut.of(hash_states(session, [hash_id])[hash_id])
+
+
+@router.post("/hashes/{hash_id}/suspend", response_model=HashOut)
+def suspend(
+    hash_id: HashId,
+    body: ReasonIn,
+    key: ModeratorKey,
+    session: SessionDep,
+) -> HashOut:
+    """Stop a hash matching everywhere (or confirm its quarantine); a reason is required."""
+    require_global(key, "suspend hashes")
+    suspend_hash(session, hash_id, reason=body.reason, actor=f"key:{key.name}")
+    return _hash_out(session, hash_id)
+
+
+@router.post("/hashes/{hash_id}/restore", response_model=HashOut)
+def restore(
+    hash_id: HashId,
+    body: ReasonIn,
+    key: ModeratorKey,
+    session: SessionDep,
+    distances: DistancesDep,
+) -> HashOut:
+    """Let a suspended hash match again (release a quarantine); a reason is required."""
+    require_global(key, "restore hashes")
+    restore_hash(session, hash_id, reason=body.reason, actor=f"key:{key.name}", distances=distances)
+    return _hash_out(session, hash_id)
+
+
+@router.get("/activity", response_model=ActivityOut)
+def review_activity(
+    key: ModeratorKey,
+    session: SessionDep,
+    days: Annotated[int, Query(description="1-366")] = 14,
+) -> ActivityOut:
+    """Per UTC day: matches by status, platform verdicts, decisions and quarantines."""
+    return ActivityOut(
+        days=[DayOut(day=d.day.isoformat(), counts=d.counts) for d in activity(session, key, days)]
+    )

@@ -1,0 +1,181 @@
+"""The /review pages about hashes: the suspended list, one hash, suspend and restore, and the
+allowlist (admins). Hashes are shared by every platform, so only global moderators and admins
+reach these pages; a scoped moderator gets a 403 page.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Path, Query, Request
+from fastapi.responses import HTMLResponse, Response
+
+from hashstop.api.deps import DistancesDep, SessionDep
+from hashstop.api.review_web import (
+    PostingReviewerDep,
+    ReviewerDep,
+    error_page,
+    render,
+    safe_next,
+    see_other,
+)
+from hashstop.api.routes.review_pages import notice
+from hashstop.service.allowlist import add_entry, list_entries, remove_entry
+from hashstop.service.errors import DomainError, Forbidden
+from hashstop.service.hash_review import hash_view, suspended_hashes
+from hashstop.service.review import require_global
+from hashstop.service.suspension import restore_hash, suspend_hash
+from hashstop.storage.models import SuspensionKind
+
+router = APIRouter(prefix="/review", include_in_schema=False)
+MAX_ID = 2**62
+RowId = Annotated[int, Path(ge=1, le=MAX_ID)]
+
+
+@router.get("/hashes", response_class=HTMLResponse)
+def hashes_page(
+    request: Request,
+    reviewer: ReviewerDep,
+    session: SessionDep,
+    kind: Annotated[str, Query(max_length=16)] = "",
+    before: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
+    done: Annotated[str, Query(max_length=24)] = "",
+) -> HTMLResponse:
+    try:
+        page = suspended_hashes(session, reviewer.key, kind=kind or None, before=before, limit=25)
+    except DomainError as exc:
+        return error_page(request, reviewer, exc, "/review/queue")
+    return render(
+        request,
+        "review/hashes.html",
+        reviewer,
+        page=page,
+        kind=kind,
+        kinds=[k.value for k in SuspensionKind],
+        notice=notice(done),
+    )
+
+
+@router.get("/hashes/{hash_id}", response_class=HTMLResponse)
+def hash_page(
+    request: Request,
+    reviewer: ReviewerDep,
+    session: SessionDep,
+    hash_id: RowId,
+    done: Annotated[str, Query(max_length=24)] = "",
+) -> HTMLResponse:
+    try:
+        view = hash_view(session, reviewer.key, hash_id)
+    except DomainError as exc:
+        return error_page(request, reviewer, exc, "/review/hashes")
+    return render(request, "review/hash.html", reviewer, view=view, notice=notice(done))
+
+
+@router.post("/hashes/{hash_id}/suspend", response_model=None)
+def suspend_page(
+    request: Request,
+    hash_id: RowId,
+    reviewer: PostingReviewerDep,
+    session: SessionDep,
+    reason: Annotated[str, Form(max_length=2000)] = "",
+    back: Annotated[str, Form(max_length=512)] = "",
+) -> Response:
+    target = safe_next(back or f"/review/hashes/{hash_id}")
+    try:
+        require_global(reviewer.key, "suspend hashes")
+        suspend_hash(session, hash_id, reason=reason, actor=f"key:{reviewer.key.name}")
+    except DomainError as exc:
+        session.rollback()
+        return error_page(request, reviewer, exc, target)
+    return see_other(target, done="suspended")
+
+
+@router.post("/hashes/{hash_id}/restore", response_model=None)
+def restore_page(
+    request: Request,
+    hash_id: RowId,
+    reviewer: PostingReviewerDep,
+    session: SessionDep,
+    distances: DistancesDep,
+    reason: Annotated[str, Form(max_length=2000)] = "",
+    back: Annotated[str, Form(max_length=512)] = "",
+) -> Response:
+    target = safe_next(back or f"/review/hashes/{hash_id}")
+    try:
+        require_global(reviewer.key, "restore hashes")
+        restore_hash(
+            session, hash_id, reason=reason, actor=f"key:{reviewer.key.name}", distances=distances
+        )
+    except DomainError as exc:
+        session.rollback()
+        return error_page(request, reviewer, exc, target)
+    return see_other(target, done="restored")
+
+
+def _admin_only(reviewer: ReviewerDep) -> None:
+    if not reviewer.is_admin:
+        raise Forbidden("only admins manage the allowlist")
+
+
+@router.get("/allowlist", response_class=HTMLResponse)
+def allowlist_page(
+    request: Request,
+    reviewer: ReviewerDep,
+    session: SessionDep,
+    done: Annotated[str, Query(max_length=24)] = "",
+    suspended: Annotated[int | None, Query(ge=0, le=MAX_ID)] = None,
+) -> HTMLResponse:
+    try:
+        _admin_only(reviewer)
+    except DomainError as exc:
+        return error_page(request, reviewer, exc, "/review/queue")
+    message = notice(done)
+    if done == "allowlisted" and suspended is not None:
+        plural = "hash" if suspended == 1 else "hashes"
+        message = f"Allowlist entry added: it suspended {suspended} stored {plural}."
+    return render(
+        request, "review/allowlist.html", reviewer, entries=list_entries(session), notice=message
+    )
+
+
+@router.post("/allowlist", response_model=None)
+def allowlist_add_page(
+    request: Request,
+    reviewer: PostingReviewerDep,
+    session: SessionDep,
+    distances: DistancesDep,
+    algorithm: Annotated[str, Form(max_length=16)] = "",
+    value: Annotated[str, Form(max_length=128)] = "",
+    reason: Annotated[str, Form(max_length=2000)] = "",
+) -> Response:
+    try:
+        _admin_only(reviewer)
+        added = add_entry(
+            session,
+            algorithm=algorithm,
+            value=value.strip(),
+            reason=reason,
+            actor=f"key:{reviewer.key.name}",
+            distances=distances,
+        )
+    except DomainError as exc:
+        session.rollback()
+        return error_page(request, reviewer, exc, "/review/allowlist")
+    return see_other("/review/allowlist", done="allowlisted", suspended=len(added.suspended))
+
+
+@router.post("/allowlist/{entry_id}/remove", response_model=None)
+def allowlist_remove_page(
+    request: Request,
+    entry_id: RowId,
+    reviewer: PostingReviewerDep,
+    session: SessionDep,
+    reason: Annotated[str, Form(max_length=2000)] = "",
+) -> Response:
+    try:
+        _admin_only(reviewer)
+        remove_entry(session, entry_id, reason=reason, actor=f"key:{reviewer.key.name}")
+    except DomainError as exc:
+        session.rollback()
+        return error_page(request, reviewer, exc, "/review/allowlist")
+    return see_other("/review/allowlist", done="removed")

@@ -1,0 +1,120 @@
+"""What moderators read about hashes (the suspended list, one hash) and admins read (the audit log).
+
+Hashes are shared by every platform, so these views are for global moderators and admins only
+(a scoped moderator gets 403). A hash view carries its value in hex (moderators compare it with
+what they see) but nothing about its case beyond counts.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from hashstop.service.errors import InvalidInput, NotFound
+from hashstop.service.review import MAX_PAGE, require_global
+from hashstop.storage.audit import AuditLog
+from hashstop.storage.models import ApiKey, AuditEntry, HashSuspension, SuspensionKind
+from hashstop.storage.review import (
+    FeedbackCounts,
+    HashState,
+    feedback_counts_by_case,
+    feedback_counts_by_hash,
+    hash_states,
+)
+from hashstop.storage.suspensions import SuspensionRepository
+
+_ACTION = re.compile(r"[a-z_]{1,32}\.[a-z_]{1,32}")
+
+
+@dataclass(frozen=True, slots=True)
+class HashView:
+    state: HashState
+    history: list[HashSuspension]
+    counts: FeedbackCounts
+    case_counts: FeedbackCounts
+
+
+@dataclass(frozen=True, slots=True)
+class SuspendedPage:
+    items: list[HashState]
+    next_before: int | None
+
+
+def suspended_hashes(
+    session: Session,
+    key: ApiKey,
+    *,
+    status: str = "suspended",
+    kind: str | None = None,
+    before: int | None = None,
+    limit: int = 50,
+) -> SuspendedPage:
+    """Suspended hashes, most recently suspended first; `kind` narrows to one cause."""
+    require_global(key, "list hashes")
+    if status != "suspended":
+        raise InvalidInput("status is `suspended` (the only list of hashes moderators need)")
+    try:
+        kind_value = SuspensionKind(kind) if kind else None
+    except ValueError:
+        raise InvalidInput(
+            f"kind is one of {', '.join(k.value for k in SuspensionKind)}; got {kind!r}"
+        ) from None
+    if not 1 <= limit <= MAX_PAGE:
+        raise InvalidInput(f"`limit` is 1-{MAX_PAGE}, got {limit}")
+    rows = SuspensionRepository(session).suspended_page(
+        kind=kind_value, before=before, limit=limit + 1
+    )
+    items = [
+        HashState(h.id, h.algorithm, h.status, h.value, suspension)
+        for h, suspension in rows[:limit]
+    ]
+    next_before = rows[limit - 1][1].id if len(rows) > limit else None
+    return SuspendedPage(items, next_before)
+
+
+def hash_view(session: Session, key: ApiKey, hash_id: int) -> HashView:
+    require_global(key, "look at hashes")
+    state = hash_states(session, [hash_id]).get(hash_id)
+    if state is None:
+        raise NotFound(f"no hash {hash_id}")
+    return HashView(
+        state=state,
+        history=SuspensionRepository(session).history(hash_id),
+        counts=feedback_counts_by_hash(session, [hash_id])[hash_id],
+        case_counts=feedback_counts_by_case(session, [hash_id]).get(hash_id, FeedbackCounts()),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class AuditItem:
+    entry: AuditEntry
+
+    @property
+    def details(self) -> dict[str, Any]:
+        if not self.entry.details:
+            return {}
+        parsed = json.loads(self.entry.details)
+        return parsed if isinstance(parsed, dict) else {"value": parsed}
+
+
+@dataclass(frozen=True, slots=True)
+class AuditPage:
+    items: list[AuditItem]
+    next_before: int | None
+
+
+def audit_page(
+    session: Session, *, before: int | None, limit: int = 100, action: str | None = None
+) -> AuditPage:
+    """The audit log newest first (admins only: the caller checked the role)."""
+    if not 1 <= limit <= 500:
+        raise InvalidInput(f"`limit` is 1-500, got {limit}")
+    if action is not None and not _ACTION.fullmatch(action):
+        raise InvalidInput("`action` looks like hash.suspended or match.decided")
+    rows = AuditLog(session).page(before=before, limit=limit + 1, action=action)
+    items = [AuditItem(e) for e in rows[:limit]]
+    return AuditPage(items, items[-1].entry.id if len(rows) > limit else None)

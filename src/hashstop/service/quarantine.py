@@ -1,0 +1,135 @@
+"""Automatic quarantine: suspend a hash that behaves like a poisoned one, pending review.
+
+A victim's photo is re-uploaded on a platform or two; a poisoned hash (a meme, a news photo
+submitted as if it were intimate) suddenly matches everywhere, or platforms keep telling us the
+matches are wrong. Two triggers, both configurable (`HASHSTOP_QUARANTINE_*`):
+
+- rate: more than N match records within a window, from at least K distinct platforms;
+- false positives: M match records of the hash stand as false positives.
+
+A tripped hash is suspended with kind `quarantine` (actor `system`, audited, with the figures in
+the reason); its matches go to the top of the review queue, where a moderator releases it
+(restore) or confirms the suspension. After a release, only matches and verdicts that come later
+count, so a popular but genuine hash is not caught again by the same evidence.
+
+Where it runs: in the transaction that writes the evidence. The rate check runs when a match
+request stored records (one grouped query over the hit hashes, reading only the window's hits
+through an index; requests that match nothing never reach it), and the false-positive check when
+a platform's false-positive verdict sets a record's status. A periodic job would cost nothing on
+the match path but needs a leader among the workers and leaves a poisoned hash matching until
+its next run; counting at write time is exact, needs no coordination, and costs one indexed
+query on the rare requests that match.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy.orm import Session
+
+from hashstop.config import Settings
+from hashstop.service.suspension import SYSTEM_ACTOR, suspend_active
+from hashstop.storage.matches import false_positive_counts, recent_hit_counts
+from hashstop.storage.models import SuspensionKind, utcnow
+from hashstop.storage.suspensions import SuspensionRepository
+
+PENDING_REVIEW = "automatic quarantine, pending review"
+
+
+@dataclass(frozen=True, slots=True)
+class QuarantinePolicy:
+    enabled: bool = True
+    matches: int = 50
+    window: timedelta = timedelta(hours=1)
+    platforms: int = 3
+    false_positives: int = 3
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> QuarantinePolicy:
+        return cls(
+            enabled=settings.quarantine_enabled,
+            matches=settings.quarantine_matches,
+            window=timedelta(seconds=settings.quarantine_window),
+            platforms=settings.quarantine_platforms,
+            false_positives=settings.quarantine_false_positives,
+        )
+
+
+def _window_text(window: timedelta) -> str:
+    minutes = int(window.total_seconds() // 60)
+    return f"{minutes // 60} h" if minutes % 60 == 0 else f"{minutes} min"
+
+
+def check_match_rate(
+    session: Session, policy: QuarantinePolicy, hash_ids: Iterable[int]
+) -> list[int]:
+    """Quarantine the hashes among `hash_ids` whose recent match rate trips the policy."""
+    if not policy.enabled:
+        return []
+    now = utcnow()
+    start = now - policy.window
+    counts = recent_hit_counts(session, hash_ids, start)
+    tripped: list[tuple[int, str]] = []
+    for hash_id, (records, platforms) in sorted(counts.items()):
+        if records <= policy.matches or platforms < policy.platforms:
+            continue
+        released = SuspensionRepository(session).last_release(hash_id)
+        if released is not None and released > start:
+            records, platforms = recent_hit_counts(session, [hash_id], released).get(
+                hash_id, (0, 0)
+            )
+            if records <= policy.matches or platforms < policy.platforms:
+                continue
+        tripped.append(
+            (
+                hash_id,
+                f"{PENDING_REVIEW}: {records} matches from {platforms} platforms within "
+                f"{_window_text(policy.window)} (more than {policy.matches} from at least "
+                f"{policy.platforms} trips it)",
+            )
+        )
+    return _quarantine(session, tripped, "match_rate")
+
+
+def check_false_positives(
+    session: Session, policy: QuarantinePolicy, hash_ids: Iterable[int]
+) -> list[int]:
+    """Quarantine the hashes among `hash_ids` with enough matches judged false positives."""
+    if not policy.enabled:
+        return []
+    counts = false_positive_counts(session, hash_ids)
+    tripped: list[tuple[int, str]] = []
+    for hash_id, n in sorted(counts.items()):
+        if n < policy.false_positives:
+            continue
+        released: datetime | None = SuspensionRepository(session).last_release(hash_id)
+        if released is not None:
+            n = false_positive_counts(session, [hash_id], released).get(hash_id, 0)
+            if n < policy.false_positives:
+                continue
+        tripped.append(
+            (
+                hash_id,
+                f"{PENDING_REVIEW}: {n} matches judged false positives "
+                f"({policy.false_positives} trip it)",
+            )
+        )
+    return _quarantine(session, tripped, "false_positives")
+
+
+def _quarantine(session: Session, tripped: list[tuple[int, str]], trigger: str) -> list[int]:
+    done: list[int] = []
+    for hash_id, reason in tripped:
+        suspended = suspend_active(
+            session,
+            [hash_id],
+            kind=SuspensionKind.QUARANTINE,
+            reason=reason,
+            actor=SYSTEM_ACTOR,
+            action="hash.quarantined",
+            details={"trigger": trigger},
+        )
+        done.extend(s.hash_id for s in suspended)
+    return done

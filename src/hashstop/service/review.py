@@ -1,0 +1,272 @@
+"""What moderators read: the review queue, one match with its history and counts, activity.
+
+Moderator keys are global or scoped to one platform (`scope_platform`); admins can do whatever a
+global moderator can. A scoped moderator sees only its platform's match records: another
+platform's match answers 404, like one that does not exist, and asking the queue for another
+platform is a 403. Counts over a hash or a case span every platform but never name them.
+
+Nothing here returns a case id, a case secret or a photo label: a case appears only as the
+grouping behind "all the hashes of the same case" counts.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+
+from sqlalchemy.orm import Session
+
+from hashstop.service.errors import Forbidden, InvalidInput, NotFound
+from hashstop.service.feedback import MATCH_ID
+from hashstop.service.index import ALGORITHM_BYTES
+from hashstop.storage.matches import MatchRepository
+from hashstop.storage.models import ApiKey, MatchRecord, MatchStatus, Role, SuspensionKind
+from hashstop.storage.review import (
+    FeedbackCounts,
+    HashState,
+    QueueFilter,
+    daily_activity,
+    feedback_counts_by_case,
+    feedback_counts_by_hash,
+    hash_states,
+    queue_records,
+)
+
+QUEUE_STATUSES = ("pending", "confirmed", "false_positive", "dismissed", "all")
+MAX_PAGE = 200
+_CURSOR = re.compile(r"([qr])([0-9]{0,19})")
+
+
+def scope_of(key: ApiKey) -> str | None:
+    """The one platform a moderator key is limited to, or None for global keys and admins."""
+    return key.scope_platform if key.role == Role.MODERATOR else None
+
+
+def require_global(key: ApiKey, what: str) -> None:
+    scope = scope_of(key)
+    if scope is not None:
+        raise Forbidden(
+            f"this moderator key is limited to platform {scope!r} and cannot {what}: it affects "
+            "every platform; a global moderator or an admin can"
+        )
+
+
+def visible_match(session: Session, key: ApiKey, match_id: str) -> MatchRecord:
+    """The match record if `key` may see it; 404 otherwise (whether or not it exists)."""
+    record = (
+        MatchRepository(session).by_public_id(match_id) if MATCH_ID.fullmatch(match_id) else None
+    )
+    scope = scope_of(key)
+    if record is None or (scope is not None and record.platform != scope):
+        raise NotFound(f"no match {match_id!r} for this key")
+    return record
+
+
+@dataclass(frozen=True, slots=True)
+class HitView:
+    hash_id: int
+    algorithm: str
+    distance: int
+    state: HashState | None
+
+    @property
+    def quarantined(self) -> bool:
+        s = self.state
+        return bool(
+            s
+            and s.status == "suspended"
+            and s.suspension is not None
+            and s.suspension.kind == SuspensionKind.QUARANTINE
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class QueueItem:
+    record: MatchRecord
+    hits: list[HitView]
+
+    @property
+    def quarantined(self) -> bool:
+        return any(h.quarantined for h in self.hits)
+
+
+@dataclass(frozen=True, slots=True)
+class QueuePage:
+    items: list[QueueItem]
+    next_cursor: str | None
+
+
+def _parse_cursor(cursor: str | None) -> tuple[bool, int | None]:
+    """(in the quarantined part?, before this id) from an opaque cursor."""
+    if cursor is None or cursor == "":
+        return True, None
+    found = _CURSOR.fullmatch(cursor)
+    if found is None:
+        raise InvalidInput("`cursor` is the `next_cursor` of a previous page, unchanged")
+    return found.group(1) == "q", int(found.group(2)) if found.group(2) else None
+
+
+def queue(
+    session: Session,
+    key: ApiKey,
+    *,
+    status: str = "pending",
+    platform: str | None = None,
+    algorithm: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    hash_id: int | None = None,
+    cursor: str | None = None,
+    limit: int = 50,
+) -> QueuePage:
+    """A page of the queue: records hitting quarantined hashes first, then the rest, each part
+    newest first. The cursor is stable: records added later never shift a page."""
+    if status not in QUEUE_STATUSES:
+        raise InvalidInput(f"status is one of {', '.join(QUEUE_STATUSES)}; got {status!r}")
+    if algorithm is not None and algorithm not in ALGORITHM_BYTES:
+        raise InvalidInput(f"algorithm is one of {', '.join(ALGORITHM_BYTES)}; got {algorithm!r}")
+    if not 1 <= limit <= MAX_PAGE:
+        raise InvalidInput(f"`limit` is 1-{MAX_PAGE}, got {limit}")
+    since, until = _utc(since), _utc(until)
+    if since is not None and until is not None and since >= until:
+        raise InvalidInput("`since` must be earlier than `until`")
+    scope = scope_of(key)
+    if scope is not None and platform not in (None, "", scope):
+        raise Forbidden(f"this moderator key sees only platform {scope!r}")
+    wanted = QueueFilter(
+        statuses=None if status == "all" else (status,),
+        platform=scope or platform or None,
+        algorithm=algorithm,
+        since=since,
+        until=until,
+        hash_id=hash_id,
+    )
+    in_quarantine, before = _parse_cursor(cursor)
+    records: list[MatchRecord] = []
+    next_cursor = None
+    if in_quarantine:
+        part = queue_records(session, wanted, quarantined=True, before=before, limit=limit + 1)
+        records = part[:limit]
+        if len(part) > limit:
+            next_cursor = f"q{records[-1].id}"
+        before = None
+    if next_cursor is None:
+        room = limit - len(records)
+        part = queue_records(session, wanted, quarantined=False, before=before, limit=room + 1)
+        if room == 0:
+            next_cursor = "r" if part else None
+        else:
+            records.extend(part[:room])
+            if len(part) > room:
+                next_cursor = f"r{records[-1].id}"
+    states = hash_states(session, (h.hash_id for r in records for h in r.hits))
+    items = [
+        QueueItem(
+            r, [HitView(h.hash_id, h.algorithm, h.distance, states.get(h.hash_id)) for h in r.hits]
+        )
+        for r in records
+    ]
+    return QueuePage(items, next_cursor)
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryEntry:
+    """One verdict or decision on a match record (or its creation), oldest first."""
+
+    kind: str  # matched, feedback, decision
+    at: datetime
+    actor: str  # a key name
+    role: str
+    status: str  # the verdict or decision (for `matched`: pending)
+    action: str | None = None
+    note: str | None = None
+    applied: bool = True
+    previous: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class MatchView:
+    record: MatchRecord
+    hits: list[HitView]
+    history: list[HistoryEntry]
+    hash_counts: dict[int, FeedbackCounts]
+    case_counts: dict[int, FeedbackCounts]
+
+    @property
+    def quarantined(self) -> bool:
+        return any(h.quarantined for h in self.hits)
+
+
+def match_view(session: Session, key: ApiKey, match_id: str) -> MatchView:
+    record = visible_match(session, key, match_id)
+    return describe(session, record)
+
+
+def describe(session: Session, record: MatchRecord) -> MatchView:
+    """The record with its hits' states, its history and the feedback counts."""
+    repo = MatchRepository(session)
+    ids = [h.hash_id for h in record.hits]
+    states = hash_states(session, ids)
+    history = [HistoryEntry("matched", record.created_at, record.platform, "platform", "pending")]
+    history += [
+        HistoryEntry(
+            "feedback", f.created_at, k.name, "platform", f.verdict, f.action, applied=f.applied
+        )
+        for f, k in repo.feedback_with_keys(record)
+    ]
+    history += [
+        HistoryEntry(
+            "decision",
+            d.created_at,
+            k.name,
+            k.role,
+            d.decision,
+            note=d.note,
+            previous=d.previous_status,
+        )
+        for d, k in repo.decisions_of(record)
+    ]
+    history.sort(key=lambda e: e.at)
+    return MatchView(
+        record=record,
+        hits=[
+            HitView(h.hash_id, h.algorithm, h.distance, states.get(h.hash_id)) for h in record.hits
+        ],
+        history=history,
+        hash_counts=feedback_counts_by_hash(session, ids),
+        case_counts=feedback_counts_by_case(session, ids),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class DayActivity:
+    day: date
+    counts: dict[str, int]
+
+    def get(self, series: str) -> int:
+        return self.counts.get(series, 0)
+
+    @property
+    def matches(self) -> int:
+        return sum(self.get(f"match:{s.value}") for s in MatchStatus)
+
+
+def activity(session: Session, key: ApiKey, days: int = 14) -> list[DayActivity]:
+    """Per UTC day, oldest first: matches by status, verdicts, decisions, quarantines."""
+    if not 1 <= days <= 366:
+        raise InvalidInput(f"`days` is 1-366, got {days}")
+    today = datetime.now(UTC).date()
+    first = today - timedelta(days=days - 1)
+    since = datetime(first.year, first.month, first.day, tzinfo=UTC)
+    found = daily_activity(session, since, scope_of(key))
+    return [
+        DayActivity(d, found.get(d.isoformat(), {}))
+        for d in (first + timedelta(days=i) for i in range(days))
+    ]
+
+
+def _utc(moment: datetime | None) -> datetime | None:
+    if moment is None:
+        return None
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)

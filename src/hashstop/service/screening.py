@@ -1,0 +1,117 @@
+"""Screening hashes against the allowlist of known benign images.
+
+Anyone can submit a hash, so anyone can try to get a news photo or a meme blocked on every
+platform. The allowlist holds the hashes of such pictures; a hash within the *match distance*
+(PDQ and pHash: the server's maximum, the most a platform may ask for; MD5 and SHA-256: equal)
+of an entry is refused at submission, and restoring a suspended hash near one is refused too.
+
+Why a scan of the table at each check rather than a per-worker cache: the allowlist is curated
+by hand (tens to a few thousand entries), and a check runs only when a victim submits hashes,
+which is rate-limited. Reading it in the checking transaction means an entry an admin just added
+applies in every worker at once, with no cache to invalidate. The comparison itself uses the
+same exact Hamming index as matching, built for the entries of the submitted algorithms only;
+`benchmarks/allowlist.py` measures it (500 PDQ hashes against 10,000 entries).
+
+What this module refuses: it never returns an allowlisted value, only the entry's id, so a
+rejection cannot be used to read the allowlist.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+from sqlalchemy.orm import Session
+
+from hashstop.matching import HammingIndex
+from hashstop.service.index import HAMMING_BITS
+from hashstop.storage.allowlist import AllowlistRepository
+
+# The Settings defaults of HASHSTOP_MAX_DISTANCE_PDQ and HASHSTOP_MAX_DISTANCE_PHASH.
+DEFAULT_PDQ_DISTANCE = 31
+DEFAULT_PHASH_DISTANCE = 6
+
+
+@dataclass(frozen=True, slots=True)
+class MatchDistances:
+    """The largest distance at which a stored hash can match, per perceptual algorithm."""
+
+    pdq: int = DEFAULT_PDQ_DISTANCE
+    phash: int = DEFAULT_PHASH_DISTANCE
+
+    def of(self, algorithm: str) -> int:
+        return {"pdq": self.pdq, "phash": self.phash}.get(algorithm, 0)
+
+
+def allowlist_reason(entry_id: int) -> str:
+    """What a victim is told when a hash is refused for being near an allowlist entry."""
+    return (
+        f"within the match distance of a known benign image on the allowlist (entry {entry_id}), "
+        "so it would block unrelated pictures; if this really is your photo, contact the "
+        f"operators of this service and quote entry {entry_id}"
+    )
+
+
+def hamming_distances(codes: npt.NDArray[np.uint8], value: bytes) -> npt.NDArray[np.int64]:
+    """The Hamming distance of each row of `codes` (n x width bytes) to `value`."""
+    xored = np.bitwise_xor(codes, np.frombuffer(value, dtype=np.uint8))
+    distances: npt.NDArray[np.int64] = np.unpackbits(xored, axis=1).sum(axis=1, dtype=np.int64)
+    return distances
+
+
+class AllowlistScreen:
+    """Finds the allowlist entry near each of a batch of hashes, reading the allowlist once."""
+
+    def __init__(self, session: Session, distances: MatchDistances) -> None:
+        self.session = session
+        self.distances = distances
+
+    def nearest(self, hashes: Sequence[tuple[str, bytes]]) -> list[int | None]:
+        """For each (algorithm, value): the id of an allowlist entry within match distance
+        (the nearest, then the oldest), or None."""
+        found: list[int | None] = [None] * len(hashes)
+        if not hashes:
+            return found
+        entries = AllowlistRepository(self.session).values({a for a, _ in hashes})
+        if not entries:
+            return found
+        by_algorithm: dict[str, list[tuple[int, bytes]]] = defaultdict(list)
+        for entry_id, algorithm, value in entries:
+            by_algorithm[algorithm].append((entry_id, value))
+        wanted: dict[str, list[int]] = defaultdict(list)
+        for position, (algorithm, _) in enumerate(hashes):
+            wanted[algorithm].append(position)
+        for algorithm, positions in wanted.items():
+            listed = by_algorithm.get(algorithm)
+            if not listed:
+                continue
+            values = [hashes[p][1] for p in positions]
+            near = self._search(algorithm, listed, values)
+            for where, entry in zip(positions, near, strict=True):
+                found[where] = entry
+        return found
+
+    def _search(
+        self, algorithm: str, listed: list[tuple[int, bytes]], values: list[bytes]
+    ) -> list[int | None]:
+        if algorithm not in HAMMING_BITS:
+            exact: dict[bytes, int] = {}
+            for entry_id, value in listed:
+                exact.setdefault(value, entry_id)
+            return [exact.get(v) for v in values]
+        bits = HAMMING_BITS[algorithm]
+        width = bits // 8
+        index = HammingIndex(bits)
+        good = [(i, v) for i, v in listed if len(v) == width]
+        if not good:
+            return [None] * len(values)
+        index.add(
+            np.array([i for i, _ in good], dtype=np.int64),
+            np.frombuffer(b"".join(v for _, v in good), dtype=np.uint8).reshape(-1, width),
+        )
+        queries = np.frombuffer(b"".join(values), dtype=np.uint8).reshape(-1, width)
+        results = index.search(queries, self.distances.of(algorithm))
+        return [int(near[0][0]) if near else None for near in results]
