@@ -66,6 +66,11 @@ class Settings(BaseSettings):
     match_requests_per_second: float = Field(default=2000.0, gt=0)
     match_burst: int = Field(default=4000, ge=1)
 
+    # A worker trusts an API key it authenticated for this many seconds before asking the
+    # database again, so a revocation reaches every worker within this time (0: ask on every
+    # request). Unknown and revoked keys are never cached.
+    key_cache_seconds: float = Field(default=1.0, ge=0, le=60)
+
     # The index follows the change log: poll at most this often (seconds, at most 1).
     sync_interval: float = Field(default=0.5, gt=0, le=1.0)
     # /readyz answers 503 when the last successful sync is older than this (seconds).

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
-import pytest
+import time
 
+import pytest
+from fastapi.testclient import TestClient
+
+from hashstop.api import create_app
 from tests import sample_hashes
-from tests.service_fixtures import bearer
+from tests.service_fixtures import bearer, make_settings, wait_ready
 
 MATCH = {"items": [{"ref": "u", "hashes": [{"algorithm": "pdq", "value": sample_hashes.pdq(1)}]}]}
 
@@ -64,16 +68,49 @@ def test_only_platform_keys_match(client, make_key, role):
     assert response.status_code == 403 and "needs a platform key" in response.json()["detail"]
 
 
-def test_a_revoked_key_is_refused_at_once(client, make_key, database, settings):
+def _revoke(database, settings, name):
     from hashstop.service.keys import KeyService
     from hashstop.service.tokens import Keyring
 
+    with database.transaction() as session:
+        KeyService(session, Keyring(settings.secret_key_bytes)).revoke(name)
+
+
+def test_a_revoked_key_is_refused_within_the_key_cache_time(client, make_key, database, settings):
     token = make_key("platform", name="soon-gone")
     assert client.post("/v1/match", json=MATCH, headers=bearer(token)).status_code == 200
-    with database.transaction() as session:
-        KeyService(session, Keyring(settings.secret_key_bytes)).revoke("soon-gone")
-    response = client.post("/v1/match", json=MATCH, headers=bearer(token))
+    _revoke(database, settings, "soon-gone")
+    revoked_at = time.monotonic()
+    deadline = revoked_at + settings.key_cache_seconds + 2.0
+    while True:
+        response = client.post("/v1/match", json=MATCH, headers=bearer(token))
+        if response.status_code != 200 or time.monotonic() > deadline:
+            break
+        time.sleep(0.05)
     assert response.status_code == 401 and "revoked" in response.json()["detail"]
+    # Refused for good: a revoked key is never cached as valid again.
+    for _ in range(3):
+        assert client.post("/v1/match", json=MATCH, headers=bearer(token)).status_code == 401
+
+
+def test_without_the_key_cache_a_revoked_key_is_refused_at_once(database_url, make_key, database):
+    settings = make_settings(database_url, key_cache_seconds=0)
+    app = create_app(settings)
+    with TestClient(app) as client:
+        wait_ready(client)
+        token = make_key("platform", name="gone-now")
+        assert client.post("/v1/match", json=MATCH, headers=bearer(token)).status_code == 200
+        _revoke(database, settings, "gone-now")
+        response = client.post("/v1/match", json=MATCH, headers=bearer(token))
+        assert response.status_code == 401 and "revoked" in response.json()["detail"]
+
+
+def test_a_new_key_works_at_once_and_roles_hold_for_cached_keys(client, make_key):
+    platform = make_key("platform", name="fresh")
+    assert client.post("/v1/match", json=MATCH, headers=bearer(platform)).status_code == 200
+    # The cached platform key still may not do a moderator's work.
+    queue = client.get("/v1/review/queue", headers=bearer(platform))
+    assert queue.status_code == 403
 
 
 @pytest.mark.parametrize("token", ["hsk_made-up", "not-a-token", "hsc_AAAAA"])

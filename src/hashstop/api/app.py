@@ -33,6 +33,7 @@ from hashstop.api.routes import (
 )
 from hashstop.config import Settings
 from hashstop.service.index import HashIndex, IndexSync
+from hashstop.service.keys import KeyCache
 from hashstop.service.matching import Thresholds
 from hashstop.service.tokens import Keyring
 from hashstop.storage.database import Database
@@ -46,11 +47,13 @@ uploads against them. Errors are `application/problem+json`.
 
 def build_runtime(settings: Settings) -> Runtime:
     database = Database(settings.database_url)
+    keyring = Keyring(settings.secret_key_bytes)
     index = HashIndex()
     return Runtime(
         settings=settings,
         database=database,
-        keyring=Keyring(settings.secret_key_bytes),
+        keyring=keyring,
+        key_cache=KeyCache(keyring, settings.key_cache_seconds),
         index=index,
         sync=IndexSync(
             database,

@@ -25,7 +25,7 @@ from hashstop.api.ratelimit import RateLimiter
 from hashstop.config import Settings
 from hashstop.service.errors import Forbidden, Unauthenticated
 from hashstop.service.index import HashIndex, IndexSync
-from hashstop.service.keys import KeyService
+from hashstop.service.keys import KeyCache
 from hashstop.service.matching import Thresholds
 from hashstop.service.quarantine import QuarantinePolicy
 from hashstop.service.screening import MatchDistances
@@ -41,6 +41,7 @@ class Runtime:
     settings: Settings
     database: Database
     keyring: Keyring
+    key_cache: KeyCache
     index: HashIndex
     sync: IndexSync
     metrics: Metrics
@@ -116,13 +117,13 @@ BearerToken = Annotated[str, Depends(bearer_token)]
 def require_role(*roles: Role) -> Callable[..., ApiKey]:
     """A dependency that returns the caller's live API key if it has one of `roles`.
 
-    The key is read in its own one-statement lookup (autocommit on PostgreSQL), so every request
-    sees a revocation committed before it, in every worker.
+    The key is read in its own one-statement lookup (autocommit on PostgreSQL), at most once per
+    `key_cache_seconds` per worker (`KeyCache`), so a revocation reaches every worker within that
+    time.
     """
 
     def dependency(token: BearerToken, runtime: RuntimeDep) -> ApiKey:
-        with runtime.database.lookup() as session:
-            return KeyService(session, runtime.keyring).authenticate(token, roles)
+        return runtime.key_cache.authenticate(runtime.database.lookup, token, roles)
 
     return dependency
 
