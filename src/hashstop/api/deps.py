@@ -7,6 +7,10 @@ hop to the thread pool each; those that touch the database are plain functions (
 back when it raises, *before* the response is sent (scope "function"); after the commit it tells
 this worker's index what changed, so a withdrawal has stopped matching here by the time the
 victim sees the answer. Services only flush.
+
+A key is read from the database on every request; when the database is unavailable, a key that
+was live when this worker last read the keys is accepted instead (`service/outage.py`), so
+matching goes on from memory. Every other use of the database then fails with 503.
 """
 
 from __future__ import annotations
@@ -27,10 +31,11 @@ from hashstop.service.errors import Forbidden, Unauthenticated
 from hashstop.service.index import HashIndex, IndexSync
 from hashstop.service.keys import KeyService
 from hashstop.service.matching import Thresholds
+from hashstop.service.outage import DeferredMatches, KnownKeys
 from hashstop.service.quarantine import QuarantinePolicy
 from hashstop.service.screening import MatchDistances
 from hashstop.service.tokens import API_KEY_PREFIX, Keyring
-from hashstop.storage.database import Database
+from hashstop.storage.database import UNAVAILABLE, Database
 from hashstop.storage.models import ApiKey, Role
 
 
@@ -47,6 +52,8 @@ class Runtime:
     case_limiter: RateLimiter
     match_limiter: RateLimiter
     thresholds: Thresholds
+    known_keys: KnownKeys
+    deferred: DeferredMatches
 
 
 async def get_runtime(request: Request) -> Runtime:
@@ -121,8 +128,14 @@ def require_role(*roles: Role) -> Callable[..., ApiKey]:
     """
 
     def dependency(token: BearerToken, runtime: RuntimeDep) -> ApiKey:
-        with runtime.database.lookup() as session:
-            return KeyService(session, runtime.keyring).authenticate(token, roles)
+        try:
+            with runtime.database.lookup() as session:
+                return KeyService(session, runtime.keyring).authenticate(token, roles)
+        except UNAVAILABLE:
+            known = runtime.known_keys.recall(runtime.keyring.api_key_hash(token))
+            if known is None or known.role not in {r.value for r in roles}:
+                raise
+            return known
 
     return dependency
 
