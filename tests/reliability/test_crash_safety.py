@@ -43,3 +43,45 @@ def test_sigkill_during_writes_on_postgresql(tmp_path):
     finally:
         pg_drop_database(name)
     assert_round_ok(rounds, (tmp_path / "server.log").read_text())
+
+
+def test_the_invariants_catch_half_written_data(database_url, client):
+    """Each rule finds what it is about (so a clean result after a crash means something)."""
+    from sqlalchemy import text
+
+    from hashstop.storage.database import Database
+    from tests import sample_hashes
+    from tests.reliability.invariants import violations
+
+    for seed in (1, 2, 3):
+        opened = client.post("/v1/cases", json={"hashes": [sample_hashes.pdq_entry(seed)]})
+        assert opened.status_code == 201
+    assert violations(database_url) == {}
+    database = Database(database_url, pool_size=1)
+    try:
+        with database.transaction() as session:
+            session.execute(
+                text(
+                    "INSERT INTO cases (public_id, secret_hash, status, created_at) "
+                    "VALUES ('halfwritten', :h, 'active', CURRENT_TIMESTAMP)"
+                ),
+                {"h": b"\0" * 32},
+            )
+            session.execute(text("DELETE FROM hash_changes WHERE seq = 2"))
+            session.execute(
+                text(
+                    "UPDATE hashes SET status = 'withdrawn' WHERE id = (SELECT min(id) FROM hashes)"
+                )
+            )
+    finally:
+        database.dispose()
+    broken = violations(database_url)
+    assert set(broken) == {
+        "case without hashes",
+        "case without its audit entry",
+        "hash without its change-log entry",
+        "hole in the change-log seq",
+        "hash status without its latest change",
+        "withdrawn hash with a value",
+        "active case with a withdrawn hash",
+    }, broken
