@@ -54,8 +54,16 @@ def hashstop(env: dict[str, str], *args: str, cwd: Path | None = None) -> str:
 class ServerProcess:
     """`hashstop serve --workers N` on a free loopback port."""
 
-    def __init__(self, env: dict[str, str], workers: int, log_path: Path, cwd: Path) -> None:
+    def __init__(
+        self,
+        env: dict[str, str],
+        workers: int,
+        log_path: Path,
+        cwd: Path,
+        extra_args: tuple[str, ...] = (),
+    ) -> None:
         self.env = env
+        self.extra_args = extra_args
         self.workers = workers
         self.log_path = log_path
         self.cwd = cwd
@@ -66,7 +74,15 @@ class ServerProcess:
     def start(self) -> None:
         with self.log_path.open("ab") as log:
             self.proc = subprocess.Popen(
-                [HASHSTOP, "serve", "--port", str(self.port), "--workers", str(self.workers)],
+                [
+                    HASHSTOP,
+                    "serve",
+                    "--port",
+                    str(self.port),
+                    "--workers",
+                    str(self.workers),
+                    *self.extra_args,
+                ],
                 env=self.env,
                 cwd=self.cwd,
                 stdout=log,

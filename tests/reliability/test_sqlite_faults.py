@@ -109,3 +109,32 @@ def test_a_read_only_database_is_503_for_writes(tmp_path):
         matched = _match(client, key, 1)
         assert matched.status_code == 200 and matched.json()["results"][0]["matched"]
         assert client.get("/healthz").status_code == 200
+
+
+def test_a_full_outage_buffer_is_503_never_a_wrong_no_match(tmp_path):
+    path = tmp_path / "hashstop.db"
+    url = f"sqlite:///{path}"
+    upgrade(url)
+    settings = make_settings(url, sqlite_busy_timeout=0.2, outage_match_records=1)
+    key = _platform_key(settings)
+    with running_client(create_app(settings)) as client:
+        wait_ready(client)
+        for seed in (1, 2):
+            client.post("/v1/cases", json={"hashes": [sample_hashes.pdq_entry(seed)]})
+        time.sleep(0.3)
+        holder = sqlite3.connect(path, isolation_level=None, timeout=0)
+        holder.execute("BEGIN EXCLUSIVE")
+        try:
+            two = {
+                "items": [
+                    {"ref": str(s), "hashes": [{"algorithm": "pdq", "value": sample_hashes.pdq(s)}]}
+                    for s in (1, 2)
+                ]
+            }
+            _problem_503(client.post("/v1/match", json=two, headers=bearer(key)))
+            assert _match(client, key, 1).json()["results"][0]["matched"]  # one still fits
+            _problem_503(_match(client, key, 2))  # the buffer is full now
+            assert not _match(client, key, 3).json()["results"][0]["matched"]  # no hit: fine
+        finally:
+            holder.execute("ROLLBACK")
+            holder.close()

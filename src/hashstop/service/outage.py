@@ -113,30 +113,25 @@ class DeferredMatches:
         return True
 
     def flush(self, database: Database) -> int:
-        """Write the kept records (one transaction); return how many. Raises if it fails,
-        keeping them for the next try."""
+        """Write the kept records (one transaction); return how many. Raises if it fails; they
+        are kept (and still count against the capacity) for the next try."""
         with self._lock:
-            batch, self._pending = self._pending, []
+            batch = list(self._pending)  # stays counted (and full) until written
         if not batch:
             return 0
-        try:
-            with database.transaction() as session:
-                repo = MatchRepository(session)
-                groups: dict[tuple[int, str, datetime], list[NewMatch]] = defaultdict(list)
-                for record in batch:
-                    groups[(record.api_key_id, record.platform, record.created_at)].append(
-                        record.match
-                    )
-                for (key_id, platform, created_at), matches in groups.items():
-                    repo.add_many(key_id, platform, matches, now=created_at)
-                session.flush()
-                if self.quarantine is not None:
-                    hit = {h.hash_id for r in batch for h in r.match.hits}
-                    check_match_rate(session, self.quarantine, hit)
-        except BaseException:
-            with self._lock:
-                self._pending[:0] = batch
-            raise
+        with database.transaction() as session:
+            repo = MatchRepository(session)
+            groups: dict[tuple[int, str, datetime], list[NewMatch]] = defaultdict(list)
+            for record in batch:
+                groups[(record.api_key_id, record.platform, record.created_at)].append(record.match)
+            for (key_id, platform, created_at), matches in groups.items():
+                repo.add_many(key_id, platform, matches, now=created_at)
+            session.flush()
+            if self.quarantine is not None:
+                hit = {h.hash_id for r in batch for h in r.match.hits}
+                check_match_rate(session, self.quarantine, hit)
+        with self._lock:
+            del self._pending[: len(batch)]  # later ones were appended after them
         self.written += len(batch)
         log.info("wrote %d match record(s) kept during a database outage", len(batch))
         return len(batch)
