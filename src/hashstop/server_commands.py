@@ -112,7 +112,8 @@ def _require_schema(settings: Settings) -> None:
         upgrade(settings.database_url)
         return
     raise click.ClickException(
-        "the database schema is not up to date: run `hashstop db upgrade` first"
+        "the database schema is not up to date: run `hashstop db upgrade` first "
+        "(or start with `hashstop serve --migrate`)"
     )
 
 

@@ -281,7 +281,7 @@ class IndexSync:
         if not self.loaded:
             ready, reason = False, "the index is still loading"
         elif self.failing is not None:
-            ready, reason = False, f"the database is unavailable ({self.failing})"
+            ready, reason = False, f"the last sync failed ({self.failing}): is the database up?"
         elif since is None or since > self.stale_after:
             ready, reason = False, f"the index has not synced for {since:.1f} s"
         else:
