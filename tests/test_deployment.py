@@ -105,3 +105,12 @@ def test_the_readme_says_what_was_linted_and_what_was_not_built():
     readme = (REPO_ROOT / "README.md").read_text()
     deployment = readme[readme.index("## Deployment") :]
     assert "hadolint" in deployment and "not been built" in deployment
+
+
+def test_the_image_installs_this_version_of_the_package():
+    import tomllib
+
+    version = tomllib.loads((REPO_ROOT / "pyproject.toml").read_text())["project"]["version"]
+    assert f"ARG HASHSTOP_VERSION={version}" in DOCKERFILE.read_text()
+    compose = yaml.safe_load((REPO_ROOT / "compose.yaml").read_text())
+    assert compose["services"]["hashstop"]["image"] == f"hashstop:{version}"
