@@ -44,52 +44,95 @@ class SettingsError(ValueError):
 class Settings(BaseSettings):
     """Every setting of the service; environment variables are the names with `HASHSTOP_`."""
 
-    model_config = SettingsConfigDict(env_prefix="HASHSTOP_", extra="ignore")
+    # Each field's docstring is its description: the README's configuration reference is made
+    # from them (scripts/settings_reference.py), and a test fails when the two differ.
+    model_config = SettingsConfigDict(
+        env_prefix="HASHSTOP_", extra="ignore", use_attribute_docstrings=True
+    )
 
     database_url: str = "sqlite:///./hashstop.db"
+    """`sqlite:///PATH` (development, created by `serve`) or `postgresql+psycopg://USER@HOST/DB`."""
     secret_key: SecretStr | None = None
+    """Key of every keyed hash (case secrets, API keys, sessions); required with PostgreSQL, at
+    least 32 random characters. SQLite: generated into `<database>.secret-key` when unset."""
 
     # Limits of one request.
     max_body_bytes: int = Field(default=4 * 1024 * 1024, ge=1024)
+    """Largest request body in bytes (413 above)."""
     max_hashes_per_case_request: int = Field(default=500, ge=1)
+    """Hashes in one case creation or addition."""
     max_items_per_match: int = Field(default=1000, ge=1)
+    """Items (uploads) in one `POST /v1/match`."""
     max_hashes_per_item: int = Field(default=16, ge=1)
+    """Hashes of one match item."""
     max_hashlist_page: int = Field(default=10_000, ge=1)
+    """Largest `limit` of one `GET /v1/hashlist` page."""
 
     # Match thresholds (see the module docstring for the pHash choice).
     max_distance_pdq: int = Field(default=31, ge=0, le=64)
+    """PDQ match threshold in bits: the default and the most a request may ask for."""
     default_distance_phash: int = Field(default=4, ge=0, le=16)
+    """pHash match threshold when a request does not ask for one."""
     max_distance_phash: int = Field(default=6, ge=0, le=16)
+    """The most pHash distance a request may ask for."""
 
     # Rate limits, per worker process: case creation per client address, matching per key.
     case_creations_per_hour: int = Field(default=30, ge=1)
+    """Cases one client address may open per hour, per worker (429 above)."""
     match_requests_per_second: float = Field(default=2000.0, gt=0)
+    """Sustained match requests per second per platform key, per worker."""
     match_burst: int = Field(default=4000, ge=1)
+    """Match requests a platform key may send at once above the sustained rate."""
 
-    # A worker trusts an API key it authenticated for this many seconds before asking the
-    # database again, so a revocation reaches every worker within this time (0: ask on every
-    # request). Unknown and revoked keys are never cached.
     key_cache_seconds: float = Field(default=1.0, ge=0, le=60)
+    """Seconds a worker trusts an API key it authenticated before reading it again, so a
+    revocation reaches every worker within this time (0: read it on every request). Unknown and
+    revoked keys are never cached."""
 
     # The index follows the change log: poll at most this often (seconds, at most 1).
     sync_interval: float = Field(default=0.5, gt=0, le=1.0)
+    """Seconds between two reads of the change log by a worker's index (PostgreSQL also wakes
+    it on every change)."""
     # /readyz answers 503 when the last successful sync is older than this (seconds).
     sync_stale_after: float = Field(default=5.0, gt=0)
+    """`/readyz` answers 503 when the index last caught up longer ago than this (seconds)."""
 
     # Automatic quarantine (issue 6): a hash is suspended pending review when more than
     # `quarantine_matches` match records hit it within `quarantine_window` seconds from at least
     # `quarantine_platforms` platforms, or when `quarantine_false_positives` of its match records
     # were judged false positives. Off with `quarantine_enabled=false`.
     quarantine_enabled: bool = True
+    """Suspend a hash automatically, pending review, when it behaves like a poisoned one."""
     quarantine_matches: int = Field(default=50, ge=1)
+    """Quarantine a hash hit by more match records than this within the window..."""
     quarantine_window: int = Field(default=3600, ge=60, le=30 * 24 * 3600)
+    """...of this many seconds..."""
     quarantine_platforms: int = Field(default=3, ge=1)
+    """...from at least this many platforms."""
     quarantine_false_positives: int = Field(default=3, ge=1)
+    """Quarantine a hash once this many of its match records stand as false positives."""
 
     # The /review pages: a signed-in browser session lasts this many minutes (then sign in again).
     review_session_minutes: int = Field(default=480, ge=5, le=7 * 24 * 60)
+    """Minutes a moderator's signed-in browser session on /review lasts."""
 
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    """DEBUG, INFO, WARNING or ERROR (no level logs secrets or hash values)."""
+
+    # Faults (issue 7).
+    sqlite_busy_timeout: float = Field(default=10.0, gt=0, le=600)
+    """SQLite: seconds a write waits for another writer's lock before answering 503."""
+    outage_match_records: int = Field(default=10_000, ge=0)
+    """While the database is away, matches are still answered from memory and their records
+    kept in memory (at most this many per worker; 503 beyond) to be written when it returns."""
+    outage_key_grace: float = Field(default=600.0, ge=0)
+    """While the database is away, a key that was live when a worker last read the keys (every
+    10 s) is accepted, for matching from memory, for at most this many seconds; 0: never."""
+
+    # Behind a reverse proxy (TLS ends there).
+    forwarded_allow_ips: str = "127.0.0.1"
+    """Comma-separated addresses (or `*`) of the proxies whose X-Forwarded-For/-Proto headers
+    are trusted, giving the client address (rate limits) and https (Secure cookies)."""
 
     @field_validator("log_level", mode="before")
     @classmethod

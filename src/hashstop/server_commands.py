@@ -112,7 +112,8 @@ def _require_schema(settings: Settings) -> None:
         upgrade(settings.database_url)
         return
     raise click.ClickException(
-        "the database schema is not up to date: run `hashstop db upgrade` first"
+        "the database schema is not up to date: run `hashstop db upgrade` first "
+        "(or start with `hashstop serve --migrate`)"
     )
 
 
@@ -181,8 +182,20 @@ def keys_revoke(name: str) -> None:
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535))
 @click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64))
+@click.option(
+    "--migrate",
+    is_flag=True,
+    help="Migrate a PostgreSQL database to the newest schema first (under a lock, so replicas "
+    "starting together take turns). SQLite is always migrated.",
+)
+@click.option(
+    "--proxy-headers/--no-proxy-headers",
+    default=True,
+    show_default=True,
+    help="Trust X-Forwarded-For/-Proto from the addresses in HASHSTOP_FORWARDED_ALLOW_IPS.",
+)
 @_one_line_errors
-def serve(host: str, port: int, workers: int) -> None:
+def serve(host: str, port: int, workers: int, migrate: bool, proxy_headers: bool) -> None:
     """Run the service (the embedded SQLite database is created and migrated by itself)."""
     import uvicorn
 
@@ -190,6 +203,10 @@ def serve(host: str, port: int, workers: int) -> None:
 
     settings = _settings()
     configure_logging(settings.log_level)
+    if migrate:
+        from hashstop.storage.database import upgrade
+
+        upgrade(settings.database_url)
     _require_schema(settings)
     _ = settings.secret_key_bytes  # create the development key file before any worker
     shown = f"[{host}]" if ":" in host else host
@@ -206,6 +223,8 @@ def serve(host: str, port: int, workers: int) -> None:
         "access_log": False,
         "log_config": None,
         "timeout_graceful_shutdown": 5,
+        "proxy_headers": proxy_headers,
+        "forwarded_allow_ips": settings.forwarded_allow_ips,
     }
     if workers > 1:
         uvicorn.run(

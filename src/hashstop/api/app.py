@@ -4,11 +4,14 @@
 metrics) into a new app object; two app objects in one process are two independent workers.
 `app_from_environment` is the import-string factory uvicorn uses with several worker processes.
 The lifespan starts the index sync (load, then follow the change log) and stops it; requests are
-answered meanwhile, and /readyz and /v1/match say 503 until the index is loaded.
+answered meanwhile, and /readyz and /v1/match say 503 until the index is loaded. Match records
+kept in memory during a database outage are written by the sync thread once the database is
+back, and once more at shutdown.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -35,8 +38,12 @@ from hashstop.config import Settings
 from hashstop.service.index import HashIndex, IndexSync
 from hashstop.service.keys import KeyCache
 from hashstop.service.matching import Thresholds
+from hashstop.service.outage import DeferredMatches, KnownKeys
+from hashstop.service.quarantine import QuarantinePolicy
 from hashstop.service.tokens import Keyring
 from hashstop.storage.database import Database
+
+log = logging.getLogger(__name__)
 
 DESCRIPTION = """\
 hashstop stops the recirculation of intimate images shared without consent. Victims register
@@ -46,10 +53,12 @@ uploads against them. Errors are `application/problem+json`.
 
 
 def build_runtime(settings: Settings) -> Runtime:
-    database = Database(settings.database_url)
+    database = Database(
+        settings.database_url, busy_timeout_ms=int(settings.sqlite_busy_timeout * 1000)
+    )
     keyring = Keyring(settings.secret_key_bytes)
     index = HashIndex()
-    return Runtime(
+    runtime = Runtime(
         settings=settings,
         database=database,
         keyring=keyring,
@@ -77,7 +86,14 @@ def build_runtime(settings: Settings) -> Runtime:
             phash_default=settings.default_distance_phash,
             phash_max=settings.max_distance_phash,
         ),
+        known_keys=KnownKeys(settings.outage_key_grace),
+        deferred=DeferredMatches(
+            settings.outage_match_records, QuarantinePolicy.from_settings(settings)
+        ),
     )
+    runtime.sync.after_sync.append(lambda: runtime.deferred.flush(database))
+    runtime.sync.after_sync.append(lambda: runtime.known_keys.refresh(database))
+    return runtime
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -92,6 +108,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             yield
         finally:
             runtime.sync.stop()
+            _write_deferred(runtime)
             runtime.database.dispose()
 
     app = FastAPI(
@@ -119,6 +136,20 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(RequestMetrics, metrics=runtime.metrics)
     web.install(app)
     return app
+
+
+def _write_deferred(runtime: Runtime) -> None:
+    """At shutdown: a last try at the match records kept during an outage."""
+    if not len(runtime.deferred):
+        return
+    try:
+        runtime.deferred.flush(runtime.database)
+    except Exception as exc:  # noqa: BLE001 - shutting down; say what is lost
+        log.error(
+            "shutting down with the database away: %d match record(s) not written (%s)",
+            len(runtime.deferred),
+            type(exc).__name__,
+        )
 
 
 def app_from_environment() -> FastAPI:

@@ -7,6 +7,10 @@ hop to the thread pool each; those that touch the database are plain functions (
 back when it raises, *before* the response is sent (scope "function"); after the commit it tells
 this worker's index what changed, so a withdrawal has stopped matching here by the time the
 victim sees the answer. Services only flush.
+
+A key is read from the database on every request; when the database is unavailable, a key that
+was live when this worker last read the keys is accepted instead (`service/outage.py`), so
+matching goes on from memory. Every other use of the database then fails with 503.
 """
 
 from __future__ import annotations
@@ -25,12 +29,13 @@ from hashstop.api.ratelimit import RateLimiter
 from hashstop.config import Settings
 from hashstop.service.errors import Forbidden, Unauthenticated
 from hashstop.service.index import HashIndex, IndexSync
-from hashstop.service.keys import KeyCache
+from hashstop.service.keys import KeyCache, check_role
 from hashstop.service.matching import Thresholds
+from hashstop.service.outage import DeferredMatches, KnownKeys
 from hashstop.service.quarantine import QuarantinePolicy
 from hashstop.service.screening import MatchDistances
 from hashstop.service.tokens import API_KEY_PREFIX, Keyring
-from hashstop.storage.database import Database
+from hashstop.storage.database import UNAVAILABLE, Database
 from hashstop.storage.models import ApiKey, Role
 
 
@@ -48,6 +53,8 @@ class Runtime:
     case_limiter: RateLimiter
     match_limiter: RateLimiter
     thresholds: Thresholds
+    known_keys: KnownKeys
+    deferred: DeferredMatches
 
 
 async def get_runtime(request: Request) -> Runtime:
@@ -119,11 +126,18 @@ def require_role(*roles: Role) -> Callable[..., ApiKey]:
 
     The key is read in its own one-statement lookup (autocommit on PostgreSQL), at most once per
     `key_cache_seconds` per worker (`KeyCache`), so a revocation reaches every worker within that
-    time.
+    time. While the database is away, a key that was live at the last read of all keys is still
+    accepted for a grace period (`KnownKeys`), so matching goes on from memory.
     """
 
     def dependency(token: BearerToken, runtime: RuntimeDep) -> ApiKey:
-        return runtime.key_cache.authenticate(runtime.database.lookup, token, roles)
+        try:
+            return runtime.key_cache.authenticate(runtime.database.lookup, token, roles)
+        except UNAVAILABLE:
+            known = runtime.known_keys.recall(runtime.keyring.api_key_hash(token))
+            if known is None:
+                raise
+            return check_role(known, roles)
 
     return dependency
 

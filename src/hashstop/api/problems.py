@@ -9,6 +9,7 @@ says so; the tests assert that bad input never gets there.
 from __future__ import annotations
 
 import logging
+import time
 from http import HTTPStatus
 from typing import Any
 
@@ -16,6 +17,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from hashstop.service.errors import DomainError
@@ -23,6 +25,7 @@ from hashstop.service.errors import DomainError
 log = logging.getLogger(__name__)
 PROBLEM_JSON = "application/problem+json"
 MAX_LISTED_ERRORS = 20
+UNAVAILABLE_LOG_EVERY = 5.0  # seconds between two "database unavailable" log lines
 
 
 def problem(
@@ -115,7 +118,7 @@ def _database(request: Request, exc: Exception) -> JSONResponse:
             slug="conflict",
             instance=request.url.path,
         )
-    log.error("database unavailable: %s", type(exc).__name__)
+    _log_unavailable(type(exc).__name__)
     return problem(
         503,
         "the database is unavailable right now; retry in a few seconds",
@@ -123,6 +126,23 @@ def _database(request: Request, exc: Exception) -> JSONResponse:
         instance=request.url.path,
         headers={"Retry-After": "5"},
     )
+
+
+_unavailable_log = {"at": 0.0, "unlogged": 0}
+
+
+def _log_unavailable(kind: str) -> None:
+    """One line per few seconds while the database is away, not one per request."""
+    now = time.monotonic()
+    if now - _unavailable_log["at"] < UNAVAILABLE_LOG_EVERY:
+        _unavailable_log["unlogged"] += 1
+        return
+    log.error(
+        "database unavailable: %s (%d more such answers since the last line)",
+        kind,
+        _unavailable_log["unlogged"],
+    )
+    _unavailable_log.update(at=now, unlogged=0)
 
 
 def _unexpected(request: Request, exc: Exception) -> JSONResponse:
@@ -144,4 +164,5 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(OperationalError, _database)
     app.add_exception_handler(IntegrityError, _database)
     app.add_exception_handler(DBAPIError, _database)
+    app.add_exception_handler(PoolTimeout, _database)
     app.add_exception_handler(Exception, _unexpected)

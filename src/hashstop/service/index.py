@@ -16,6 +16,11 @@ query time). The match path also re-checks the database for every hit before it 
 (see `matching.py`), so a stale index can delay a removal's memory savings but never produce a
 match on a withdrawn hash.
 
+When the database is away the thread keeps trying (backing off to at most two seconds), the
+index keeps answering matches as of the last change it applied, and `/readyz` says 503 from the
+first failed attempt until one succeeds again; no restart is needed. After every successful poll
+the thread runs the `after_sync` jobs (writing match records kept during an outage).
+
 This module never rebuilds the index from scratch after the start, and never logs hash values.
 """
 
@@ -25,7 +30,7 @@ import logging
 import threading
 import time
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -42,6 +47,8 @@ HAMMING_BITS = {"pdq": 256, "phash": 64}
 EXACT_ALGORITHMS = ("md5", "sha256")
 ALGORITHM_BYTES = {"pdq": 32, "phash": 8, "md5": 16, "sha256": 32}
 SYNC_PAGE = 5000
+MAX_BACKOFF = 2.0  # seconds between attempts while the database is away
+RELISTEN_EVERY = 10.0  # seconds between attempts to reopen a lost change listener
 _REMOVALS = "hashstop_index_removals"
 _DIRTY = "hashstop_index_dirty"
 
@@ -124,6 +131,9 @@ class IndexSync:
         self.caught_up = False
         self.last_ok: float | None = None
         self.load_seconds: float | None = None
+        # The kind of error of the last attempt while it keeps failing (the database is away).
+        self.failing: str | None = None
+        self.after_sync: list[Callable[[], object]] = []
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -144,6 +154,7 @@ class IndexSync:
     def _run(self) -> None:
         notifications = ChangeNotifications(self.database)
         backoff = self.interval
+        relisten_at = time.monotonic() + RELISTEN_EVERY
         try:
             while not self._stop.is_set():
                 try:
@@ -152,15 +163,32 @@ class IndexSync:
                     else:
                         self.poll()
                     backoff = self.interval
+                    if self.failing is not None:
+                        log.warning("index sync recovered: the database answers again")
+                    self.failing = None
                 except Exception as exc:  # noqa: BLE001 - keep following; /readyz shows the lag
-                    log.warning("index sync failed (%s); retrying", type(exc).__name__)
-                    backoff = min(backoff * 2, 5.0)
+                    if self.failing is None:
+                        log.warning("index sync failed (%s); retrying", type(exc).__name__)
+                    self.failing = type(exc).__name__
+                    backoff = min(backoff * 2, MAX_BACKOFF)
+                if self.failing is None:
+                    self._after_sync()
+                    if not notifications.listening and time.monotonic() > relisten_at:
+                        relisten_at = time.monotonic() + RELISTEN_EVERY
+                        notifications.reopen()
                 if self.loaded and backoff == self.interval:
                     notifications.wait(self.interval, self._stop)
                 else:
                     self._stop.wait(backoff)
         finally:
             notifications.close()
+
+    def _after_sync(self) -> None:
+        for job in self.after_sync:
+            try:
+                job()
+            except Exception as exc:  # noqa: BLE001 - retried after the next successful poll
+                log.warning("a job after the index sync failed (%s)", type(exc).__name__)
 
     # -- loading and following -------------------------------------------------------------
     def load(self) -> None:
@@ -252,6 +280,8 @@ class IndexSync:
         since = None if self.last_ok is None else time.monotonic() - self.last_ok
         if not self.loaded:
             ready, reason = False, "the index is still loading"
+        elif self.failing is not None:
+            ready, reason = False, f"the last sync failed ({self.failing}): is the database up?"
         elif since is None or since > self.stale_after:
             ready, reason = False, f"the index has not synced for {since:.1f} s"
         else:

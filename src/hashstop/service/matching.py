@@ -10,6 +10,10 @@ suspension committed by another worker a moment ago therefore stops matching at 
 before this worker's index has applied it. This costs one indexed query, and only for requests
 that hit something, which is rare. Storing records also runs the quarantine's rate check (one
 grouped query over the hit hashes; see `quarantine.py`).
+
+When the database is unavailable at that point, the hits are answered from the index as they
+are and their records kept in memory to be written later (`outage.py`); when that buffer is
+full, the request gets 503. Never a "no match" the index contradicts, never a 500.
 """
 
 from __future__ import annotations
@@ -24,8 +28,10 @@ from sqlalchemy.orm import Session
 from hashstop.hashing import HashFormatError, parse_hash
 from hashstop.service.errors import InvalidInput, Unavailable
 from hashstop.service.index import HashIndex
+from hashstop.service.outage import DeferredMatches
 from hashstop.service.quarantine import QuarantinePolicy, check_match_rate
 from hashstop.service.tokens import new_match_id
+from hashstop.storage.database import UNAVAILABLE
 from hashstop.storage.matches import Hit, MatchRepository, NewMatch
 from hashstop.storage.models import ApiKey
 
@@ -78,12 +84,14 @@ class Matcher:
         *,
         ready: bool,
         quarantine: QuarantinePolicy | None = None,
+        deferred: DeferredMatches | None = None,
     ) -> None:
         self.session = session
         self.index = index
         self.thresholds = thresholds
         self.ready = ready
         self.quarantine = quarantine
+        self.deferred = deferred
 
     def match(self, key: ApiKey, items: Sequence[MatchItem]) -> list[ItemResult]:
         if not self.ready:
@@ -121,6 +129,17 @@ class Matcher:
         results = [ItemResult(ref=item.ref) for item in items]
         if not any(hits.values()):
             return results
+        try:
+            return self._record(key, hits, results)
+        except UNAVAILABLE:
+            if self.deferred is None:
+                raise
+            self.session.rollback()
+            return self._record_later(key, hits, results)
+
+    def _record(
+        self, key: ApiKey, hits: dict[int, dict[int, Hit]], results: list[ItemResult]
+    ) -> list[ItemResult]:
         repo = MatchRepository(self.session)
         live = repo.still_matchable(h for item_hits in hits.values() for h in item_hits)
         new: list[NewMatch] = []
@@ -139,6 +158,27 @@ class Matcher:
         if new and self.quarantine is not None:
             check_match_rate(
                 self.session, self.quarantine, {h.hash_id for m in new for h in m.hits}
+            )
+        return results
+
+    def _record_later(
+        self, key: ApiKey, hits: dict[int, dict[int, Hit]], results: list[ItemResult]
+    ) -> list[ItemResult]:
+        """The database is away: answer every hit of the index, keep the records for later."""
+        assert self.deferred is not None  # noqa: S101 - only called with a buffer
+        new: list[NewMatch] = []
+        for item_index, item_hits in sorted(hits.items()):
+            if not item_hits:
+                continue
+            result = results[item_index]
+            kept = sorted(item_hits.values(), key=lambda h: (h.distance, h.hash_id))
+            result.matched, result.match_id, result.matches = True, new_match_id(), kept
+            new.append(NewMatch(public_id=result.match_id, ref=result.ref, hits=kept))
+        if not self.deferred.defer(key, new):
+            raise Unavailable(
+                "the database is unavailable and this worker cannot keep more match records; "
+                "retry in a few seconds",
+                5,
             )
         return results
 

@@ -6,7 +6,12 @@ has written (SQLITE_BUSY at once, no waiting), so write sessions begin with `BEG
 writers queue on the busy timeout instead of failing, and readers are never blocked (WAL).
 
 Migrations are the Alembic scripts shipped inside this package, so `pip install hashstop` users
-run them with `hashstop db upgrade`; nothing here calls `create_all`.
+run them with `hashstop db upgrade`; nothing here calls `create_all`. On PostgreSQL they run under
+an advisory lock, so replicas that all migrate at start take turns instead of colliding.
+
+`UNAVAILABLE` names the errors that mean "the database cannot be reached or written right now"
+(a stopped server, a dropped connection, a locked or read-only SQLite file, an exhausted pool):
+the API answers them with 503 and Retry-After, never 500.
 """
 
 from __future__ import annotations
@@ -18,39 +23,62 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Session, sessionmaker
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
+# Seconds to wait for a PostgreSQL connection before the request fails (503) instead of hanging.
+PG_CONNECT_TIMEOUT = 5
+# An arbitrary constant naming "the migration lock" among advisory locks.
+MIGRATION_LOCK = 0x6861_7368_6D69_6772 >> 1
 _WRITE = "hashstop_write"
 
+# The database is away (stopped, unreachable, restarting), locked past the busy timeout,
+# read-only, or every pooled connection is busy: retry later, nothing is wrong with the request.
+UNAVAILABLE: tuple[type[Exception], ...] = (OperationalError, InterfaceError, PoolTimeout)
 
-def make_engine(database_url: str, *, pool_size: int = 10) -> Engine:
+
+def make_engine(
+    database_url: str, *, pool_size: int = 10, busy_timeout_ms: int = SQLITE_BUSY_TIMEOUT_MS
+) -> Engine:
     """An engine for `database_url` with the pragmas and transaction rules described above."""
     url = make_url(database_url)
     if url.get_backend_name() == "sqlite":
-        if url.database and url.database != ":memory:":
+        uri = str(url.query.get("uri", "")).lower() == "true"
+        if url.database and url.database != ":memory:" and not uri:
             Path(url.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(
             url,
-            connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
+            connect_args={"check_same_thread": False, "timeout": busy_timeout_ms / 1000},
         )
-        _configure_sqlite(engine)
+        _configure_sqlite(engine, busy_timeout_ms)
         return engine
-    # No pre-ping: it would cost a round trip per request. A connection the server dropped fails
-    # one request (503, retry); SQLAlchemy then invalidates the pool and reconnects.
-    return create_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_recycle=1800)
+    # No pre-ping: it would cost a round trip per request. When the server drops connections
+    # (a restart, a fail-over), the first statement on one fails (503, retry) and SQLAlchemy
+    # marks every connection made before that moment stale, so the pool reconnects by itself;
+    # the index sync thread, polling every half second, is usually the one that takes the hit.
+    connect_args = {} if "connect_timeout" in url.query else {"connect_timeout": PG_CONNECT_TIMEOUT}
+    return create_engine(
+        url,
+        pool_size=pool_size,
+        max_overflow=pool_size,
+        pool_recycle=1800,
+        pool_timeout=10,
+        connect_args=connect_args,
+    )
 
 
-def _configure_sqlite(engine: Engine) -> None:
+def _configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         dbapi_connection.isolation_level = None  # we emit BEGIN ourselves
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
 
@@ -63,9 +91,17 @@ def _configure_sqlite(engine: Engine) -> None:
 class Database:
     """One engine and its session factories: `read()` for queries, `write()` for changes."""
 
-    def __init__(self, database_url: str, *, pool_size: int = 10) -> None:
+    def __init__(
+        self,
+        database_url: str,
+        *,
+        pool_size: int = 10,
+        busy_timeout_ms: int = SQLITE_BUSY_TIMEOUT_MS,
+    ) -> None:
         self.url = database_url
-        self.engine = make_engine(database_url, pool_size=pool_size)
+        self.engine = make_engine(
+            database_url, pool_size=pool_size, busy_timeout_ms=busy_timeout_ms
+        )
         self.is_postgresql = self.engine.dialect.name == "postgresql"
         write_engine = self.engine.execution_options(**{_WRITE: True})
         self._read = sessionmaker(self.engine, expire_on_commit=False)
@@ -123,8 +159,26 @@ def alembic_config(database_url: str) -> Config:
 
 
 def upgrade(database_url: str, revision: str = "head") -> None:
-    """Migrate the database at `database_url` to `revision` (default: the newest)."""
-    command.upgrade(alembic_config(database_url), revision)
+    """Migrate the database at `database_url` to `revision` (default: the newest).
+
+    On PostgreSQL the whole upgrade holds a session advisory lock: replicas started together
+    migrate one after the other, and the later ones find nothing left to do.
+    """
+    if make_url(database_url).get_backend_name() != "postgresql":
+        command.upgrade(alembic_config(database_url), revision)
+        return
+    engine = make_engine(database_url, pool_size=1)
+    try:
+        with engine.connect() as lock:
+            lock.execute(text("SELECT pg_advisory_lock(:key)"), {"key": MIGRATION_LOCK})
+            lock.commit()
+            try:
+                command.upgrade(alembic_config(database_url), revision)
+            finally:
+                lock.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": MIGRATION_LOCK})
+                lock.commit()
+    finally:
+        engine.dispose()
 
 
 def downgrade(database_url: str, revision: str) -> None:

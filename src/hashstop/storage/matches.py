@@ -55,11 +55,18 @@ class MatchRepository:
         )
         return set(rows)
 
-    def add_many(self, api_key_id: int, platform: str, matches: Sequence[NewMatch]) -> None:
-        """Store one record per matched item, with its hits."""
+    def add_many(
+        self,
+        api_key_id: int,
+        platform: str,
+        matches: Sequence[NewMatch],
+        *,
+        now: datetime | None = None,
+    ) -> None:
+        """Store one record per matched item, with its hits (made `now`, default: now)."""
         if not matches:
             return
-        now = utcnow()
+        now = now or utcnow()
         records = [
             MatchRecord(
                 public_id=m.public_id,

@@ -4,7 +4,8 @@ Appending to the change log on PostgreSQL also sends `NOTIFY hashstop_changes`, 
 the writer commits. A worker's sync thread waits on this listener between polls, so it applies
 a change within milliseconds instead of at its next poll. The poll stays the guarantee: if the
 listening connection cannot be opened or breaks, waiting falls back to a plain sleep of the poll
-interval, and nothing is lost because the poll reads the log, not the notifications.
+interval, and nothing is lost because the poll reads the log, not the notifications. The sync
+thread calls `reopen` now and then while it is polling only (after a database restart).
 """
 
 from __future__ import annotations
@@ -22,8 +23,14 @@ log = logging.getLogger(__name__)
 class ChangeNotifications:
     def __init__(self, database: Database) -> None:
         self._conn: Any = None
+        self._database = database
         if database.is_postgresql:
             self._open(database)
+
+    def reopen(self) -> None:
+        """Listen again if the listener was lost (PostgreSQL only)."""
+        if self._conn is None and self._database.is_postgresql:
+            self._open(self._database)
 
     def _open(self, database: Database) -> None:
         import psycopg

@@ -76,6 +76,7 @@ def match(
         runtime.thresholds,
         ready=runtime.sync.status().loaded,
         quarantine=quarantine,
+        deferred=runtime.deferred if runtime.settings.outage_match_records else None,
     )
     results = matcher.match(key, items)
     matched = sum(1 for r in results if r.matched)

@@ -1,0 +1,60 @@
+"""The stand-ins used while the database is away: known keys and deferred match records."""
+
+from __future__ import annotations
+
+import time
+
+from sqlalchemy import text
+
+from hashstop.service.cases import CaseService
+from hashstop.service.keys import KeyService
+from hashstop.service.outage import DeferredMatches, KnownKeys
+from hashstop.service.rules import SubmittedHash
+from hashstop.service.tokens import Keyring
+from hashstop.storage.matches import Hit, MatchRepository, NewMatch
+from tests import sample_hashes
+
+
+def test_known_keys_are_the_live_ones_at_the_last_read_and_only_within_the_grace(
+    database, settings, make_key
+):
+    keyring = Keyring(settings.secret_key_bytes)
+    live, revoked = make_key("platform", name="live"), make_key("platform", name="gone")
+    with database.transaction() as session:
+        KeyService(session, keyring).revoke("gone")
+    known = KnownKeys(grace_seconds=0.2, refresh_every=0)
+    assert known.recall(keyring.api_key_hash(live)) is None  # never read yet
+    known.refresh(database)
+    found = known.recall(keyring.api_key_hash(live))
+    assert found is not None and found.name == "live"
+    assert known.recall(keyring.api_key_hash(revoked)) is None
+    time.sleep(0.3)
+    assert known.recall(keyring.api_key_hash(live)) is None  # the grace has run out
+    never = KnownKeys(grace_seconds=0)
+    never.refresh(database)
+    assert never.recall(keyring.api_key_hash(live)) is None
+
+
+def test_deferred_records_are_bounded_and_written_with_their_time(database, settings, make_key):
+    keyring = Keyring(settings.secret_key_bytes)
+    make_key("platform", name="acme", platform="acme")
+    with database.transaction() as session:
+        key = KeyService(session, keyring).list()[0]
+        CaseService(session, keyring).open(
+            [SubmittedHash("pdq", sample_hashes.pdq(1), 100, None, "original")]
+        )
+    with database.transaction(write=False) as session:
+        hash_id = session.scalars(text("SELECT id FROM hashes")).one()
+    deferred = DeferredMatches(capacity=2)
+    records = [NewMatch(f"m_test{i}", f"r{i}", [Hit(hash_id, "pdq", 3)]) for i in range(3)]
+    assert not deferred.defer(key, records)  # three do not fit in two: none kept
+    assert len(deferred) == 0
+    assert deferred.defer(key, records[:2]) and len(deferred) == 2
+    assert not deferred.defer(key, records[2:])
+    before = time.time()
+    assert deferred.flush(database) == 2 and len(deferred) == 0
+    with database.transaction(write=False) as session:
+        stored = MatchRepository(session).by_public_id("m_test1")
+        assert stored is not None and stored.platform == "acme"
+        assert [h.distance for h in stored.hits] == [3]
+        assert stored.created_at.timestamp() <= before  # the time of the match, not the write
