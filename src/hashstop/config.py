@@ -86,8 +86,9 @@ class Settings(BaseSettings):
 
     key_cache_seconds: float = Field(default=1.0, ge=0, le=60)
     """Seconds a worker trusts an API key it authenticated before reading it again, so a
-    revocation reaches every worker within this time (0: read it on every request). Unknown and
-    revoked keys are never cached."""
+    revocation reaches every worker within this time (0: read it on every request). On PostgreSQL
+    a revocation also clears every worker's cache at once, by notification. Unknown and revoked
+    keys are never cached."""
 
     # The index follows the change log: poll at most this often (seconds, at most 1).
     sync_interval: float = Field(default=0.5, gt=0, le=1.0)

@@ -8,8 +8,12 @@ import pytest
 from fastapi.testclient import TestClient
 
 from hashstop.api import create_app
+from hashstop.service.keys import KeyService
+from hashstop.service.tokens import Keyring
+from hashstop.storage.database import Database
 from tests import sample_hashes
-from tests.service_fixtures import bearer, make_settings, wait_ready
+from tests.conftest import skip_or_fail
+from tests.service_fixtures import bearer, empty_database, make_settings, wait_ready
 
 MATCH = {"items": [{"ref": "u", "hashes": [{"algorithm": "pdq", "value": sample_hashes.pdq(1)}]}]}
 
@@ -69,9 +73,6 @@ def test_only_platform_keys_match(client, make_key, role):
 
 
 def _revoke(database, settings, name):
-    from hashstop.service.keys import KeyService
-    from hashstop.service.tokens import Keyring
-
     with database.transaction() as session:
         KeyService(session, Keyring(settings.secret_key_bytes)).revoke(name)
 
@@ -103,6 +104,44 @@ def test_without_the_key_cache_a_revoked_key_is_refused_at_once(database_url, ma
         _revoke(database, settings, "gone-now")
         response = client.post("/v1/match", json=MATCH, headers=bearer(token))
         assert response.status_code == 401 and "revoked" in response.json()["detail"]
+
+
+@pytest.mark.postgres
+def test_on_postgresql_a_revocation_empties_every_workers_key_cache(postgres_url):
+    """A long cache time does not delay a revocation: the notification clears the caches."""
+    if postgres_url is None:
+        skip_or_fail("PostgreSQL is not reachable")
+    empty_database(postgres_url)
+    settings = make_settings(postgres_url, key_cache_seconds=60)
+    database = Database(settings.database_url)
+    apps = [create_app(settings), create_app(settings)]
+    try:
+        with TestClient(apps[0]) as one, TestClient(apps[1]) as two:
+            _revoked_within_two_seconds(database, settings, one, two)
+    finally:
+        database.dispose()
+
+
+def _revoked_within_two_seconds(database, settings, one, two):
+    for client in (one, two):
+        wait_ready(client)
+    with database.transaction() as session:
+        token = (
+            KeyService(session, Keyring(settings.secret_key_bytes))
+            .create(name="revoked-by-notice", role="platform", platform="p")
+            .token
+        )
+    for client in (one, two):
+        assert client.post("/v1/match", json=MATCH, headers=bearer(token)).status_code == 200
+    _revoke(database, settings, "revoked-by-notice")
+    deadline = time.monotonic() + 2.0  # far under the 60 s cache time
+    for client in (one, two):
+        while True:
+            status = client.post("/v1/match", json=MATCH, headers=bearer(token)).status_code
+            if status == 401 or time.monotonic() > deadline:
+                break
+            time.sleep(0.02)
+        assert status == 401
 
 
 def test_a_new_key_works_at_once_and_roles_hold_for_cached_keys(client, make_key):

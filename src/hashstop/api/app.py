@@ -93,6 +93,7 @@ def build_runtime(settings: Settings) -> Runtime:
     )
     runtime.sync.after_sync.append(lambda: runtime.deferred.flush(database))
     runtime.sync.after_sync.append(lambda: runtime.known_keys.refresh(database))
+    runtime.sync.on_keys_revoked.append(runtime.key_cache.clear)
     return runtime
 
 

@@ -126,8 +126,9 @@ def require_role(*roles: Role) -> Callable[..., ApiKey]:
 
     The key is read in its own one-statement lookup (autocommit on PostgreSQL), at most once per
     `key_cache_seconds` per worker (`KeyCache`), so a revocation reaches every worker within that
-    time. While the database is away, a key that was live at the last read of all keys is still
-    accepted for a grace period (`KnownKeys`), so matching goes on from memory.
+    time (at once on PostgreSQL, where it is notified). While the database is away, a key that
+    was live at the last read of all keys is still accepted for a grace period (`KnownKeys`), so
+    matching goes on from memory.
     """
 
     def dependency(token: BearerToken, runtime: RuntimeDep) -> ApiKey:

@@ -39,7 +39,7 @@ from sqlalchemy.orm import Session
 from hashstop.matching import ExactIndex, HammingIndex
 from hashstop.storage.changelog import ChangeLog, matchable_hashes, matchable_hashes_packed
 from hashstop.storage.database import Database
-from hashstop.storage.notifications import ChangeNotifications
+from hashstop.storage.notifications import KEYS_NOTICE, ChangeNotifications
 
 log = logging.getLogger(__name__)
 
@@ -134,6 +134,8 @@ class IndexSync:
         # The kind of error of the last attempt while it keeps failing (the database is away).
         self.failing: str | None = None
         self.after_sync: list[Callable[[], object]] = []
+        # Called when another process revoked an API key (PostgreSQL notifications only).
+        self.on_keys_revoked: list[Callable[[], object]] = []
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -177,7 +179,9 @@ class IndexSync:
                         relisten_at = time.monotonic() + RELISTEN_EVERY
                         notifications.reopen()
                 if self.loaded and backoff == self.interval:
-                    notifications.wait(self.interval, self._stop)
+                    if KEYS_NOTICE in notifications.wait(self.interval, self._stop):
+                        for job in self.on_keys_revoked:
+                            job()
                 else:
                     self._stop.wait(backoff)
         finally:

@@ -4,9 +4,11 @@ A key is an `hsk_` token; only its keyed hash is stored. `KeyService.authenticat
 database each time. The API's hot path goes through `KeyCache`, which trusts a key it has just
 authenticated for `key_cache_seconds` (one second by default): reading the key on every match
 request halved the throughput of single-item matching (317 against 635 requests/s, side by side
-on one worker), and a revocation is a rare, deliberate act that then reaches every worker within
-that second. Unknown and revoked tokens are never cached, so a new key works at once and a
-guessed token always costs a database read.
+on one worker), and a revocation is a rare, deliberate act. On PostgreSQL the revocation also
+sends a notification at commit, and every worker's sync thread drops its cached keys when it
+arrives (milliseconds); without it (SQLite, or a lost listener) the cache time bounds the delay.
+Unknown and revoked tokens are never cached, so a new key works at once and a guessed token
+always costs a database read.
 """
 
 from __future__ import annotations
@@ -87,6 +89,7 @@ class KeyService:
         if key.revoked_at is None:
             key.revoked_at = utcnow()
             AuditLog(self.session).record(actor, "key.revoked", f"key:{name}")
+            self.keys.announce_revocation()
             self.session.flush()
         return key
 
@@ -128,6 +131,11 @@ class KeyCache:
         self.ttl = ttl
         self._lock = threading.Lock()
         self._entries: dict[bytes, tuple[float, ApiKey]] = {}
+
+    def clear(self) -> None:
+        """Forget every cached key (another process revoked one)."""
+        with self._lock:
+            self._entries.clear()
 
     def authenticate(
         self,

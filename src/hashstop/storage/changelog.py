@@ -33,6 +33,8 @@ from hashstop.storage.models import ChangeKind, Hash, HashChange, HashStatus, ut
 # An arbitrary constant naming "the change-log append lock" among advisory locks.
 CHANGE_LOG_LOCK = 0x6861_7368_7374_6F70 >> 1  # "hashstop", fits a signed bigint
 NOTIFY_CHANNEL = "hashstop_changes"
+# The payload that tells every worker an API key was revoked (its cached keys are dropped).
+KEYS_NOTICE = "keys"
 
 
 @dataclass(frozen=True, slots=True)

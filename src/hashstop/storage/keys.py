@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
+from hashstop.storage.changelog import KEYS_NOTICE, NOTIFY_CHANNEL
 from hashstop.storage.models import ApiKey, utcnow
 
 
@@ -32,6 +33,14 @@ class ApiKeyRepository:
         self.session.add(key)
         self.session.flush()
         return key
+
+    def announce_revocation(self) -> None:
+        """On PostgreSQL, tell every listening worker at commit that a key was revoked."""
+        if self.session.get_bind().dialect.name == "postgresql":
+            self.session.execute(
+                text("SELECT pg_notify(:channel, :payload)"),
+                {"channel": NOTIFY_CHANNEL, "payload": KEYS_NOTICE},
+            )
 
     def by_token_hash(self, token_hash: bytes) -> ApiKey | None:
         return self.session.scalars(

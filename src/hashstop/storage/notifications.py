@@ -6,6 +6,9 @@ a change within milliseconds instead of at its next poll. The poll stays the gua
 listening connection cannot be opened or breaks, waiting falls back to a plain sleep of the poll
 interval, and nothing is lost because the poll reads the log, not the notifications. The sync
 thread calls `reopen` now and then while it is polling only (after a database restart).
+
+A key revocation sends `NOTIFY hashstop_changes, 'keys'` (`KEYS_NOTICE`): `wait` returns the
+payloads it received, so the sync thread can drop the worker's cached keys at once.
 """
 
 from __future__ import annotations
@@ -14,10 +17,12 @@ import logging
 import threading
 from typing import Any
 
-from hashstop.storage.changelog import NOTIFY_CHANNEL
+from hashstop.storage.changelog import KEYS_NOTICE, NOTIFY_CHANNEL
 from hashstop.storage.database import Database
 
 log = logging.getLogger(__name__)
+
+__all__ = ["KEYS_NOTICE", "ChangeNotifications"]
 
 
 class ChangeNotifications:
@@ -49,20 +54,25 @@ class ChangeNotifications:
     def listening(self) -> bool:
         return self._conn is not None
 
-    def wait(self, timeout: float, stop: threading.Event) -> None:
-        """Return when a change is notified, `timeout` seconds have passed, or `stop` is set."""
+    def wait(self, timeout: float, stop: threading.Event) -> set[str]:
+        """Return when a change is notified, `timeout` seconds have passed, or `stop` is set.
+
+        The payloads received: change log sequence numbers, or `KEYS_NOTICE`.
+        """
         if self._conn is None:
             stop.wait(timeout)
-            return
+            return set()
         import psycopg
 
+        payloads: set[str] = set()
         try:
-            for _ in self._conn.notifies(timeout=timeout, stop_after=1):
-                pass
+            for notice in self._conn.notifies(timeout=timeout, stop_after=1):
+                payloads.add(notice.payload)
         except psycopg.Error as exc:
             log.warning("lost the change listener (%s); polling only", type(exc).__name__)
             self.close()
             stop.wait(timeout)
+        return payloads
 
     def close(self) -> None:
         if self._conn is not None:
