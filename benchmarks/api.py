@@ -6,8 +6,9 @@
    with Alembic and bulk-loads N PDQ hashes with COPY (cases, photos, hashes, change log).
 2. Starts `hashstop serve --workers W` on a free loopback port and times start-up until every
    worker answers /readyz 200.
-3. Single-item POST /v1/match with an async httpx client (C concurrent requests, D seconds):
-   requests/s, p50 and p99 latency.
+3. Single-item POST /v1/match from wrk (C connections, 2 threads, D seconds; an async httpx
+   client with --httpx or without wrk, which measures the Python client as much as the
+   server): requests/s, p50 and p99 latency.
 4. Batched POST /v1/match (items of 1 hash): hashes/s.
 5. Withdrawal propagation: a case is opened through the API and matched; DELETE; then the time
    until matching stops (every worker) and until every worker's index has applied the change.
@@ -27,6 +28,7 @@ import io
 import json
 import os
 import secrets
+import shutil
 import signal
 import socket
 import statistics
@@ -376,14 +378,24 @@ def main() -> None:
                 ]
             }
 
-        s = asyncio.run(
-            load(base, platform, single, args.concurrency, args.seconds, args.max_requests)
-        )
+        use_wrk = shutil.which("wrk") is not None and not args.httpx
+        results["load_generator"] = "wrk" if use_wrk else "httpx"
+        if use_wrk:
+            singles = [json.dumps(single(i)) for i in range(2000)]
+            batches = [json.dumps(batch(i)) for i in range(20)]
+            s = wrk_load(base, key, singles, args.concurrency, args.seconds)
+        else:
+            s = asyncio.run(
+                load(base, platform, single, args.concurrency, args.seconds, args.max_requests)
+            )
         results["single"] = s
         print(f"single-item: {s['requests_per_second']:.0f} req/s, " + latencies(s), flush=True)
-        b = asyncio.run(
-            load(base, platform, batch, args.batch_concurrency, args.seconds, args.max_requests)
-        )
+        if use_wrk:
+            b = wrk_load(base, key, batches, args.batch_concurrency, args.seconds)
+        else:
+            b = asyncio.run(
+                load(base, platform, batch, args.batch_concurrency, args.seconds, args.max_requests)
+            )
         b["hashes_per_second"] = b["requests_per_second"] * args.batch_items
         results["batch"] = b
         print(
