@@ -15,6 +15,7 @@ from hashstop.storage.changelog import (
     ChangeLog,
     matchable_hashes,
     matchable_hashes_packed,
+    packed_hash_ranges,
 )
 from hashstop.storage.database import Database
 from hashstop.storage.models import ChangeKind
@@ -122,13 +123,34 @@ def test_packed_loading_pages_through_every_matchable_hash(postgres_url):
             session.execute(
                 text("UPDATE hashes SET status = 'suspended' WHERE id = :i"), {"i": hashes[3][0]}
             )
+            case = CaseRepository(session).add("case-mixed", b"\1" * 32)
+            CaseRepository(session).add_hashes(
+                case,
+                [
+                    NewHash("md5", bytes(range(16)), None, None, "original"),
+                    NewHash("phash", bytes(range(8)), None, None, "original"),
+                    NewHash("md5", bytes(range(20)), None, None, "original"),  # wrong width
+                ],
+            )
         with database.transaction(write=False) as session:
-            chunks = list(matchable_hashes_packed(session, "pdq", 32, batch=2))
-            streamed = sorted((i, v) for i, _, v in matchable_hashes(session))
-        assert [len(ids) for ids, _ in chunks] == [2, 2, 2]
+            chunks = list(matchable_hashes_packed(session, "pdq", 32, span=2))
+            every = list(packed_hash_ranges(session, {"pdq": 32, "md5": 16, "phash": 8}, span=3))
+            streamed = sorted((i, a, v) for i, a, v in matchable_hashes(session))
+        assert len(chunks) >= 3  # pages of two ids each
         packed = [
-            (i, values[k * 32 : (k + 1) * 32]) for ids, values in chunks for k, i in enumerate(ids)
+            (i, "pdq", values[k * 32 : (k + 1) * 32])
+            for ids, values in chunks
+            for k, i in enumerate(ids)
         ]
-        assert packed == streamed and len(packed) == 6
+        assert sorted(packed) == [row for row in streamed if row[1] == "pdq"]
+        assert len(packed) == 6
+        widths = {"pdq": 32, "md5": 16, "phash": 8}
+        unpacked = sorted(
+            (i, algorithm, values[k * widths[algorithm] : (k + 1) * widths[algorithm]])
+            for algorithm, ids, values in every
+            for k, i in enumerate(ids)
+        )
+        assert unpacked == [row for row in streamed if len(row[2]) == widths[row[1]]]
+        assert len(unpacked) == 8  # six PDQ, one MD5, one pHash; the 20-byte "MD5" left out
     finally:
         database.dispose()

@@ -37,7 +37,7 @@ import numpy as np
 from sqlalchemy.orm import Session
 
 from hashstop.matching import ExactIndex, HammingIndex
-from hashstop.storage.changelog import ChangeLog, matchable_hashes, matchable_hashes_packed
+from hashstop.storage.changelog import ChangeLog, matchable_hashes, packed_hash_ranges
 from hashstop.storage.database import Database
 from hashstop.storage.notifications import KEYS_NOTICE, ChangeNotifications
 
@@ -203,9 +203,17 @@ class IndexSync:
                 session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
             head = ChangeLog(session).head()
             if self.database.is_postgresql:
-                for algorithm, width in ALGORITHM_BYTES.items():
-                    for chunk_ids, packed in matchable_hashes_packed(session, algorithm, width):
-                        self.index.add_packed(algorithm, chunk_ids, packed)
+                # Gathered first, then added once per algorithm: one build of the index
+                # instead of a merge per chunk.
+                id_chunks: dict[str, list[list[int]]] = defaultdict(list)
+                value_chunks: dict[str, list[bytes]] = defaultdict(list)
+                for algorithm, chunk_ids, packed in packed_hash_ranges(session, ALGORITHM_BYTES):
+                    id_chunks[algorithm].append(chunk_ids)
+                    value_chunks[algorithm].append(packed)
+                for algorithm, chunks in id_chunks.items():
+                    all_ids = [i for chunk in chunks for i in chunk]
+                    self.index.add_packed(algorithm, all_ids, b"".join(value_chunks[algorithm]))
+                del id_chunks, value_chunks
             else:
                 ids: dict[str, list[int]] = defaultdict(list)
                 values: dict[str, list[bytes]] = defaultdict(list)
