@@ -31,7 +31,7 @@ from PIL import Image
 
 from hashstop.hashing.types import PdqHash
 from hashstop.hashing.variant_spec import RGB, load_spec
-from hashstop.hashing.variants import as_rgb, pdq_dihedral, working_copy
+from hashstop.hashing.variants import ImageSource, as_rgb, pdq_dihedral, working_copy
 
 Box = tuple[int, int, int, int]  # x0, y0, x1, y1 (exclusive)
 Colour = npt.NDArray[np.int16] | None
@@ -164,7 +164,7 @@ def _one_side(whole: Box, framed: Box, side: str) -> Box:
     }[side]
 
 
-def query_pdq(image: Image.Image | npt.NDArray[Any]) -> list[PdqHash]:
+def query_pdq(image: ImageSource) -> list[PdqHash]:
     """The PDQ hashes to send for one upload (decoded, as displayed), distinct, at most
     `max_query`: the upload as it is; every dihedral transform of its content with uniform
     borders removed; its content with framing removed from every side, then from one side
@@ -201,6 +201,10 @@ def query_pdq(image: Image.Image | npt.NDArray[Any]) -> list[PdqHash]:
     return out
 
 
-def query_hashes(image: Image.Image | npt.NDArray[Any]) -> list[tuple[str, str]]:
-    """`(algorithm, hex)` pairs for one upload, ready for an item of `POST /v1/match`."""
+def query_hashes(image: ImageSource) -> list[tuple[str, str]]:
+    """`(algorithm, hex)` pairs for one upload, ready for an item of `POST /v1/match`.
+
+    `image` is a file path, the file's bytes, a PIL image or an (h, w, 3) uint8 RGB array; a
+    file is decoded as displayed (EXIF orientation applied), and one that is not an image, or
+    is corrupt, raises a `HashingError` whose message is one line for a person."""
     return [("pdq", pdq.hex) for pdq in query_pdq(image)]

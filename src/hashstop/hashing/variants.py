@@ -17,13 +17,15 @@ It reads no files and talks to no service: images in, hashes out.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeAlias
 
 import numpy as np
 import numpy.typing as npt
 from PIL import Image
 
+from hashstop.hashing.decoding import open_image
 from hashstop.hashing.pdq import pdq_dihedral_from_rgb
 from hashstop.hashing.types import PdqHash
 from hashstop.hashing.variant_spec import DIHEDRAL, RGB, load_spec, variant_name
@@ -38,8 +40,17 @@ class Variant:
     quality: int
 
 
-def as_rgb(image: Image.Image | npt.NDArray[Any]) -> RGB:
-    """A decoded image as a C-contiguous HxWx3 uint8 array (PIL images converted to RGB)."""
+ImageSource: TypeAlias = str | os.PathLike[str] | bytes | Image.Image | npt.NDArray[Any]
+"""A file path or the file's bytes (decoded as displayed: `open_image`), a decoded PIL image
+(converted to RGB) or an (h, w, 3) uint8 RGB array."""
+
+
+def as_rgb(image: ImageSource) -> RGB:
+    """An image as a C-contiguous HxWx3 uint8 array: a path or bytes are decoded as displayed
+    (`open_image`, which raises a HashingError with a one-line message), a PIL image is
+    converted to RGB, an array is checked."""
+    if isinstance(image, str | os.PathLike | bytes):
+        image = open_image(image)
     if isinstance(image, Image.Image):
         arr = np.asarray(image if image.mode == "RGB" else image.convert("RGB"))
     else:
@@ -74,8 +85,9 @@ def pdq_dihedral(rgb: RGB) -> tuple[list[PdqHash], int]:
     return pdq_dihedral_from_rgb(np.ascontiguousarray(rgb))
 
 
-def photo_variants(image: Image.Image | npt.NDArray[Any]) -> list[Variant]:
-    """The hashes a victim's client stores for one photo (decoded, as displayed, RGB).
+def photo_variants(image: ImageSource) -> list[Variant]:
+    """The hashes a victim's client stores for one photo: a file path or bytes, or the photo
+    decoded as displayed (PIL image or RGB array).
 
     The first is the plain PDQ hash of the photo; the others are hashed from its working copy
     (long side at most `working_size`, see `working_copy`). Every variant below `min_quality`
