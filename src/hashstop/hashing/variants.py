@@ -28,7 +28,7 @@ from PIL import Image
 from hashstop.hashing.decoding import open_image
 from hashstop.hashing.pdq import pdq_dihedral_from_rgb
 from hashstop.hashing.types import PdqHash
-from hashstop.hashing.variant_spec import DIHEDRAL, RGB, load_spec, variant_name
+from hashstop.hashing.variant_spec import DIHEDRAL, RGB, Crop, load_spec, variant_name
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,17 +67,31 @@ def working_copy(rgb: RGB, max_side: int) -> RGB:
     `max_side`: the mean of each factor x factor block (partial blocks at the right and bottom
     edges average the pixels they have), rounded half up. Exact integer arithmetic, so a
     JavaScript client reproduces it; PDQ looks at a 64x64 reduction, so nothing it uses is lost.
-    (Pillow's `reduce` approximates the division, hence our own.)"""
+    (Pillow's `reduce` approximates the division, hence our own.)
+
+    The block sums add every factor-th row, then every factor-th column, as whole strided
+    slices: a few vectorised adds instead of numpy's `reduceat`, which casts in small buffers
+    (a tenth of the time on a 12 MP photo, the same integers)."""
     h, w = rgb.shape[:2]
     factor = -(-max(h, w) // max_side)
     if factor < 2:
         return rgb
-    rows = np.add.reduceat(rgb, np.arange(0, h, factor), axis=0, dtype=np.uint32)
-    sums = np.add.reduceat(rows, np.arange(0, w, factor), axis=1, dtype=np.uint32)
+    wide_enough = np.uint16 if factor <= 257 else np.uint32  # 255 * factor fits
+    rows: npt.NDArray[np.unsignedinteger[Any]] = rgb[::factor].astype(wide_enough)
+    for k in range(1, factor):
+        part = rgb[k::factor]
+        np.add(rows[: part.shape[0]], part, out=rows[: part.shape[0]])
+    sums = rows[:, ::factor].astype(np.uint32)
+    for k in range(1, factor):
+        part = rows[:, k::factor]
+        np.add(sums[:, : part.shape[1]], part, out=sums[:, : part.shape[1]])
     tall = np.minimum(factor, h - np.arange(0, h, factor)).astype(np.uint32)
     wide = np.minimum(factor, w - np.arange(0, w, factor)).astype(np.uint32)
     count = (tall[:, None] * wide[None, :])[:, :, None]
-    return np.ascontiguousarray(((2 * sums + count) // (2 * count)).astype(np.uint8))
+    sums *= 2
+    sums += count
+    sums //= 2 * count
+    return np.ascontiguousarray(sums.astype(np.uint8))
 
 
 def pdq_dihedral(rgb: RGB) -> tuple[list[PdqHash], int]:
@@ -103,8 +117,9 @@ def photo_variants(image: ImageSource) -> list[Variant]:
         return []  # the photo itself is too flat: its crops and turns would be noise
     out = [Variant("original", hashes[0], quality)]
     small = working_copy(rgb, spec.working_size)
+    turns: dict[tuple[Crop, float], RGB] = {}
     for stored in spec.stored:
-        edited = stored.apply(small)
+        edited = stored.apply(small, turns)
         for transform in stored.dihedral:
             if stored.name == transform == "original":
                 continue
