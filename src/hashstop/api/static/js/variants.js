@@ -50,25 +50,26 @@ export function toRGB(pixels, width, height, channels) {
 /**
  * The working copy: reduced by the smallest whole factor that brings the long side to at most
  * `maxSide`, each factor x factor block averaged (partial blocks at the right and bottom edges
- * average the pixels they have), rounded half up, in integers.
+ * average the pixels they have), rounded half up, in integers. `image.channels` (default 3) is
+ * the bytes per pixel of `image.data` (4 for ImageData); the result is packed RGB.
  */
 export function workingCopy(image, maxSide) {
-  const { data, width, height } = image;
+  const { data, width, height, channels = 3 } = image;
   const factor = Math.ceil(Math.max(width, height) / maxSide);
-  if (factor < 2) return image;
+  if (factor < 2) return toRGB(data, width, height, channels);
   const outWidth = Math.ceil(width / factor);
   const outHeight = Math.ceil(height / factor);
   const sums = new Uint32Array(outWidth * outHeight * 3);
   for (let y = 0; y < height; y++) {
     const rowBase = Math.floor(y / factor) * outWidth * 3;
-    let p = y * width * 3;
+    let p = y * width * channels;
     for (let bx = 0, x = 0; bx < outWidth; bx++) {
       const q = rowBase + bx * 3;
       const stop = Math.min(width, x + factor);
       let r = 0;
       let g = 0;
       let b = 0;
-      for (; x < stop; x++, p += 3) {
+      for (; x < stop; x++, p += channels) {
         r += data[p];
         g += data[p + 1];
         b += data[p + 2];
@@ -141,9 +142,9 @@ export function turn(image, degrees) {
   const c = a * -cx + b * -cy + 0.0 + cx;
   const f = d * -cx + e * -cy + 0.0 + cy;
   const out = rgbImage(width, height);
-  const clampX = (x) => (x < 0 ? 0 : x < width ? x : width - 1);
-  const rowOf = (y) => y * width * 3;
-  const v = new Float64Array(4);
+  const stride = width * 3;
+  const lastX = width - 1;
+  const lastY = height - 1;
   for (let y = 0; y < height; y++) {
     const yin0 = y + 0.5;
     for (let x = 0; x < width; x++) {
@@ -153,30 +154,40 @@ export function turn(image, degrees) {
       if (xin < 0.0 || xin >= width || yin < 0.0 || yin >= height) continue; // stays black
       xin -= 0.5;
       yin -= 0.5;
-      let ix = Math.floor(xin);
-      let iy = Math.floor(yin);
-      const dx = xin - ix;
-      const dy = yin - iy;
-      ix--;
-      iy--;
-      const x0 = clampX(ix) * 3;
-      const x1 = clampX(ix + 1) * 3;
-      const x2 = clampX(ix + 2) * 3;
-      const x3 = clampX(ix + 3) * 3;
-      const firstRow = iy < 0 ? 0 : iy < height ? iy : height - 1;
-      const o = (y * width + x) * 3;
+      const ix = Math.floor(xin) - 1;
+      const iy = Math.floor(yin) - 1;
+      const dx = xin - (ix + 1);
+      const dy = yin - (iy + 1);
+      // Columns clamped to the image; rows past an edge repeat the previous row (Pillow's
+      // filter clamps the first of the four rows, then copies the one before).
+      const x0 = (ix < 0 ? 0 : ix > lastX ? lastX : ix) * 3;
+      const x1 = (ix + 1 < 0 ? 0 : ix + 1 > lastX ? lastX : ix + 1) * 3;
+      const x2 = (ix + 2 < 0 ? 0 : ix + 2 > lastX ? lastX : ix + 2) * 3;
+      const x3 = (ix + 3 < 0 ? 0 : ix + 3 > lastX ? lastX : ix + 3) * 3;
+      const row0 = (iy < 0 ? 0 : iy > lastY ? lastY : iy) * stride;
+      const has1 = iy + 1 >= 0 && iy + 1 < height;
+      const has2 = iy + 2 >= 0 && iy + 2 < height;
+      const has3 = iy + 3 >= 0 && iy + 3 < height;
+      const o = y * stride + x * 3;
       for (let band = 0; band < 3; band++) {
-        let row = rowOf(firstRow) + band;
-        v[0] = cubic(data[row + x0], data[row + x1], data[row + x2], data[row + x3], dx);
-        for (let k = 1; k < 4; k++) {
-          if (iy + k >= 0 && iy + k < height) {
-            row = rowOf(iy + k) + band;
-            v[k] = cubic(data[row + x0], data[row + x1], data[row + x2], data[row + x3], dx);
-          } else {
-            v[k] = v[k - 1];
-          }
+        let r = row0 + band;
+        const v1 = cubic(data[r + x0], data[r + x1], data[r + x2], data[r + x3], dx);
+        let v2 = v1;
+        if (has1) {
+          r = (iy + 1) * stride + band;
+          v2 = cubic(data[r + x0], data[r + x1], data[r + x2], data[r + x3], dx);
         }
-        const value = cubic(v[0], v[1], v[2], v[3], dy);
+        let v3 = v2;
+        if (has2) {
+          r = (iy + 2) * stride + band;
+          v3 = cubic(data[r + x0], data[r + x1], data[r + x2], data[r + x3], dx);
+        }
+        let v4 = v3;
+        if (has3) {
+          r = (iy + 3) * stride + band;
+          v4 = cubic(data[r + x0], data[r + x1], data[r + x2], data[r + x3], dx);
+        }
+        const value = cubic(v1, v2, v3, v4, dy);
         out.data[o + band] = value <= 0.0 ? 0 : value >= 255.0 ? 255 : Math.trunc(value);
       }
     }
@@ -276,7 +287,7 @@ export function hashPhoto(spec, pixels, width, height, channels = 4) {
   const photo = { pdq: plain.hash, quality: plain.quality, variants: [] };
   if (first.quality < spec.min_quality) return photo;
   const out = [{ name: "original", pdq: first.hash, pdq_quality: first.quality }];
-  const small = workingCopy(toRGB(pixels, width, height, channels), spec.working_size);
+  const small = workingCopy({ data: pixels, width, height, channels }, spec.working_size);
   const turns = new Map();
   for (const entry of spec.stored) {
     const crop = parsedCrop(entry);
