@@ -5,7 +5,10 @@ phone photo, and check that they are what they were.
 
 The photo is the conformance set's `exif-rotn-1.jpg` (4032x3024), decoded once; the times are
 of hashing the decoded pixels (decoding is `benchmarks/hashing.py`'s business). Medians of
-`--repeat` runs after one warm-up. `--profile` prints a pyinstrument profile of one run of each.
+`--repeat` runs after one warm-up, wall-clock and CPU time (on a shared machine the CPU time is
+the steadier figure). `--profile` prints a pyinstrument profile of one run of each. To compare
+with an older version, run this script with `PYTHONPATH=<old checkout>/src`: the output digests
+must be equal.
 The hashes themselves are pinned by tests/data/variants-expected.json and the tests.
 """
 
@@ -25,16 +28,18 @@ ROOT = Path(__file__).resolve().parents[1]
 PHOTO_12MP = ROOT / "tests/data/pdq-conformance/images/exif-rotn/exif-rotn-1.jpg"
 
 
-def _median_seconds(run: object, rgb: np.ndarray, repeat: int) -> tuple[float, str]:
+def _median_seconds(run: object, rgb: np.ndarray, repeat: int) -> tuple[float, float, str]:
+    """Median wall-clock and CPU seconds of `run(rgb)`, and a digest of its output."""
     assert callable(run)  # noqa: S101 - a benchmark's own argument
     result = run(rgb)  # warm-up; also the fingerprint of the output
     digest = hashlib.sha256(repr(result).encode()).hexdigest()[:12]
-    times = []
+    wall, cpu = [], []
     for _ in range(repeat):
-        start = time.perf_counter()
+        start, start_cpu = time.perf_counter(), time.process_time()
         run(rgb)
-        times.append(time.perf_counter() - start)
-    return statistics.median(times), digest
+        wall.append(time.perf_counter() - start)
+        cpu.append(time.process_time() - start_cpu)
+    return statistics.median(wall), statistics.median(cpu), digest
 
 
 def main() -> None:
@@ -53,8 +58,11 @@ def main() -> None:
                 run(rgb)
             print(profiler.output_text(unicode=False, color=False, show_all=False))  # noqa: T201
             continue
-        seconds, digest = _median_seconds(run, rgb, args.repeat)
-        print(f"{name:<15} median {seconds:.3f} s over {args.repeat} runs, output {digest}")  # noqa: T201
+        wall, cpu, digest = _median_seconds(run, rgb, args.repeat)
+        print(  # noqa: T201
+            f"{name:<15} median {wall:.3f} s wall, {cpu:.3f} s CPU over {args.repeat} runs,"
+            f" output {digest}"
+        )
 
 
 if __name__ == "__main__":

@@ -237,6 +237,49 @@ def downsample(luma: FloatArray) -> FloatArray:
     return np.ascontiguousarray(block)
 
 
+def downsample_many(luma: FloatArray) -> FloatArray:
+    """`downsample` of k images of one shape at once, (k, rows, cols) -> (k, 64, 64).
+
+    Every line of every image is still filtered on its own, in the reference's order; the
+    images' lines only sit side by side, so each numpy call does k times the work (a photo's
+    variants are many images of few shapes, each small enough for call overhead to matter).
+    """
+    k, rows, cols = luma.shape
+    along_rows = window_size(cols)
+    along_cols = window_size(rows)
+    sample_rows = sample_indices(rows)
+    sample_cols = sample_indices(cols)
+    # Lines along x: (cols, k * rows); lines along y: (rows, k * cols).
+    by_columns = _box_filter(luma.transpose(2, 0, 1).reshape(cols, k * rows), along_rows)
+    across = by_columns.reshape(cols, k, rows).transpose(2, 1, 0).reshape(rows, k * cols)
+    by_rows = _box_filter(across, along_cols)
+    along = by_rows.reshape(rows, k, cols).transpose(2, 1, 0).reshape(cols, k * rows)
+    sampled = _box_filter(along, along_rows, wanted=sample_cols)  # (64, k * rows)
+    down = sampled.reshape(64, k, rows).transpose(2, 1, 0).reshape(rows, k * 64)
+    block = _box_filter(down, along_cols, wanted=sample_rows)  # (64, k * 64)
+    return np.ascontiguousarray(block.reshape(64, k, 64).transpose(1, 0, 2))
+
+
+def pdq_dihedral_many(images: list[RgbArray]) -> list[tuple[list[PdqHash], int]]:
+    """`pdq_dihedral_from_rgb` of each image, the same results; images of one shape are
+    filtered together (`downsample_many`)."""
+    out: list[tuple[list[PdqHash], int] | None] = [None] * len(images)
+    shapes: dict[tuple[int, ...], list[int]] = {}
+    for i, rgb in enumerate(images):
+        shapes.setdefault(rgb.shape, []).append(i)
+    for shape, members in shapes.items():
+        if len(members) == 1 or min(shape[:2]) < MIN_HASHABLE_DIMENSION:
+            for i in members:
+                out[i] = pdq_dihedral_from_rgb(images[i])
+            continue
+        luma = np.stack([luma_from_rgb(images[i]) for i in members])
+        for i, block in zip(members, downsample_many(luma), strict=True):
+            coefficients = dct16(block)
+            hashes = [hash_from_coefficients(c) for c in dihedral_coefficients(coefficients)]
+            out[i] = (hashes, quality(block))
+    return [found for found in out if found is not None]
+
+
 def quality(block: FloatArray) -> int:
     """The reference's quality: the sum of quantised gradients of the 64x64 block, /90, <=100."""
     hundred = np.float32(100)

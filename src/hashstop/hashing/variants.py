@@ -26,7 +26,7 @@ import numpy.typing as npt
 from PIL import Image
 
 from hashstop.hashing.decoding import open_image
-from hashstop.hashing.pdq import pdq_dihedral_from_rgb
+from hashstop.hashing.pdq import pdq_dihedral_from_rgb, pdq_dihedral_many
 from hashstop.hashing.types import PdqHash
 from hashstop.hashing.variant_spec import DIHEDRAL, RGB, Crop, load_spec, variant_name
 
@@ -118,12 +118,16 @@ def photo_variants(image: ImageSource) -> list[Variant]:
     out = [Variant("original", hashes[0], quality)]
     small = working_copy(rgb, spec.working_size)
     turns: dict[tuple[Crop, float], RGB] = {}
+    candidates: list[tuple[str, RGB]] = []
     for stored in spec.stored:
         edited = stored.apply(small, turns)
         for transform in stored.dihedral:
             if stored.name == transform == "original":
                 continue
-            hashes, quality = pdq_dihedral(np.ascontiguousarray(DIHEDRAL[transform](edited)))
-            if quality >= spec.min_quality and all(v.pdq != hashes[0] for v in out):
-                out.append(Variant(variant_name(stored.name, transform), hashes[0], quality))
+            candidates.append((variant_name(stored.name, transform), DIHEDRAL[transform](edited)))
+    # Hashed together, shape by shape (the same hashes, fewer numpy calls); kept in order.
+    found = pdq_dihedral_many([np.ascontiguousarray(image) for _, image in candidates])
+    for (name, _), (hashes, quality) in zip(candidates, found, strict=True):
+        if quality >= spec.min_quality and all(v.pdq != hashes[0] for v in out):
+            out.append(Variant(name, hashes[0], quality))
     return out[: spec.max_stored]
