@@ -12,7 +12,8 @@ are resampled, and differ between Pillow and a browser canvas by a few bits.
 
 This module refuses to store what cannot be matched safely: a variant whose PDQ quality is below
 the service's minimum (50) is dropped, and the count never exceeds `max_stored` (24).
-It reads no files and talks to no service: images in, hashes out.
+It talks to no service and reads a file only when given its path (or bytes) instead of pixels:
+images in, hashes out.
 """
 
 from __future__ import annotations
