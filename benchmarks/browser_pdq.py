@@ -6,7 +6,11 @@ against the exact path (every decoded pixel hashed) and, for scale, the Python r
 JIT, as for a victim's first photo); medians are over the runs after it. Target: under 1.5 s.
 
     .venv/bin/python benchmarks/browser_pdq.py [--runs 7] [--workers 3] [--conformance]
-        [--digest-mib N] [IMAGE]
+        [--digest-mib N] [--variants] [IMAGE]
+
+With --variants it also times what the page does since issue 8: the full-resolution PDQ and the
+stored variants of the photo (`hashPhotoFile`, variants.js), and compares them with Python's
+`photo_variants` of the Pillow-decoded image.
 
 With --digest-mib N it also times streamed MD5 + SHA-256 (digest.js) over N MiB in a worker.
 With --conformance it also hashes every conformance image by the default path and prints each
@@ -34,6 +38,7 @@ from playwright.sync_api import sync_playwright
 ROOT = Path(__file__).resolve().parent.parent
 STATIC_JS = ROOT / "src" / "hashstop" / "api" / "static" / "js"
 BENCH_JS = Path(__file__).resolve().parent / "browser_pdq_worker.js"
+VARIANTS_JSON = ROOT / "src" / "hashstop" / "hashing" / "variants.json"
 CONFORMANCE = ROOT / "tests" / "data" / "pdq-conformance"
 DEFAULT_IMAGE = CONFORMANCE / "images" / "exif-rotn" / "exif-rotn-1.jpg"
 CHROMIUM_ARGS = [
@@ -54,11 +59,17 @@ RUN_IN_WORKER = """(message) => new Promise((resolve, reject) => {
 
 
 def serve(image: Path) -> ThreadingHTTPServer:
-    files = {"/bench/worker.js": BENCH_JS, "/bench/image": image}
+    files = {
+        "/bench/worker.js": BENCH_JS,
+        "/bench/image": image,
+        "/static/js/variants.json": VARIANTS_JSON,
+    }
     folders = {"/static/js/": STATIC_JS, "/conformance/": CONFORMANCE}
 
     class Handler(SimpleHTTPRequestHandler):
         def translate_path(self, path: str) -> str:
+            if path in files:
+                return str(files[path])
             for prefix, folder in folders.items():
                 if path.startswith(prefix) and ".." not in path:
                     return str(folder / path.removeprefix(prefix))
@@ -117,6 +128,26 @@ def print_conformance_distances(page: Any, url: str) -> None:
     print(f"  max distance where quality >= 80: {worst}")
 
 
+def print_variants(
+    stored: dict[str, Any], image: Path, warm: list[float], cold: list[float]
+) -> None:
+    from hashstop.hashing import open_image, photo_variants
+
+    python = {v.name: v.pdq.hex for v in photo_variants(open_image(image))}
+    browser = {v["name"]: v["pdq"] for v in stored["variants"]}
+    shared = python.keys() & browser.keys()
+    worst = max((distance(python[n], browser[n]) for n in shared), default=0)
+    print(f"Chromium worker, full-resolution PDQ + {len(browser)} stored variants (variants.js):")
+    print(
+        f"  median {statistics.median(warm):.3f} s over {len(warm)} warm runs;"
+        f" first run in a fresh worker: median {statistics.median(cold):.3f} s"
+    )
+    print(
+        f"  vs Python photo_variants: {len(shared)} of {len(python)} names shared,"
+        f" largest distance {worst} bits"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("image", nargs="?", type=Path, default=DEFAULT_IMAGE)
@@ -124,6 +155,7 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=3, help="fresh workers, one after another")
     parser.add_argument("--conformance", action="store_true", help="per-image distance table")
     parser.add_argument("--digest-mib", type=int, default=0, help="also time MD5+SHA-256")
+    parser.add_argument("--variants", action="store_true", help="also time the stored variants")
     args = parser.parse_args()
 
     with Image.open(args.image) as opened:
@@ -132,6 +164,7 @@ def main() -> None:
     server = serve(args.image)
     url = f"http://127.0.0.1:{server.server_address[1]}"
     cold_fast, cold_exact, warm_fast, warm_exact = [], [], [], []
+    cold_stored, warm_stored = [], []
     parts: dict[str, list[float]] = {"decode": [], "readback": [], "pdq": []}
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(
@@ -140,7 +173,13 @@ def main() -> None:
         page = browser.new_page()
         page.goto(url + "/")
         for _ in range(args.workers):
-            data = page.evaluate(RUN_IN_WORKER, {"url": url + "/bench/image", "runs": args.runs})
+            data = page.evaluate(
+                RUN_IN_WORKER,
+                {"url": url + "/bench/image", "runs": args.runs, "variants": args.variants},
+            )
+            if args.variants:
+                cold_stored.append(data["stored"][0] / 1000)
+                warm_stored += [t / 1000 for t in data["stored"][1:]]
             cold_fast.append(data["fast"][0] / 1000)
             cold_exact.append(data["exact"][0]["total"] / 1000)
             warm_fast += [t / 1000 for t in data["fast"][1:]]
@@ -174,6 +213,8 @@ def main() -> None:
         f" {statistics.median(parts['readback']):.3f}, pdq {statistics.median(parts['pdq']):.3f});"
         f" first run: median {statistics.median(cold_exact):.3f} s"
     )
+    if args.variants:
+        print_variants(data["storedResult"], args.image, warm_stored, cold_stored)
     print(f"Python reference (Pillow + pdqhash, full image): median {reference_s:.3f} s")
     print(
         f"ratios: exact/fast {statistics.median(warm_exact) / statistics.median(warm_fast):.1f}x,"

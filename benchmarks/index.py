@@ -4,6 +4,7 @@
     .venv/bin/python benchmarks/index.py                      # 1M PDQ-sized codes, distance 31
     .venv/bin/python benchmarks/index.py --n 10000000 --engines ours,faiss-mih
     .venv/bin/python benchmarks/index.py --bits 64 --max-distance 10 --engines ours,faiss-flat
+    .venv/bin/python benchmarks/index.py --clustered --engines ours,faiss-mih   # photo variants
 
 Data: N uniform random codes (ids 0..N-1); Q queries planted at distance i % (r + 1) from stored
 codes plus Q uniform random queries. Each index runs in a fresh subprocess (so resident memory
@@ -11,6 +12,13 @@ is honest), engines interleaved round by round (the machine is shared and noisy)
 gives medians over rounds and the ratio to ours. faiss runs on one thread
 (faiss.omp_set_num_threads(1)); ours is single-threaded by construction. Recall is against
 IndexBinaryFlat's range search, an exhaustive scan, computed once before the rounds.
+
+--clustered stores what victims' clients store since issue 8: codes in groups, one group per
+photo, as many codes as variants.json stores per photo. Each group is a random "original" and,
+for each variant, the original with a number of bits flipped drawn from the distances measured
+between that variant and the original on real photos (`photo_variants` of --profile-photos
+conformance images, measured at the start and printed). Queries are planted near stored codes
+(so near a group) and uniform, as above.
 
 "faiss-mih" is HMA's configuration: IndexBinaryIDMap2(IndexBinaryMultiHash(bits, bits/16, 16))
 with nflip = r // nhash set on the MultiHash itself (as python-threatexchange does through
@@ -37,13 +45,67 @@ import numpy.typing as npt
 
 ENGINES = ["ours", "faiss-mih", "faiss-mih-nflip0", "faiss-flat"]
 ADDED = 10_000
+DISTINCT_SCENES = ("labelme-subset", "misc", "misc-images")
 SINGLE_SAMPLE = 200
 
 
-def make_data(n: int, bits: int, nq: int, r: int) -> dict[str, npt.NDArray[Any]]:
+def variant_profile(photos: int) -> dict[str, list[int]]:
+    """For each stored variant name, its Hamming distance to the photo's original hash, over
+    the first `photos` conformance images of distinct scenes that have every variant."""
+    from hashstop.hashing import open_image, photo_variants
+    from hashstop.hashing.variant_spec import load_spec
+
+    names = load_spec().variant_names()
+    profile: dict[str, list[int]] = {name: [] for name in names[1:]}
+    root = Path(__file__).resolve().parents[1] / "tests/data/pdq-conformance/images"
+    # distinct scenes (bridge-mods and dih are edits of one picture each)
+    images = [p for p in sorted(root.rglob("*")) if p.parent.name in DISTINCT_SCENES]
+    used = 0
+    for path in images:
+        if used == photos or path.suffix.lower() not in (".jpg", ".png"):
+            continue
+        variants = {v.name: v.pdq for v in photo_variants(open_image(path))}
+        if len(variants) < len(names):
+            continue
+        used += 1
+        for name in profile:
+            profile[name].append(variants[name].distance(variants["original"]))
+    return profile
+
+
+def clustered_codes(
+    count: int, profile: dict[str, list[int]], rng: np.random.Generator
+) -> npt.NDArray[np.uint8]:
+    """`count` 256-bit codes in groups of 1 + len(profile): an original, then each variant's
+    bits flipped at a distance drawn from that variant's measured distances."""
+    group = 1 + len(profile)
+    photos = -(-count // group)
+    originals = rng.integers(0, 256, size=(photos, 32), dtype=np.uint8)
+    out = np.repeat(originals, group, axis=0)
+    distances = np.zeros((photos, group), dtype=np.int64)
+    for k, name in enumerate(profile, start=1):
+        distances[:, k] = rng.choice(np.asarray(profile[name]), size=photos)
+    flat = distances.ravel()
+    for start in range(0, len(out), 65_536):  # flip exactly d random bits, a chunk at a time
+        d = flat[start : start + 65_536]
+        noise = rng.random((len(d), 256), dtype=np.float32)
+        ranked = np.sort(noise, axis=1)
+        threshold = np.take_along_axis(ranked, np.maximum(d - 1, 0)[:, None], axis=1)
+        flips = (noise <= threshold) & (d[:, None] > 0)
+        out[start : start + len(d)] ^= np.packbits(flips, axis=1)
+    order = rng.permutation(photos)  # groups stay together, in no particular order
+    return out.reshape(photos, group, 32)[order].reshape(-1, 32)[:count]
+
+
+def make_data(
+    n: int, bits: int, nq: int, r: int, profile: dict[str, list[int]] | None = None
+) -> dict[str, npt.NDArray[Any]]:
     rng = np.random.default_rng(2024)
     width = bits // 8
-    codes = rng.integers(0, 256, size=(n + ADDED, width), dtype=np.uint8)
+    if profile is None:
+        codes = rng.integers(0, 256, size=(n + ADDED, width), dtype=np.uint8)
+    else:
+        codes = clustered_codes(n + ADDED, profile, rng)
     planted = codes[rng.integers(0, n, size=nq)].copy()
     for i in range(nq):
         for b in rng.choice(bits, size=i % (r + 1), replace=False).tolist():
@@ -97,8 +159,14 @@ def rss() -> int:
     return int(Path("/proc/self/statm").read_text().split()[1]) * os.sysconf("SC_PAGE_SIZE")
 
 
-def worker(engine: str, n: int, bits: int, r: int, nq: int, truth_path: str) -> dict[str, Any]:
-    data = make_data(n, bits, nq, r)
+def load_profile(path: str | None) -> dict[str, list[int]] | None:
+    return None if not path else dict(json.loads(Path(path).read_text()))
+
+
+def worker(
+    engine: str, n: int, bits: int, r: int, nq: int, truth_path: str, profile: str | None
+) -> dict[str, Any]:
+    data = make_data(n, bits, nq, r, load_profile(profile))
     before_runtime = rss()
     index = Ours(bits, r) if engine == "ours" else Faiss(engine, bits, r)
     runtime = rss() - before_runtime
@@ -138,11 +206,11 @@ def worker(engine: str, n: int, bits: int, r: int, nq: int, truth_path: str) -> 
     }
 
 
-def ground_truth(n: int, bits: int, r: int, nq: int, path: str) -> None:
+def ground_truth(n: int, bits: int, r: int, nq: int, path: str, profile: str | None) -> None:
     import faiss
 
     faiss.omp_set_num_threads(os.cpu_count() or 1)
-    data = make_data(n, bits, nq, r)
+    data = make_data(n, bits, nq, r, load_profile(profile))
     flat = faiss.IndexBinaryFlat(bits)
     flat.add(data["codes"])
     lims, _, found = flat.range_search(data["queries"], r + 1)
@@ -158,23 +226,36 @@ def main() -> None:
     parser.add_argument("--queries", type=int, default=1000, help="planted, and as many random")
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--engines", default=",".join(ENGINES))
+    parser.add_argument("--clustered", action="store_true", help="codes grouped as photo variants")
+    parser.add_argument("--profile-photos", type=int, default=12, help="photos for --clustered")
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     parser.add_argument("--truth", help=argparse.SUPPRESS)
+    parser.add_argument("--profile", help=argparse.SUPPRESS)
     args = parser.parse_args()
     r = args.max_distance if args.max_distance is not None else (31 if args.bits == 256 else 10)
     if args.worker:
-        print(json.dumps(worker(args.worker, args.n, args.bits, r, args.queries, args.truth)))
+        found = worker(args.worker, args.n, args.bits, r, args.queries, args.truth, args.profile)
+        print(json.dumps(found))
         return
+    if args.clustered and args.bits != 256:
+        raise SystemExit("--clustered makes PDQ-sized (256-bit) codes")
     engines = args.engines.split(",")
     env = {**os.environ, "OMP_NUM_THREADS": "1", "NUMBA_NUM_THREADS": "1"}
     results: dict[str, list[dict[str, Any]]] = {e: [] for e in engines}
     with tempfile.TemporaryDirectory() as tmp:
+        profile = None
+        if args.clustered:
+            measured = variant_profile(args.profile_photos)
+            profile = str(Path(tmp) / "profile.json")
+            Path(profile).write_text(json.dumps(measured))
+            print_profile(measured)
         truth = str(Path(tmp) / "truth.json")
-        ground_truth(args.n, args.bits, r, args.queries, truth)
+        ground_truth(args.n, args.bits, r, args.queries, truth, profile)
         for round_ in range(args.rounds):
             for engine in engines if round_ % 2 == 0 else engines[::-1]:
                 common = ["--n", str(args.n), "--bits", str(args.bits), "--max-distance", str(r)]
                 command = [sys.executable, __file__, "--worker", engine, "--truth", truth]
+                command += ["--profile", profile] if profile else []
                 out = subprocess.run(
                     [*command, *common, "--queries", str(args.queries)],
                     env=env, check=True, capture_output=True, text=True,
@@ -182,6 +263,13 @@ def main() -> None:
                 results[engine].append(json.loads(out.stdout.strip().splitlines()[-1]))
                 print(f"round {round_ + 1} {engine}: {results[engine][-1]}", file=sys.stderr)
     report(results, args, r)
+
+
+def print_profile(profile: dict[str, list[int]]) -> None:
+    photos = len(next(iter(profile.values())))
+    print(f"variant distance to the original over {photos} photos (median, min-max):")
+    for name, found in profile.items():
+        print(f"  {name:<20} {int(np.median(found)):>4} ({min(found)}-{max(found)})")
 
 
 def report(results: dict[str, list[dict[str, Any]]], args: argparse.Namespace, r: int) -> None:
@@ -195,7 +283,8 @@ def report(results: dict[str, list[dict[str, Any]]], args: argparse.Namespace, r
         (f"add {ADDED:,} (s)", "add_s", "{:.3f}"),
     ]
     engines = list(results)
-    print(f"N={args.n:,} bits={args.bits} max_distance={r} rounds={args.rounds} (medians)")
+    data = "clustered as photo variants" if args.clustered else "uniform"
+    print(f"N={args.n:,} bits={args.bits} max_distance={r} rounds={args.rounds} {data} (medians)")
     print("| metric | " + " | ".join(engines) + " |")
     print("|---" * (len(engines) + 1) + "|")
     ours = {k: statistics.median(x[k] for x in results["ours"]) for _, k, _ in rows}

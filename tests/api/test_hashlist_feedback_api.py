@@ -33,7 +33,12 @@ def test_the_feed_pages_through_additions_and_withdrawals(client, platform):
         "value": sample_hashes.pdq(1),
         "status": "active",
         "change": "added",
+        "photo": page["entries"][0]["photo"],
+        "variant": "original",
     }
+    # Each hash sent without a photo key is a photo of its own; the reference is public.
+    assert page["entries"][0]["photo"] != page["entries"][1]["photo"]
+    assert page["entries"][0]["photo"].startswith("p_")
     rest = client.get("/v1/hashlist", params={"after": page["next"]}, headers=platform).json()
     assert [e["seq"] for e in rest["entries"]] == [3, 4] and rest["has_more"] is False
     assert rest["next"] == 4

@@ -13,7 +13,8 @@ from click.testing import CliRunner, Result
 
 from hashstop.cli import main
 from hashstop.client import collection
-from hashstop.hashing import hash_file
+from hashstop.hashing import hash_file, photo_variants
+from hashstop.hashing.variants import as_rgb, pdq_dihedral
 from tests.client.conftest import (
     HASHSTOP,
     SMALL_JPEG,
@@ -49,50 +50,65 @@ def one_error_line(result: Result) -> str:
     return lines[0]
 
 
+def fingerprints_of_photo(path) -> int:
+    """What a client sends for one photo: its stored PDQ variants, pHash, MD5 and SHA-256."""
+    return len(photo_variants(path)) + 3
+
+
 def test_submit_status_add_withdraw(live_service: LiveService, data_dir, mixed_folder, tmp_path):
     photo = hash_file(mixed_folder / "holiday" / "one.png")
     video = hash_file(mixed_folder / "clip.mp4")
     assert photo.pdq is not None and video.pdq is None
     assert not live_service.matches("pdq", photo.pdq.hex)
+    photos = [mixed_folder / "holiday" / "one.png", mixed_folder / "holiday" / "day 2" / "two.jpg"]
+    sent = sum(fingerprints_of_photo(p) for p in photos) + 2 * 2  # 2 other files x 2
+    assert sent > 2 * 4 + 2 * 2 + 10  # the variants are there
+    mirrored = pdq_dihedral(as_rgb(photos[0])[:, ::-1])[0][0].hex
+    assert not live_service.matches("pdq", mirrored)
 
     result = run("submit", str(mixed_folder), "--server", live_service.url, "--yes")
     case_id, secret = submitted(result)
     out = result.stdout
     assert "damaged.jpg" in out and "left out" in out
     assert re.search(r"photos:\s+2\b", out) and re.search(r"other files:\s+2\b", out)
-    assert re.search(r"fingerprints:\s+12\b", out)  # 2 photos x 4, 2 other files x 2
+    assert re.search(rf"fingerprints:\s+{sent}\b", out)
     assert "keep the case ID and the secret" in out
     assert str(data_dir / "receipts" / f"{case_id}.json") in out
 
     receipt = receipt_of(data_dir, case_id)
     assert receipt["case_id"] == case_id and receipt["secret"] == secret
     assert receipt["server"] == live_service.url and receipt["created_at"]
-    assert (receipt["photos"], receipt["other_files"], receipt["fingerprints_kept"]) == (2, 2, 12)
+    assert (receipt["photos"], receipt["other_files"], receipt["fingerprints_kept"]) == (2, 2, sent)
     assert "one.png" not in json.dumps(receipt) and photo.pdq.hex not in json.dumps(receipt)
 
     # The platform side: the photo and the video now match.
     assert live_service.matches("pdq", photo.pdq.hex)
     assert live_service.matches("md5", video.md5.hex)
+    # A mirrored re-post, hashed with plain PDQ, matches through the stored "mirror" variant.
+    assert live_service.matches("pdq", mirrored)
 
     status = run("status", case_id)
     assert status.exit_code == 0, status.output
     assert f"Case {case_id}: active" in status.stdout
-    assert "4 photos or files, 12 fingerprints" in status.stdout
+    assert f"4 photos or files, {sent} fingerprints" in status.stdout
     assert secret not in status.output
 
     extra = write_scene(tmp_path / "later.png", 99)
     added = run("add", case_id, str(extra), str(mixed_folder / "note.txt"), "--yes")
     assert added.exit_code == 0, added.output
+    later = fingerprints_of_photo(extra)
     assert (
-        "Added 4 new fingerprints" in added.stdout and "2 fingerprints were already" in added.stdout
+        f"Added {later} new fingerprints" in added.stdout
+        and "2 fingerprints were already" in added.stdout
     )
-    assert "5 photos or files, 16 fingerprints" in run("status", case_id).stdout
+    assert f"5 photos or files, {sent + later} fingerprints" in run("status", case_id).stdout
 
     withdrawn = run("withdraw", case_id, "--yes")
     assert withdrawn.exit_code == 0, withdrawn.output
     assert "is withdrawn" in withdrawn.stdout
     assert f"Case {case_id}: withdrawn" in run("status", case_id).stdout
     assert not live_service.matches("pdq", photo.pdq.hex)
+    assert not live_service.matches("pdq", mirrored)
     assert not live_service.matches("md5", video.md5.hex)
 
 

@@ -141,3 +141,53 @@ def test_a_closed_pipe_ends_the_run_quietly(tmp_path: Path) -> None:
     process.wait(timeout=60)
     assert json.loads(first)["kind"] == "file"
     assert "Traceback" not in error and "Exception" not in error
+
+
+def test_variants_and_query_hashes_in_json(folder: Path) -> None:
+    from hashstop.hashing import open_image, photo_variants, query_hashes
+
+    code, out, _ = run("--json", "--variants", "--query", str(folder / "b"), str(folder / "a.txt"))
+    assert code == 0
+    scene_line, text_line = (json.loads(line) for line in out.splitlines())
+    image = open_image(folder / "b" / "scene.png")
+    expected = [
+        {"name": v.name, "pdq": v.pdq.hex, "pdq_quality": v.quality} for v in photo_variants(image)
+    ]
+    assert scene_line["variants"] == expected and len(expected) > 10
+    assert scene_line["variants"][0]["name"] == "original"
+    assert all(v["pdq_quality"] >= 50 for v in scene_line["variants"])
+    assert scene_line["query_hashes"] == [
+        {"algorithm": a, "value": v} for a, v in query_hashes(image)
+    ]
+    assert scene_line["query_hashes"][0]["algorithm"] == "pdq"
+    # A file that is no image: no variants; a platform matches it by its exact digests.
+    assert text_line["variants"] == []
+    assert text_line["query_hashes"] == [
+        {"algorithm": "md5", "value": text_line["md5"]},
+        {"algorithm": "sha256", "value": text_line["sha256"]},
+    ]
+    # Without the flags, neither key is there.
+    _, plain, _ = run("--json", str(folder / "b"))
+    assert "variants" not in json.loads(plain) and "query_hashes" not in json.loads(plain)
+
+
+def test_variants_and_query_hashes_in_the_table(folder: Path) -> None:
+    from hashstop.hashing import photo_variants
+
+    code, out, _ = run("--variants", "--query", str(folder / "b" / "scene.png"))
+    assert code == 0
+    variants = photo_variants(folder / "b" / "scene.png")
+    for v in variants:
+        assert f"stored {v.name} q{v.quality}" in out and v.pdq.hex in out
+    assert "query 1 pdq" in out
+
+
+def test_a_flat_photo_has_no_variants_and_a_broken_one_an_error(folder: Path) -> None:
+    flat = folder / "flat.png"
+    Image.new("RGB", (200, 150), (90, 90, 90)).save(flat)
+    code, out, _ = run("--json", "--variants", str(flat))
+    assert code == 0 and json.loads(out)["variants"] == []
+    code, out, err = run("--variants", str(flat))
+    assert "none: too little detail" in out
+    code, out, err = run("--json", "--variants", "--query", str(folder / "cut.jpg"))
+    assert code == 1 and "error" in json.loads(out) and "Traceback" not in err

@@ -129,3 +129,28 @@ def test_tiny_and_thin_images_are_hashed_without_error(shape: tuple[int, int, in
     assert 1 <= len(query_hashes(rgb)) <= 16
     box = unletterbox(rgb)
     assert 0 <= box[0] < box[2] <= shape[1] and 0 <= box[1] < box[3] <= shape[0]
+
+
+def test_one_call_from_a_file_path_or_its_bytes(tmp_path) -> None:
+    """The platform helper decodes a file as displayed: a path, bytes, a PIL image or an array
+    give the same hashes; what is not an image is refused with one line."""
+    from hashstop.hashing import HashingError, NotAnImageError, photo_variants
+
+    photo = synthetic_photo(41, 500, 360)
+    turned = photo.transpose(Image.Transpose.ROTATE_270)  # stored turned, shown upright via EXIF
+    exif = Image.Exif()
+    exif[0x0112] = 8  # rotate 90 counter-clockwise to display
+    path = tmp_path / "upload.jpg"
+    turned.save(path, quality=95, exif=exif)
+    shown = ImageOps.exif_transpose(Image.open(path)).convert("RGB")
+    expected = query_hashes(shown)
+    assert shown.size == photo.size
+    assert query_hashes(path) == query_hashes(str(path)) == expected
+    assert query_hashes(path.read_bytes()) == expected
+    assert query_hashes(np.asarray(shown)) == expected
+    assert photo_variants(path) == photo_variants(shown)
+    text = tmp_path / "notes.txt"
+    text.write_text("not a picture")
+    with pytest.raises(NotAnImageError) as refused:
+        query_hashes(text)
+    assert isinstance(refused.value, HashingError) and "\n" not in str(refused.value)

@@ -24,6 +24,7 @@ from tests.conftest import CONFORMANCE_DIR, REPO_ROOT, skip_or_fail
 from tests.web.live_service import live_service  # noqa: F401 - the real app, for the page tests
 
 STATIC_JS_DIR = REPO_ROOT / "src" / "hashstop" / "api" / "static" / "js"
+VARIANTS_JSON = REPO_ROOT / "src" / "hashstop" / "hashing" / "variants.json"
 HARNESS_DIR = Path(__file__).resolve().parent / "harness"
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -42,6 +43,7 @@ CONTENT_SECURITY_POLICY = (
 
 def make_handler(fixtures_dir: Path) -> type[SimpleHTTPRequestHandler]:
     roots = {
+        "/static/js/variants.json": VARIANTS_JSON,  # as the service serves it
         "/static/js/": STATIC_JS_DIR,
         "/conformance/": CONFORMANCE_DIR,
         "/fixtures/": fixtures_dir,
@@ -53,6 +55,7 @@ def make_handler(fixtures_dir: Path) -> type[SimpleHTTPRequestHandler]:
             **SimpleHTTPRequestHandler.extensions_map,
             ".js": "text/javascript",
             ".bin": "application/octet-stream",
+            ".json": "application/json",
         }
 
         def translate_path(self, path: str) -> str:

@@ -27,9 +27,10 @@ import pytest
 from PIL import Image
 from playwright.sync_api import expect
 
+from hashstop.hashing import photo_variants
 from tests.web.live_service import LiveService
 from tests.web.recording import ImageBytes, Recorder
-from tests.web.reference import hamming
+from tests.web.reference import displayed_rgb, hamming
 
 pytestmark = pytest.mark.chromium
 
@@ -46,6 +47,12 @@ class Chosen:
     mime: str
     data: bytes
     pdq: str | None
+    variants: tuple[str, ...] = ()  # the stored variants' names, as Python computes them
+
+    @property
+    def fingerprints(self) -> int:
+        """What the page sends for this file: its PDQ variants, MD5 and SHA-256."""
+        return len(self.variants) + 2
 
     def payload(self) -> dict[str, Any]:
         return {"name": self.name, "mimeType": self.mime, "buffer": self.data}
@@ -63,7 +70,8 @@ def conformance_file(conformance: dict[str, Any], relative: str) -> Chosen:
     case = next(c for c in conformance["cases"] if c["file"] == relative)
     mime = "image/png" if relative.endswith(".png") else "image/jpeg"
     pdq = case["pdq"] if case["quality"] >= 80 else None
-    return Chosen(Path(relative).name, mime, case["path"].read_bytes(), pdq)
+    names = tuple(v.name for v in photo_variants(displayed_rgb(case["path"])))
+    return Chosen(Path(relative).name, mime, case["path"].read_bytes(), pdq, names)
 
 
 def heic_file(conformance: dict[str, Any]) -> Chosen:
@@ -190,9 +198,10 @@ def journey(
         add = page.get_by_role("button", name="Add these fingerprints")
         expect(add).to_be_enabled(timeout=WAIT_MS)
         add.click()
-        page.get_by_text("Added 3 fingerprints").wait_for(timeout=WAIT_MS)
+        page.get_by_text(f"Added {added.fingerprints} fingerprints").wait_for(timeout=WAIT_MS)
         add_result = page.locator("#add-result").inner_text()
-        expect(page.locator("#fact-hashes")).to_have_text("18", timeout=WAIT_MS)
+        total = sum(c.fingerprints for c in chosen) + added.fingerprints
+        expect(page.locator("#fact-hashes")).to_have_text(str(total), timeout=WAIT_MS)
         facts_added = page.locator("#facts").inner_text()
 
         # Every hash the pages sent matches now (each matched item is one match record).
@@ -244,7 +253,7 @@ def journey(
         context.close()
 
 
-def test_files_are_fingerprinted_and_explained(journey: Journey) -> None:
+def test_files_are_fingerprinted_and_explained(journey: Journey, chosen: list[Chosen]) -> None:
     states = journey.file_states
     for name in ("aaa-orig.jpg", "exif-rotn-6.jpg", "pen-and-coaster.png"):
         assert states[name] == "Fingerprinted."
@@ -252,8 +261,11 @@ def test_files_are_fingerprinted_and_explained(journey: Journey) -> None:
     assert "cannot open this kind of photo" in states["IMG_0042.HEIC"]
     assert "exact fingerprint" in states["IMG_0042.HEIC"]
     assert "video or other file" in states["holiday-clip.mp4"]
-    # 3 photos with PDQ + MD5 + SHA-256, 3 files with MD5 + SHA-256 only.
-    assert "3 photos and 3 files by exact fingerprint only: 15 fingerprints" in journey.summary
+    # 3 photos with their PDQ variants + MD5 + SHA-256, 3 files with MD5 + SHA-256 only.
+    photos = [c for c in chosen if c.variants]
+    assert len(photos) == 3 and all(len(c.variants) >= 15 for c in photos)
+    sent = sum(c.fingerprints for c in chosen)
+    assert f"3 photos and 3 files by exact fingerprint only: {sent} fingerprints" in journey.summary
 
 
 def test_case_id_and_secret_shown_copied_and_in_the_receipt(
@@ -270,25 +282,31 @@ def test_case_id_and_secret_shown_copied_and_in_the_receipt(
     datetime.fromisoformat(journey.receipt["created_at"])
 
 
-def test_case_page_shows_adds_and_withdraws(journey: Journey) -> None:
+def test_case_page_shows_adds_and_withdraws(
+    journey: Journey, chosen: list[Chosen], added: Chosen
+) -> None:
+    opened = sum(c.fingerprints for c in chosen)
+    total = opened + added.fingerprints
     assert "Active" in journey.facts_opened
-    assert re.search(r"Photos and files\s+6\s+Fingerprints\s+15", journey.facts_opened)
+    assert re.search(rf"Photos and files\s+6\s+Fingerprints\s+{opened}\b", journey.facts_opened)
     assert re.search(
         r"Matches on platforms\s+0\s+Matches confirmed by a platform\s+0", journey.facts_opened
     )
-    assert journey.add_result.startswith("Added 3 fingerprints.")
-    assert re.search(r"Photos and files\s+7\s+Fingerprints\s+18", journey.facts_added)
+    assert journey.add_result.startswith(f"Added {added.fingerprints} fingerprints.")
+    assert re.search(rf"Photos and files\s+7\s+Fingerprints\s+{total}\b", journey.facts_added)
     assert journey.focus_on_confirm == "withdraw-confirm-title"
     assert "Withdrawn on" in journey.facts_withdrawn
     # The fixture's match requests before the withdrawal made these match records.
-    assert journey.match_records >= 18
+    assert journey.match_records >= total
     assert re.search(rf"Matches on platforms\s+{journey.match_records}\s", journey.facts_withdrawn)
     assert journey.case_after["status"] == "withdrawn"
     assert journey.case_after["withdrawn_at"] is not None
 
 
-def test_withdrawn_case_stops_matching(journey: Journey) -> None:
-    assert len(journey.matched_before) == 18
+def test_withdrawn_case_stops_matching(
+    journey: Journey, chosen: list[Chosen], added: Chosen
+) -> None:
+    assert len(journey.matched_before) == sum(c.fingerprints for c in [*chosen, added])
     assert all(journey.matched_before.values()), journey.matched_before
     assert not any(journey.matched_after.values()), journey.matched_after
 
@@ -350,11 +368,15 @@ def test_post_bodies_hold_only_the_hashes(
     for files, body in ((chosen, batches[0]), ([added], batches[1])):
         assert set(body) == {"hashes"}
         by_photo: dict[str, dict[str, Any]] = {}
+        pdq_of_photo: dict[str, list[dict[str, Any]]] = {}
         for h in body["hashes"]:
             assert set(h) <= HASH_FIELDS
             assert re.fullmatch(r"[0-9a-f]{32}", h["photo"])
             assert ("quality" in h) == (h["algorithm"] == "pdq")
+            assert ("variant" in h) == (h["algorithm"] == "pdq")
             by_photo.setdefault(h["photo"], {})[h["algorithm"]] = h
+            if h["algorithm"] == "pdq":
+                pdq_of_photo.setdefault(h["photo"], []).append(h)
         assert len(by_photo) == len(files)  # one photo key per file
         for file in files:
             [group] = [g for g in by_photo.values() if g["md5"]["value"] == file.md5]
@@ -363,8 +385,13 @@ def test_post_bodies_hold_only_the_hashes(
                 assert set(group) == {"md5", "sha256"}, file.name
             else:
                 assert set(group) == {"pdq", "md5", "sha256"}, file.name
-                assert hamming(group["pdq"]["value"], file.pdq) <= MAX_PDQ_DISTANCE
-                assert group["pdq"]["quality"] >= 50
+                variants = pdq_of_photo[group["md5"]["photo"]]
+                # The page's variants are Python's (the same definition, the same pixels).
+                assert tuple(v["variant"] for v in variants) == file.variants, file.name
+                original = variants[0]
+                assert original["variant"] == "original"
+                assert hamming(original["value"], file.pdq) <= MAX_PDQ_DISTANCE
+                assert all(v["quality"] >= 50 for v in variants)
 
 
 def test_no_console_errors_or_csp_violations(journey: Journey) -> None:

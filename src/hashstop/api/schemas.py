@@ -98,6 +98,15 @@ class HitOut(BaseModel):
     hash_id: int
     algorithm: str
     distance: int
+    photo: str | None = Field(
+        default=None,
+        description="the photo this hash belongs to: hits with the same photo are one picture "
+        "(a public reference; absent while the database is unavailable)",
+    )
+    variant: str | None = Field(
+        default=None,
+        description="which stored edit of the photo matched: original, mirror, crop5, ...",
+    )
 
 
 class ItemResultOut(BaseModel):
@@ -118,6 +127,8 @@ class HashListEntryOut(BaseModel):
     value: str | None = Field(description="hex while matchable; null: delete your copy")
     status: str = Field(description="the hash's current status: active, withdrawn, suspended")
     change: str = Field(description="what this entry records: added, withdrawn, ...")
+    photo: str = Field(description="the photo the hash belongs to (a public reference)")
+    variant: str = Field(description="which stored edit of the photo: original, mirror, ...")
 
 
 class HashListOut(BaseModel):

@@ -12,6 +12,7 @@ import mimetypes
 from pathlib import Path
 
 from fastapi import FastAPI
+from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -21,6 +22,9 @@ from hashstop import __version__
 PACKAGE_DIR = Path(__file__).resolve().parent
 STATIC_DIR = PACKAGE_DIR / "static"
 TEMPLATES_DIR = PACKAGE_DIR / "templates"
+VARIANTS_JSON = PACKAGE_DIR.parent / "hashing" / "variants.json"
+"""The one definition of a photo's variants, read by `hashstop.hashing` and served to the
+browser's variants.js at /static/js/variants.json (so the two can never disagree)."""
 
 # Some platforms' registries map .js to text/plain, which a module script refuses to run.
 mimetypes.add_type("text/javascript", ".js")
@@ -78,6 +82,12 @@ class SecurityHeaders:
 
 
 def install(app: FastAPI) -> None:
-    """Serve /static and add the security headers to every response."""
+    """Serve /static (with the hashing package's variants.json) and add the security headers
+    to every response."""
+
+    @app.get("/static/js/variants.json", include_in_schema=False)
+    def variants_json() -> FileResponse:
+        return FileResponse(VARIANTS_JSON, media_type="application/json")
+
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.add_middleware(SecurityHeaders)

@@ -1,7 +1,10 @@
 """What a submission sends: the fingerprints of the victim's files, grouped by file.
 
 Files are hashed here, on the device (`hashstop.hashing`): images get PDQ with its quality,
-pHash, MD5 and SHA-256; every other file (videos included) MD5 and SHA-256. The hashes of one
+pHash, MD5 and SHA-256; every other file (videos included) MD5 and SHA-256. A photo's PDQ is sent
+as its stored variants (`photo_variants`: the photo itself, crops, mirror, turns, each a pdq
+entry named by its `variant`; those under quality 50 are dropped, as variants.json says), so a
+platform finds an edited re-post with one plain PDQ hash. The hashes of one
 file travel as one `photo` of the case, under a random key made for this submission, so that the
 case counts photos rather than hashes. The key is random, not derived from the file, because
 the server keeps it after a withdrawal erases the hash values. A file found twice (a copy in two
@@ -71,7 +74,12 @@ def _entries(outcome: Outcome) -> FileEntries:
     assert hashes is not None  # noqa: S101 - only called for hashed files
     photo = "f" + secrets.token_hex(8)
     entries: list[dict[str, Any]] = []
-    if hashes.pdq is not None:
+    if outcome.variants:
+        entries.extend(
+            {"algorithm": "pdq", "value": v.pdq.hex, "quality": v.quality, "variant": v.name}
+            for v in outcome.variants
+        )
+    elif hashes.pdq is not None:  # too flat for variants: the server says why it is refused
         entries.append({"algorithm": "pdq", "value": hashes.pdq.hex, "quality": hashes.pdq_quality})
     if hashes.phash is not None:
         entries.append({"algorithm": "phash", "value": hashes.phash.hex})
@@ -98,7 +106,9 @@ def collect(paths: tuple[str, ...]) -> Collection:
     with progress:
         task = progress.add_task("reading", total=len(items))
         for item in items:
-            outcome = item if isinstance(item, Outcome) else hash_one(item, False, False)
+            outcome = (
+                item if isinstance(item, Outcome) else hash_one(item, False, False, variants=True)
+            )
             progress.advance(task)
             if outcome.hashes is None:
                 collection.skipped.append(outcome)

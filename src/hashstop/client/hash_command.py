@@ -24,7 +24,7 @@ from rich.table import Table
 from rich.text import Text
 
 if TYPE_CHECKING:  # the hashing stack (numpy, Pillow, scipy) loads when `hash` runs, not before
-    from hashstop.hashing import FileHashes
+    from hashstop.hashing import FileHashes, Variant
 
 
 @dataclass(frozen=True)
@@ -34,11 +34,20 @@ class Outcome:
     path: str
     hashes: FileHashes | None = None
     error: str | None = None
+    variants: tuple[Variant, ...] | None = None  # asked for, and the file is an image
+    query: tuple[tuple[str, str], ...] | None = None  # asked for: (algorithm, hex) pairs
 
     def as_json(self) -> dict[str, object]:
         if self.hashes is None:
             return {"path": self.path, "error": self.error}
-        return {"path": self.path, **self.hashes.as_json()}
+        out: dict[str, object] = {"path": self.path, **self.hashes.as_json()}
+        if self.variants is not None:
+            out["variants"] = [
+                {"name": v.name, "pdq": v.pdq.hex, "pdq_quality": v.quality} for v in self.variants
+            ]
+        if self.query is not None:
+            out["query_hashes"] = [{"algorithm": a, "value": v} for a, v in self.query]
+        return out
 
 
 def _walk(folder: str) -> Iterator[Outcome | str]:
@@ -66,11 +75,43 @@ def files_under(paths: tuple[str, ...]) -> list[Outcome | str]:
     return items
 
 
-def hash_one(path: str, full_resolution: bool, dihedral: bool) -> Outcome:
+def _extras(
+    path: str, hashes: FileHashes, variants: bool, query: bool
+) -> tuple[tuple[Variant, ...] | None, tuple[tuple[str, str], ...] | None]:
+    """The stored variants and the query hashes of one file, when asked for.
+
+    Both decode the image again at full resolution (the variants start from its exact PDQ).
+    A file that is no image has no variants; its query hashes are its exact digests."""
+    from hashstop.hashing import open_image, photo_variants, query_hashes
+
+    if hashes.kind != "image":
+        exact = (("md5", hashes.md5.hex), ("sha256", hashes.sha256.hex))
+        return (() if variants else None), (exact if query else None)
+    image = open_image(path)
+    return (
+        tuple(photo_variants(image)) if variants else None,
+        tuple(query_hashes(image)) if query else None,
+    )
+
+
+def hash_one(
+    path: str,
+    full_resolution: bool,
+    dihedral: bool,
+    *,
+    variants: bool = False,
+    query: bool = False,
+) -> Outcome:
+    """Hash one file; `variants` adds the hashes a victim's client stores for it, `query` the
+    hashes a platform sends for it. Never raises: a failure is the outcome's error."""
     from hashstop.hashing import HashingError, hash_file
 
     try:
-        return Outcome(path, hash_file(path, full_resolution=full_resolution, dihedral=dihedral))
+        hashes = hash_file(path, full_resolution=full_resolution, dihedral=dihedral)
+        if not (variants or query):
+            return Outcome(path, hashes)
+        stored, sent = _extras(path, hashes, variants, query)
+        return Outcome(path, hashes, variants=stored, query=sent)
     except HashingError as error:
         return Outcome(path, error=str(error))
     except Exception as error:  # noqa: BLE001 - one bad file must not end a victim's run
@@ -83,9 +124,11 @@ def printable(path: str) -> str:
     return path.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
-def _hash_lines(hashes: FileHashes, dihedral: bool) -> str:
+def _hash_lines(outcome: Outcome, dihedral: bool) -> str:
     from hashstop.hashing import DIHEDRAL_ORDER
 
+    hashes = outcome.hashes
+    assert hashes is not None  # noqa: S101 - only called for hashed files
     rows: list[tuple[str, str]] = []
     if hashes.pdq is not None:
         rows.append(("PDQ", hashes.pdq.hex))
@@ -96,6 +139,15 @@ def _hash_lines(hashes: FileHashes, dihedral: bool) -> str:
         rows.append(("pHash", hashes.phash.hex))
     rows.append(("MD5", hashes.md5.hex))
     rows.append(("SHA-256", hashes.sha256.hex))
+    if outcome.variants is not None:
+        if not outcome.variants and hashes.kind == "image":
+            rows.append(("stored", "none: too little detail (PDQ quality under 50)"))
+        rows.extend((f"stored {v.name} q{v.quality}", v.pdq.hex) for v in outcome.variants)
+    if outcome.query is not None:
+        rows.extend(
+            (f"query {i} {algorithm}", value)
+            for i, (algorithm, value) in enumerate(outcome.query, start=1)
+        )
     width = max(len(label) for label, _ in rows) + 2
     return "\n".join(f"{label:<{width}}{value}" for label, value in rows)
 
@@ -116,7 +168,7 @@ def _table(outcomes: list[Outcome], dihedral: bool) -> Table:
             continue
         h = outcome.hashes
         quality = "" if h.pdq_quality is None else str(h.pdq_quality)
-        table.add_row(name, h.kind, quality, Text(_hash_lines(h, dihedral)))
+        table.add_row(name, h.kind, quality, Text(_hash_lines(outcome, dihedral)))
     return table
 
 
@@ -129,12 +181,29 @@ def _table(outcomes: list[Outcome], dihedral: bool) -> Table:
     help="Hash every pixel of large photos too (bit-exact with the reference, slower).",
 )
 @click.option("--dihedral", is_flag=True, help="Add the PDQ hashes of the 8 rotations and flips.")
+@click.option(
+    "--variants",
+    is_flag=True,
+    help="Add the PDQ hashes a victim's client stores for each photo (crops, mirror, turns).",
+)
+@click.option(
+    "--query",
+    is_flag=True,
+    help="Add the hashes a platform sends to /v1/match for each file (borders removed, turns).",
+)
 def hash_command(
-    paths: tuple[str, ...], as_json: bool, full_resolution: bool, dihedral: bool
+    paths: tuple[str, ...],
+    as_json: bool,
+    full_resolution: bool,
+    dihedral: bool,
+    variants: bool,
+    query: bool,
 ) -> None:
     """Print the fingerprints of files and folders (recursively); nothing is sent anywhere.
 
     Images get PDQ (with its quality, 0-100) and pHash; every file gets MD5 and SHA-256.
+    --variants adds the stored variants of each photo (`variants` in JSON: name, pdq,
+    pdq_quality); --query the hashes to match an upload with (`query_hashes`: algorithm, value).
     """
     missing = [p for p in paths if not os.path.lexists(p)]
     if missing:
@@ -160,7 +229,9 @@ def hash_command(
             task = progress.add_task("hashing", total=len(items))
             for item in items:
                 outcome = (
-                    item if isinstance(item, Outcome) else hash_one(item, full_resolution, dihedral)
+                    item
+                    if isinstance(item, Outcome)
+                    else hash_one(item, full_resolution, dihedral, variants=variants, query=query)
                 )
                 outcomes.append(outcome)
                 if as_json:

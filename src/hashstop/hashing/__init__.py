@@ -8,6 +8,11 @@ A platform can `pip install hashstop` and use this package alone:
   (H, W, 3) uint8 array, bit-exact with the C++ reference (`pdqhash.compute`);
 - `open_image(path_or_bytes)`: the image as displayed (oriented, RGB), or `ImageDecodeError`;
 - `phash_from_image(image)`, `file_digests(path)`;
+- `query_hashes(upload) -> [(algorithm, hex)]`: the one call a platform needs, the hashes to
+  send to `POST /v1/match` for one upload (a path, bytes, PIL image or RGB array): borders,
+  caption bars and app chrome removed, every rotation and flip;
+- `photo_variants(photo) -> [Variant]`: the PDQ hashes a victim's client stores for one photo
+  (crops, mirror, turns; defined by variants.json, shared with the browser client);
 - the hash value types (`PdqHash`, `PHash`, `Md5Hash`, `Sha256Hash`, `parse_hash`) and the
   errors (`HashingError` and its subclasses), whose messages are one line for a person.
 """

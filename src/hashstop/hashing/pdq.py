@@ -109,17 +109,58 @@ def window_size(old_dimension: int, new_dimension: int = _DOWNSAMPLED) -> int:
     return (old_dimension + 2 * new_dimension - 1) // (2 * new_dimension)
 
 
+_NARROW = 256  # fewer lines than this: one cumsum over laid-out operations beats a loop
+
+
 def _box_filter(lines: FloatArray, window: int, wanted: list[int] | None = None) -> FloatArray:
     """One box-filter pass down axis 0 of `lines` (each column is one line), as the reference.
 
     The reference walks a line adding the value entering the window, then subtracting the one
-    leaving it, and writes the running sum divided by the current window size. Here the same
-    adds and subtracts are laid out in order along axis 0 of one array and accumulated row after
-    row: every column gets exactly the reference's sequence of float32 roundings, and numpy
-    works across all columns at once. `lines` may be a transposed view. `wanted` limits the
-    output to some positions.
+    leaving it, and writes the running sum divided by the current window size. Here a row of
+    running sums walks down axis 0 doing exactly those adds and subtracts, one numpy call each
+    across all columns at once: every column gets the reference's sequence of float32
+    roundings. `lines` may be a transposed view. `wanted` limits the output to some positions
+    (and the walk stops after the last of them).
     """
     lines = _c_contiguous(lines)
+    if lines.shape[1] < _NARROW:
+        return _box_filter_laid_out(lines, window, wanted)
+    if wanted is not None:
+        unique, inverse = np.unique(np.asarray(wanted), return_inverse=True)
+        if len(unique) < len(wanted):  # a short side: several samples share a position
+            return _box_filter(lines, window, [int(i) for i in unique])[inverse]
+    n, width = lines.shape
+    half = (window + 2) // 2
+    steady = n - window
+    slot = np.arange(n) if wanted is None else np.full(n, -1)
+    if wanted is not None:
+        slot[wanted] = np.arange(len(wanted))
+    last = n - 1 if wanted is None else max(wanted)
+    out = np.empty((n if wanted is None else len(wanted), width), dtype=np.float32)
+    total = np.zeros(width, dtype=np.float32)  # 0 + x is x: the reference's start
+    # (add, subtract, divisor) per output, in the reference's four phases.
+    steps: list[tuple[int | None, int | None, int]] = [
+        (i, None, i + 1) for i in range(half - 1, window)
+    ]
+    steps += [(window + j, j, window) for j in range(steady)]
+    steps += [(None, steady + j, window - 1 - j) for j in range(half - 1)]
+    for i in range(half - 1):
+        np.add(total, lines[i], out=total)
+    for k, (enter, leave, size) in enumerate(steps[: last + 1]):
+        if enter is not None:
+            np.add(total, lines[enter], out=total)
+        if leave is not None:
+            np.subtract(total, lines[leave], out=total)
+        if slot[k] >= 0:
+            np.divide(total, np.float32(size), out=out[slot[k]])
+    return out
+
+
+def _box_filter_laid_out(
+    lines: FloatArray, window: int, wanted: list[int] | None = None
+) -> FloatArray:
+    """`_box_filter` for few, long lines: the same adds and subtracts laid out in order along
+    axis 0 of one array and accumulated with one cumsum (strictly in order, in float32)."""
     n, width = lines.shape
     half = (window + 2) // 2
     steady = n - window
@@ -170,11 +211,7 @@ def _c_contiguous(lines: FloatArray, tile: int = 256) -> FloatArray:
 
 def _accumulate(ops: FloatArray) -> None:
     """Running sums down axis 0, in place, strictly in order (float32 rounding at each step)."""
-    if ops.shape[1] < 256:
-        np.cumsum(ops, axis=0, out=ops)  # few lines: one call beats a Python loop
-        return
-    for k in range(1, len(ops)):
-        np.add(ops[k - 1], ops[k], out=ops[k])
+    np.cumsum(ops, axis=0, out=ops)
 
 
 def sample_indices(size: int) -> list[int]:
@@ -198,6 +235,49 @@ def downsample(luma: FloatArray) -> FloatArray:
     by_columns = _box_filter(by_rows.T, along_rows, wanted=sample_cols)  # (64, rows)
     block = _box_filter(by_columns.T, along_cols, wanted=sample_rows)  # (64, 64)
     return np.ascontiguousarray(block)
+
+
+def downsample_many(luma: FloatArray) -> FloatArray:
+    """`downsample` of k images of one shape at once, (k, rows, cols) -> (k, 64, 64).
+
+    Every line of every image is still filtered on its own, in the reference's order; the
+    images' lines only sit side by side, so each numpy call does k times the work (a photo's
+    variants are many images of few shapes, each small enough for call overhead to matter).
+    """
+    k, rows, cols = luma.shape
+    along_rows = window_size(cols)
+    along_cols = window_size(rows)
+    sample_rows = sample_indices(rows)
+    sample_cols = sample_indices(cols)
+    # Lines along x: (cols, k * rows); lines along y: (rows, k * cols).
+    by_columns = _box_filter(luma.transpose(2, 0, 1).reshape(cols, k * rows), along_rows)
+    across = by_columns.reshape(cols, k, rows).transpose(2, 1, 0).reshape(rows, k * cols)
+    by_rows = _box_filter(across, along_cols)
+    along = by_rows.reshape(rows, k, cols).transpose(2, 1, 0).reshape(cols, k * rows)
+    sampled = _box_filter(along, along_rows, wanted=sample_cols)  # (64, k * rows)
+    down = sampled.reshape(64, k, rows).transpose(2, 1, 0).reshape(rows, k * 64)
+    block = _box_filter(down, along_cols, wanted=sample_rows)  # (64, k * 64)
+    return np.ascontiguousarray(block.reshape(64, k, 64).transpose(1, 0, 2))
+
+
+def pdq_dihedral_many(images: list[RgbArray]) -> list[tuple[list[PdqHash], int]]:
+    """`pdq_dihedral_from_rgb` of each image, the same results; images of one shape are
+    filtered together (`downsample_many`)."""
+    out: list[tuple[list[PdqHash], int] | None] = [None] * len(images)
+    shapes: dict[tuple[int, ...], list[int]] = {}
+    for i, rgb in enumerate(images):
+        shapes.setdefault(rgb.shape, []).append(i)
+    for shape, members in shapes.items():
+        if len(members) == 1 or min(shape[:2]) < MIN_HASHABLE_DIMENSION:
+            for i in members:
+                out[i] = pdq_dihedral_from_rgb(images[i])
+            continue
+        luma = np.stack([luma_from_rgb(images[i]) for i in members])
+        for i, block in zip(members, downsample_many(luma), strict=True):
+            coefficients = dct16(block)
+            hashes = [hash_from_coefficients(c) for c in dihedral_coefficients(coefficients)]
+            out[i] = (hashes, quality(block))
+    return [found for found in out if found is not None]
 
 
 def quality(block: FloatArray) -> int:

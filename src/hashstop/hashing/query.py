@@ -23,15 +23,12 @@ This module never decides that something matched and never talks to a service.
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 import numpy.typing as npt
-from PIL import Image
 
 from hashstop.hashing.types import PdqHash
 from hashstop.hashing.variant_spec import RGB, load_spec
-from hashstop.hashing.variants import as_rgb, pdq_dihedral, working_copy
+from hashstop.hashing.variants import ImageSource, as_rgb, pdq_dihedral, working_copy
 
 Box = tuple[int, int, int, int]  # x0, y0, x1, y1 (exclusive)
 Colour = npt.NDArray[np.int16] | None
@@ -40,8 +37,12 @@ Colour = npt.NDArray[np.int16] | None
 def _luma(rgb: RGB) -> npt.NDArray[np.int16]:
     """Luma (as PDQ sees it, 0-255) in an (h, w, 1) array: JPEG rings far less in luma than in
     its subsampled colour, and a border only matters to PDQ through its luma."""
-    weights = np.array([299, 587, 114], dtype=np.int32)
-    return ((rgb.astype(np.int32) @ weights + 500) // 1000).astype(np.int16)[:, :, None]
+    total = rgb[:, :, 0] * np.uint32(299)
+    total += rgb[:, :, 1] * np.uint32(587)
+    total += rgb[:, :, 2] * np.uint32(114)
+    total += 500
+    total //= 1000
+    return total.astype(np.int16)[:, :, None]
 
 
 def _line_is_border(
@@ -115,7 +116,9 @@ def _edge_colours(rgb: npt.NDArray[np.int16], tol: int, frac: float) -> list[Col
     return colours
 
 
-def unletterbox(image: Image.Image | npt.NDArray[Any], *, framing: bool = False) -> Box:
+def unletterbox(
+    image: ImageSource, *, framing: bool = False, luma: npt.NDArray[np.int16] | None = None
+) -> Box:
     """The box (x0, y0, x1, y1) of the content once borders are removed; the whole image when
     there are none, or when what would remain is less than `min_kept` of the width or height.
 
@@ -124,9 +127,10 @@ def unletterbox(image: Image.Image | npt.NDArray[Any], *, framing: bool = False)
     from the outermost line's colour and taking up the colour of each uniform line met (a
     status bar, then an app's background): rows, then columns, for three rounds. Both judge
     luma, as PDQ does. variants.json words the exact rule for other implementations.
+    `luma` is the image's `_luma` when the caller has it already.
     """
     p = load_spec().query["unletterbox"]
-    rgb = _luma(as_rgb(image))
+    rgb = _luma(as_rgb(image)) if luma is None else luma
     h, w = rgb.shape[:2]
     box: Box = (0, 0, w, h)
     seed = float(p["uniform_fraction"])
@@ -164,7 +168,7 @@ def _one_side(whole: Box, framed: Box, side: str) -> Box:
     }[side]
 
 
-def query_pdq(image: Image.Image | npt.NDArray[Any]) -> list[PdqHash]:
+def query_pdq(image: ImageSource) -> list[PdqHash]:
     """The PDQ hashes to send for one upload (decoded, as displayed), distinct, at most
     `max_query`: the upload as it is; every dihedral transform of its content with uniform
     borders removed; its content with framing removed from every side, then from one side
@@ -185,10 +189,11 @@ def query_pdq(image: Image.Image | npt.NDArray[Any]) -> list[PdqHash]:
 
     plain, _ = pdq_dihedral(full)
     out.append(plain[0])  # the upload as it is, at full resolution: what plain PDQ sends
-    content = unletterbox(rgb)
+    luma = _luma(rgb)
+    content = unletterbox(rgb, luma=luma)
     same = content == whole and rgb is full
     add(plain if same else pdq_dihedral(_crop(rgb, content))[0], q["dihedral"])
-    framed = unletterbox(rgb, framing=True)
+    framed = unletterbox(rgb, framing=True, luma=luma)
     tried = {whole, content}
     if framed not in tried:
         tried.add(framed)
@@ -201,6 +206,10 @@ def query_pdq(image: Image.Image | npt.NDArray[Any]) -> list[PdqHash]:
     return out
 
 
-def query_hashes(image: Image.Image | npt.NDArray[Any]) -> list[tuple[str, str]]:
-    """`(algorithm, hex)` pairs for one upload, ready for an item of `POST /v1/match`."""
+def query_hashes(image: ImageSource) -> list[tuple[str, str]]:
+    """`(algorithm, hex)` pairs for one upload, ready for an item of `POST /v1/match`.
+
+    `image` is a file path, the file's bytes, a PIL image or an (h, w, 3) uint8 RGB array; a
+    file is decoded as displayed (EXIF orientation applied), and one that is not an image, or
+    is corrupt, raises a `HashingError` whose message is one line for a person."""
     return [("pdq", pdq.hex) for pdq in query_pdq(image)]

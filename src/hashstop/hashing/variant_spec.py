@@ -58,12 +58,11 @@ class Rotation:
     degrees: float
     fit: str
 
-    def apply(self, rgb: RGB) -> RGB:
+    def apply(self, rgb: RGB, turned: RGB | None = None) -> RGB:
+        """The turned image; `turned` is `turn(rgb)` when the caller already has it (a turn
+        by the same angle with the other fit)."""
         h, w = rgb.shape[:2]
-        turned = Image.fromarray(rgb).rotate(
-            self.degrees, resample=Image.Resampling.BICUBIC, expand=False, fillcolor=(0, 0, 0)
-        )
-        out = np.asarray(turned)
+        out = self.turn(rgb) if turned is None else turned
         if self.fit == "inside":
             a = np.radians(abs(self.degrees))
             zoom = float(np.cos(a) + max(w / h, h / w) * np.sin(a))
@@ -72,6 +71,13 @@ class Rotation:
             y0 = int(np.floor((h - ch) / 2 + 0.5))
             out = out[y0 : y0 + ch, x0 : x0 + cw]
         return np.ascontiguousarray(out)
+
+    def turn(self, rgb: RGB) -> RGB:
+        """The whole image turned, canvas kept, uncovered corners black (before the fit)."""
+        turned = Image.fromarray(rgb).rotate(
+            self.degrees, resample=Image.Resampling.BICUBIC, expand=False, fillcolor=(0, 0, 0)
+        )
+        return np.asarray(turned)
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,10 +127,18 @@ class StoredVariantSpec:
     cover: Cover | None
     dihedral: tuple[str, ...]
 
-    def apply(self, rgb: RGB) -> RGB:
+    def apply(self, rgb: RGB, turns: dict[tuple[Crop, float], RGB] | None = None) -> RGB:
+        """The edited image. `turns` keeps each turned crop for the other variants of one photo
+        that turn the same crop by the same angle (only the fit differs): same pixels, once."""
         out = self.crop.apply(rgb)
         if self.rotation is not None:
-            out = self.rotation.apply(out)
+            key = (self.crop, self.rotation.degrees)
+            turned = None if turns is None else turns.get(key)
+            if turned is None:
+                turned = self.rotation.turn(out)
+                if turns is not None:
+                    turns[key] = turned
+            out = self.rotation.apply(out, turned)
         if self.cover is not None:
             out = self.cover.apply(out)
         return out

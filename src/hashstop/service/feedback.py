@@ -17,7 +17,7 @@ from hashstop.service.errors import InvalidInput, NotFound
 from hashstop.service.lifecycle import verdict_applies
 from hashstop.service.quarantine import QuarantinePolicy, check_false_positives
 from hashstop.storage.audit import AuditLog
-from hashstop.storage.matches import MatchRepository
+from hashstop.storage.matches import HitSource, MatchRepository, hit_sources
 from hashstop.storage.models import ApiKey, Feedback, FeedbackAction, MatchRecord, Verdict
 
 MATCH_ID = re.compile(r"m_[0-9a-z]{1,30}")
@@ -44,6 +44,11 @@ def match_with_feedback(
     """One of the platform's own match records, with its verdicts oldest first."""
     record = own_match(session, key, match_id)
     return record, MatchRepository(session).feedback_of(record)
+
+
+def sources_of_hits(session: Session, record: MatchRecord) -> dict[int, HitSource]:
+    """The photo and variant of each hash a match record hit (withdrawn ones included)."""
+    return hit_sources(session, (h.hash_id for h in record.hits), active=False)
 
 
 def give_feedback(

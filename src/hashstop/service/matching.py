@@ -7,20 +7,22 @@ only a counter the API keeps.
 
 Before reporting a hit the database is asked whether the hash is still active: a withdrawal or a
 suspension committed by another worker a moment ago therefore stops matching at once, even
-before this worker's index has applied it. This costs one indexed query, and only for requests
-that hit something, which is rare. Storing records also runs the quarantine's rate check (one
-grouped query over the hit hashes; see `quarantine.py`).
+before this worker's index has applied it. The same query names each hit's photo (its public
+id) and variant (which edit of the photo matched). This costs one indexed query, and only for
+requests that hit something, which is rare. Storing records also runs the quarantine's rate
+check (one grouped query over the hit hashes; see `quarantine.py`).
 
 When the database is unavailable at that point, the hits are answered from the index as they
-are and their records kept in memory to be written later (`outage.py`); when that buffer is
-full, the request gets 503. Never a "no match" the index contradicts, never a 500.
+are (without photo and variant) and their records kept in memory to be written later
+(`outage.py`); when that buffer is full, the request gets 503. Never a "no match" the index
+contradicts, never a 500.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 from sqlalchemy.orm import Session
@@ -145,7 +147,11 @@ class Matcher:
         new: list[NewMatch] = []
         for item_index, item_hits in sorted(hits.items()):
             kept = sorted(
-                (h for h in item_hits.values() if h.hash_id in live),
+                (
+                    replace(h, photo=live[h.hash_id].photo, variant=live[h.hash_id].variant)
+                    for h in item_hits.values()
+                    if h.hash_id in live
+                ),
                 key=lambda h: (h.distance, h.hash_id),
             )
             if not kept:

@@ -35,7 +35,7 @@ PDQ_POPCOUNT_SLACK = 16
 PDQ_MIN_DISTINCT_WORDS = 8
 PHASH_POPCOUNT_SLACK = 12
 DEFAULT_VARIANT = "original"
-_VARIANT = re.compile(r"[a-z0-9][a-z0-9_.:-]{0,31}")
+_VARIANT = re.compile(r"[a-z0-9][a-z0-9_.:+-]{0,31}")
 _EMPTY_FILE = {
     "md5": bytes.fromhex("d41d8cd98f00b204e9800998ecf8427e"),
     "sha256": bytes.fromhex("e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"),
@@ -105,7 +105,7 @@ def check_hash(submitted: SubmittedHash) -> NewHash | str:
     variant = DEFAULT_VARIANT if submitted.variant is None else submitted.variant
     if not _VARIANT.fullmatch(variant):
         return (
-            "variant is 1-32 characters of a-z, 0-9 and _ . : - starting with a letter or "
+            "variant is 1-32 characters of a-z, 0-9 and _ . : + - starting with a letter or "
             f"digit, got {variant!r}"
         )
     photo = submitted.photo

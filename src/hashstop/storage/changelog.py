@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from sqlalchemy import LargeBinary, bindparam, case, func, insert, literal, select, text
 from sqlalchemy.orm import Session
 
-from hashstop.storage.models import ChangeKind, Hash, HashChange, HashStatus, utcnow
+from hashstop.storage.models import ChangeKind, Hash, HashChange, HashStatus, Photo, utcnow
 
 # An arbitrary constant naming "the change-log append lock" among advisory locks.
 CHANGE_LOG_LOCK = 0x6861_7368_7374_6F70 >> 1  # "hashstop", fits a signed bigint
@@ -56,6 +56,8 @@ class ChangeState:
     kind: str
     status: str
     value: bytes | None  # the current value when the hash is matchable, else None
+    photo: str = ""  # the photo's public id
+    variant: str = "original"
 
     @property
     def matchable(self) -> bool:
@@ -123,8 +125,11 @@ class ChangeLog:
                 HashChange.kind,
                 Hash.status,
                 Hash.value,
+                Hash.variant,
+                Photo.public_id,
             )
             .join(Hash, Hash.id == HashChange.hash_id)
+            .join(Photo, Photo.id == Hash.photo_id)
             .where(HashChange.seq > seq)
             .order_by(HashChange.seq)
             .limit(limit)
@@ -137,6 +142,8 @@ class ChangeLog:
                 kind=row.kind,
                 status=row.status,
                 value=row.value if row.status == HashStatus.ACTIVE else None,
+                photo=row.public_id,
+                variant=row.variant,
             )
             for row in self.session.execute(stmt)
         ]

@@ -23,15 +23,44 @@ from hashstop.storage.models import (
     MatchHit,
     MatchRecord,
     MatchStatus,
+    Photo,
     utcnow,
 )
 
 
 @dataclass(frozen=True, slots=True)
 class Hit:
+    """A stored hash an upload came near. `photo` (the photo's public id) and `variant` say
+    which picture and which edit of it; None when the database could not be asked."""
+
     hash_id: int
     algorithm: str
     distance: int
+    photo: str | None = None
+    variant: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class HitSource:
+    """The photo (its public id, never the client's key) and the variant a hash stands for."""
+
+    photo: str
+    variant: str
+
+
+def hit_sources(session: Session, hash_ids: Iterable[int], *, active: bool) -> dict[int, HitSource]:
+    """Photo and variant of each hash among `hash_ids` (only the active ones if `active`)."""
+    ids = sorted(set(hash_ids))
+    if not ids:
+        return {}
+    stmt = (
+        select(Hash.id, Photo.public_id, Hash.variant)
+        .join(Photo, Photo.id == Hash.photo_id)
+        .where(Hash.id.in_(ids))
+    )
+    if active:
+        stmt = stmt.where(Hash.status == HashStatus.ACTIVE)
+    return {row.id: HitSource(row.public_id, row.variant) for row in session.execute(stmt)}
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,15 +74,10 @@ class MatchRepository:
     def __init__(self, session: Session) -> None:
         self.session = session
 
-    def still_matchable(self, hash_ids: Iterable[int]) -> set[int]:
-        """The ids among `hash_ids` that are active in the database right now."""
-        ids = sorted(set(hash_ids))
-        if not ids:
-            return set()
-        rows = self.session.scalars(
-            select(Hash.id).where(Hash.id.in_(ids), Hash.status == HashStatus.ACTIVE)
-        )
-        return set(rows)
+    def still_matchable(self, hash_ids: Iterable[int]) -> dict[int, HitSource]:
+        """The ids among `hash_ids` that are active in the database right now, each with the
+        photo and variant it stands for (one query)."""
+        return hit_sources(self.session, hash_ids, active=True)
 
     def add_many(
         self,

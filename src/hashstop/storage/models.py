@@ -12,6 +12,7 @@ these models with the migrated database.
 from __future__ import annotations
 
 import enum
+import secrets
 from datetime import UTC, datetime
 
 from sqlalchemy import (
@@ -151,10 +152,17 @@ class Case(Base):
     photos: Mapped[list[Photo]] = relationship(back_populates="case")
 
 
+def new_photo_ref() -> str:
+    """A photo's public reference: 64 random bits, unrelated to the case, the client's key or
+    the hashes, so a platform learns only which of its hits are the same picture."""
+    return "p_" + secrets.token_hex(8)
+
+
 class Photo(Base):
     """One photo of a case; its hashes are the variants (issue 8) of that one picture.
 
     `client_key` is the grouping key the victim's client chose; it is never shown to platforms.
+    `public_id` is what a platform sees instead, in match results and the hash list.
     """
 
     __tablename__ = "photos"
@@ -162,6 +170,11 @@ class Photo(Base):
 
     id: Mapped[int] = mapped_column(Id, primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    # Nullable in the schema only: SQLite cannot add NOT NULL without rebuilding the table,
+    # which would cascade-delete the hashes. Every row has one (this default; the migration).
+    public_id: Mapped[str] = mapped_column(
+        String(24), nullable=True, unique=True, index=True, default=new_photo_ref
+    )
     client_key: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
 

@@ -27,7 +27,7 @@ from hashstop.api.schemas import (
     VerdictOut,
 )
 from hashstop.service.errors import PayloadTooLarge
-from hashstop.service.feedback import give_feedback, match_with_feedback
+from hashstop.service.feedback import give_feedback, match_with_feedback, sources_of_hits
 from hashstop.service.hashlist import hash_list_page
 from hashstop.service.matching import Matcher, MatchItem, QueryHash
 
@@ -90,7 +90,13 @@ def match(
                 matched=r.matched,
                 match_id=r.match_id,
                 matches=[
-                    HitOut(hash_id=h.hash_id, algorithm=h.algorithm, distance=h.distance)
+                    HitOut(
+                        hash_id=h.hash_id,
+                        algorithm=h.algorithm,
+                        distance=h.distance,
+                        photo=h.photo,
+                        variant=h.variant,
+                    )
                     for h in r.matches
                 ],
             )
@@ -120,6 +126,8 @@ def hashlist(
                 value=e.value.hex() if e.value is not None else None,
                 status=e.status,
                 change=e.kind,
+                photo=e.photo,
+                variant=e.variant,
             )
             for e in page.entries
         ],
@@ -132,13 +140,20 @@ def hashlist(
 def get_match(match_id: str, key: PlatformKey, session: SessionDep) -> MatchRecordOut:
     """One of your match records: the hashes it hit and your verdicts on it."""
     record, verdicts = match_with_feedback(session, key, match_id)
+    sources = sources_of_hits(session, record)
     return MatchRecordOut(
         match_id=record.public_id,
         ref=record.ref,
         status=record.status,
         created_at=record.created_at,
         matches=[
-            HitOut(hash_id=h.hash_id, algorithm=h.algorithm, distance=h.distance)
+            HitOut(
+                hash_id=h.hash_id,
+                algorithm=h.algorithm,
+                distance=h.distance,
+                photo=sources[h.hash_id].photo if h.hash_id in sources else None,
+                variant=sources[h.hash_id].variant if h.hash_id in sources else None,
+            )
             for h in record.hits
         ],
         feedback=[

@@ -1,20 +1,22 @@
 // The module Web Worker that fingerprints a victim's files off the page's main thread:
 //   const worker = new Worker("/static/js/hash-worker.js", { type: "module" });
-//   worker.postMessage({ id, file, dihedral: false });
+//   worker.postMessage({ id, file, dihedral: false, variants: false });
 // It answers, for each request, any number of
 //   { id, type: "progress", stage: "pdq" | "digest", done, total }
 // and then exactly one of
 //   { id, type: "result", kind: "image" | "file", md5, sha256,
-//     pdq?, pdq_quality?, pdq_dihedral?, width?, height?, pdq_error? }
+//     pdq?, pdq_quality?, pdq_dihedral?, variants?, width?, height?, pdq_error? }
 //   { id, type: "error", message }
-// (the field names are those of `hashstop hash --json`). Requests are handled one at a time, in
+// (the field names are those of `hashstop hash --json`; `variants: true` adds a photo's stored
+// variants, [{name, pdq, pdq_quality}], as `hashstop hash --json --variants` does, and then
+// `pdq` is the full-resolution hash the variants start from). Requests are handled one at a time, in
 // the order they arrive, so a page may post a whole folder at once without running out of memory.
 //
 // Only hashes leave this worker: it never posts pixels or file bytes back, and it has no network
 // code at all.
 
 import { digestFile } from "./digest.js";
-import { hashImageFile } from "./pdq-image.js";
+import { hashImageFile, hashPhotoFile } from "./pdq-image.js";
 
 // Files without a declared type are tried as images only up to this size: the browser reads the
 // whole file to decode it, and a large unknown file is far more likely a video.
@@ -25,12 +27,12 @@ function looksLikeImage(file) {
   return file.size <= UNTYPED_IMAGE_MAX_BYTES;
 }
 
-async function fingerprint(id, file, dihedral) {
+async function fingerprint(id, file, dihedral, variants) {
   const result = { id, type: "result", kind: "file" };
   if (looksLikeImage(file)) {
     self.postMessage({ id, type: "progress", stage: "pdq", done: 0, total: 1 });
     try {
-      const pdq = await hashImageFile(file, { dihedral });
+      const pdq = variants ? await hashPhotoFile(file) : await hashImageFile(file, { dihedral });
       Object.assign(result, {
         kind: "image",
         pdq: pdq.hash,
@@ -38,7 +40,8 @@ async function fingerprint(id, file, dihedral) {
         width: pdq.width,
         height: pdq.height,
       });
-      if (dihedral) result.pdq_dihedral = pdq.dihedral;
+      if (dihedral && !variants) result.pdq_dihedral = pdq.dihedral;
+      if (variants) result.variants = pdq.variants;
     } catch (error) {
       // Still worth registering by its exact hashes (e.g. HEIC, which Chromium cannot decode).
       result.pdq_error = error.message;
@@ -54,11 +57,11 @@ async function fingerprint(id, file, dihedral) {
 let queue = Promise.resolve();
 
 self.addEventListener("message", (event) => {
-  const { id, file, dihedral = false } = event.data || {};
+  const { id, file, dihedral = false, variants = false } = event.data || {};
   queue = queue.then(async () => {
     try {
       if (!(file instanceof Blob)) throw new Error("expected a File or Blob to fingerprint");
-      self.postMessage(await fingerprint(id, file, dihedral));
+      self.postMessage(await fingerprint(id, file, dihedral, variants));
     } catch (error) {
       self.postMessage({ id, type: "error", message: error.message || String(error) });
     }

@@ -21,6 +21,7 @@
 // decode by throwing an Error with a plain message.
 
 import { pdqFromRGBA } from "./pdq.js";
+import { hashPhoto, loadVariantSpec } from "./variants.js";
 
 export const EXACT_PATH_MAX_PIXELS = 1_000_000;
 export const FAST_PATH_MAX_SIDE = 2048;
@@ -91,6 +92,23 @@ export async function hashImageFile(blob, { dihedral = false, fastPath = true } 
     const pixels = pixelsOf(source);
     const result = pdqFromRGBA(pixels, source.width, source.height, { dihedral });
     return { ...result, width, height, hashedWidth: source.width, hashedHeight: source.height };
+  } finally {
+    bitmap.close();
+  }
+}
+
+/**
+ * PDQ and the stored variants of a photo file (variants.js): {hash, quality, width, height,
+ * variants: [{name, pdq, pdq_quality}]}. Every decoded pixel is hashed, as the variants are
+ * defined on the full-resolution photo (so this takes longer than `hashImageFile`'s fast path).
+ */
+export async function hashPhotoFile(blob) {
+  const spec = await loadVariantSpec();
+  const bitmap = await decodeImage(blob);
+  try {
+    const { width, height } = bitmap;
+    const photo = hashPhoto(spec, pixelsOf(bitmap), width, height, 4);
+    return { hash: photo.pdq, quality: photo.quality, width, height, variants: photo.variants };
   } finally {
     bitmap.close();
   }

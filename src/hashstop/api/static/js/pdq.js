@@ -294,15 +294,16 @@ function downsample(luma, rows, cols, shortcut) {
 /**
  * PDQ of a float32 luma plane (row-major, `height` rows of `width`).
  * Returns {hash, quality} like `pdqhash.compute`, plus `dihedral` (8 hex, the reference order,
- * like `pdqhash.compute_dihedral`) when asked.
+ * like `pdqhash.compute_dihedral`) when asked. `shortcut: false` blurs a 64x64 input too, as
+ * the reference's dihedral entry point does (hash and quality then equal its first hash's).
  */
-export function pdqFromLuma(luma, width, height, { dihedral = false } = {}) {
+export function pdqFromLuma(luma, width, height, { dihedral = false, shortcut = true } = {}) {
   if (height < MIN_HASHABLE_DIM || width < MIN_HASHABLE_DIM) {
     const result = { hash: ZERO_HASH, quality: 0 };
     if (dihedral) result.dihedral = new Array(8).fill(ZERO_HASH);
     return result;
   }
-  const small = downsample(luma, height, width, true);
+  const small = downsample(luma, height, width, shortcut);
   const coefficients = dct64To16(small);
   const result = { hash: coefficientsToHex(coefficients), quality: imageDomainQuality(small) };
   if (dihedral) {

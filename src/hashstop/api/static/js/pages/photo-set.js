@@ -180,7 +180,7 @@ export class PhotoSet {
       this.onChange();
     };
     waiting.set(entry.id, entry);
-    hashWorker().postMessage({ id: entry.id, file, dihedral: false });
+    hashWorker().postMessage({ id: entry.id, file, dihedral: false, variants: true });
     return entry;
   }
 
@@ -259,7 +259,8 @@ export class PhotoSet {
   }
 
   /**
-   * The API's hash list for the finished files: {algorithm, value, photo} (+ quality for PDQ).
+   * The API's hash list for the finished files: {algorithm, value, photo} (+ quality for PDQ, and
+   * the variant's name for each stored variant of a photo).
    * A hash already in the list (the same file chosen twice under two names) is sent once.
    * `owners[i]` is the entry (file) of `list[i]`, kept beside the list, never in it.
    */
@@ -276,7 +277,15 @@ export class PhotoSet {
     };
     for (const entry of this.done) {
       const { result, photo } = entry;
-      if (result.kind === "image" && result.pdq_quality >= MIN_PDQ_QUALITY) {
+      if (result.kind === "image" && result.variants?.length) {
+        // The photo's stored variants (variants.js): itself, crops, mirror, turns.
+        for (const v of result.variants) {
+          push(
+            { algorithm: "pdq", value: v.pdq, quality: v.pdq_quality, photo, variant: v.name },
+            entry,
+          );
+        }
+      } else if (result.kind === "image" && result.pdq_quality >= MIN_PDQ_QUALITY) {
         push({ algorithm: "pdq", value: result.pdq, quality: result.pdq_quality, photo }, entry);
       }
       push({ algorithm: "md5", value: result.md5, photo }, entry);
