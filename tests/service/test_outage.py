@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import time
 
-from sqlalchemy import text
+from sqlalchemy import event, text
+from sqlalchemy.exc import OperationalError
 
 from hashstop.service.cases import CaseService
+from hashstop.service.index import HashIndex
 from hashstop.service.keys import KeyService
+from hashstop.service.matching import Matcher, MatchItem, QueryHash, Thresholds
 from hashstop.service.outage import DeferredMatches, KnownKeys
 from hashstop.service.rules import SubmittedHash
 from hashstop.service.tokens import Keyring
@@ -58,3 +61,41 @@ def test_deferred_records_are_bounded_and_written_with_their_time(database, sett
         assert stored is not None and stored.platform == "acme"
         assert [h.distance for h in stored.hits] == [3]
         assert stored.created_at.timestamp() <= before  # the time of the match, not the write
+
+
+def test_a_match_whose_commit_is_cut_off_is_answered_and_its_record_deferred(
+    database, settings, make_key
+):
+    """The database goes away between the match's reads and its commit: still an answer."""
+    keyring = Keyring(settings.secret_key_bytes)
+    make_key("platform", name="acme", platform="acme")
+    with database.transaction() as session:
+        key = KeyService(session, keyring).list()[0]
+        CaseService(session, keyring).open(
+            [SubmittedHash("pdq", sample_hashes.pdq(2), 100, None, "original")]
+        )
+    index = HashIndex()
+    with database.transaction(write=False) as session:
+        hash_id = session.scalars(text("SELECT id FROM hashes")).one()
+    index.add("pdq", [hash_id], [bytes.fromhex(sample_hashes.pdq(2))])
+    deferred = DeferredMatches(capacity=10)
+    session = database.new_session(write=True)
+
+    def cut_off(_session):
+        raise OperationalError("COMMIT", {}, ConnectionError("server closed the connection"))
+
+    event.listen(session, "before_commit", cut_off)
+    try:
+        matcher = Matcher(session, index, Thresholds(31, 4, 6), ready=True, deferred=deferred)
+        item = MatchItem("upload-1", [QueryHash("pdq", sample_hashes.pdq(2))])
+        [result] = matcher.match(key, [item])
+    finally:
+        event.remove(session, "before_commit", cut_off)
+        session.close()
+    assert result.matched and [h.hash_id for h in result.matches] == [hash_id]
+    assert result.match_id is not None
+    assert len(deferred) == 1  # kept in memory, to be written when the database answers
+    assert deferred.flush(database) == 1
+    with database.transaction(write=False) as session:
+        stored = MatchRepository(session).by_public_id(result.match_id)
+        assert stored is not None and [h.hash_id for h in stored.hits] == [hash_id]

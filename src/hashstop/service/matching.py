@@ -132,7 +132,12 @@ class Matcher:
         if not any(hits.values()):
             return results
         try:
-            return self._record(key, hits, results)
+            recorded = self._record(key, hits, results)
+            # Committed here rather than by the caller, so that a database lost between the
+            # reads and the commit still ends in a deferred record and an answer, not a 503. (If
+            # the commit did land before the connection broke, the record is written twice.)
+            self.session.commit()
+            return recorded
         except UNAVAILABLE:
             if self.deferred is None:
                 raise
