@@ -146,3 +146,20 @@ def test_an_unexpected_error_is_a_logged_500_problem(settings, caplog):
         body = assert_problem(client.get("/v1/broken"), 500)
     assert "unexpected" in body["detail"]
     assert "RuntimeError" in caplog.text
+
+
+def test_the_openapi_document_declares_problem_json_errors(client):
+    """Found by the schema fuzzer: errors were documented as FastAPI's 422 application/json."""
+    schema = client.get("/openapi.json").json()
+    assert "HTTPValidationError" not in json.dumps(schema)
+    problem = schema["components"]["schemas"]["Problem"]
+    assert {"type", "title", "status", "detail"} <= set(problem["required"])
+    for path, item in schema["paths"].items():
+        for method, operation in item.items():
+            responses = operation["responses"]
+            assert "422" not in responses, (method, path)
+            content = responses["default"]["content"]
+            assert list(content) == ["application/problem+json"], (method, path)
+    invalid = client.post("/v1/cases", json={"hashes": [{"algorithm": "", "value": ""}]})
+    assert invalid.headers["content-type"] == "application/problem+json"
+    assert set(invalid.json()) >= set(problem["required"])

@@ -4,6 +4,9 @@ One handler renders the domain errors (which carry their status); the others tur
 Starlette's own errors (unknown path, wrong method, invalid body) and database outages into the
 same shape. An unexpected exception is logged without request data and answered as a 500 that
 says so; the tests assert that bad input never gets there.
+
+The OpenAPI document says so too: every operation's errors are a `default` response of
+problem+json (`ProblemOut`), in place of FastAPI's own 422 schema, which the API never sends.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from hashstop.api.schemas import ProblemOut
 from hashstop.service.errors import DomainError
 
 log = logging.getLogger(__name__)
@@ -157,7 +161,36 @@ def _unexpected(request: Request, exc: Exception) -> JSONResponse:
     )
 
 
+def _document_problems(app: FastAPI) -> None:
+    """Make `app.openapi()` declare the problem+json errors every operation can answer."""
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is not None:
+            return app.openapi_schema
+        schema = generate()
+        components = schema.setdefault("components", {}).setdefault("schemas", {})
+        definitions = ProblemOut.model_json_schema(ref_template="#/components/schemas/{model}")
+        components.update(definitions.pop("$defs", {}))
+        components["Problem"] = definitions
+        for path_item in schema.get("paths", {}).values():
+            for operation in path_item.values():
+                responses = operation.setdefault("responses", {})
+                responses.pop("422", None)
+                responses["default"] = {
+                    "description": "An error: problem+json (RFC 9457) with a `detail` to act on",
+                    "content": {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}},
+                }
+        for unused in ("HTTPValidationError", "ValidationError"):
+            components.pop(unused, None)
+        app.openapi_schema = schema
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
 def install(app: FastAPI) -> None:
+    _document_problems(app)
     app.add_exception_handler(DomainError, _domain)
     app.add_exception_handler(StarletteHTTPException, _http)
     app.add_exception_handler(RequestValidationError, _validation)
