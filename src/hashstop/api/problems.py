@@ -19,7 +19,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -122,6 +122,19 @@ def _database(request: Request, exc: Exception) -> JSONResponse:
             slug="conflict",
             instance=request.url.path,
         )
+    if isinstance(exc, DataError):
+        # The database refused a value that passed validation (PostgreSQL: a NUL character in
+        # a text, a number out of range): the request's fault, not an outage. Found by the
+        # schema fuzzer. The type only is logged, never the value.
+        log.warning("the database refused a value of %s %s", request.method, request.url.path)
+        return problem(
+            422,
+            "the request holds a value the database cannot store (such as a NUL character "
+            "in a text); remove it and retry",
+            title="Invalid request",
+            slug="invalid-request",
+            instance=request.url.path,
+        )
     _log_unavailable(type(exc).__name__)
     return problem(
         503,
@@ -196,6 +209,7 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _validation)
     app.add_exception_handler(OperationalError, _database)
     app.add_exception_handler(IntegrityError, _database)
+    app.add_exception_handler(DataError, _database)
     app.add_exception_handler(DBAPIError, _database)
     app.add_exception_handler(PoolTimeout, _database)
     app.add_exception_handler(Exception, _unexpected)
