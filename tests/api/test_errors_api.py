@@ -146,3 +146,45 @@ def test_an_unexpected_error_is_a_logged_500_problem(settings, caplog):
         body = assert_problem(client.get("/v1/broken"), 500)
     assert "unexpected" in body["detail"]
     assert "RuntimeError" in caplog.text
+
+
+def test_the_openapi_document_declares_problem_json_errors(client):
+    """Found by the schema fuzzer: errors were documented as FastAPI's 422 application/json."""
+    schema = client.get("/openapi.json").json()
+    assert "HTTPValidationError" not in json.dumps(schema)
+    problem = schema["components"]["schemas"]["Problem"]
+    assert {"type", "title", "status", "detail"} <= set(problem["required"])
+    for path, item in schema["paths"].items():
+        for method, operation in item.items():
+            responses = operation["responses"]
+            assert "422" not in responses, (method, path)
+            content = responses["default"]["content"]
+            assert list(content) == ["application/problem+json"], (method, path)
+    invalid = client.post("/v1/cases", json={"hashes": [{"algorithm": "", "value": ""}]})
+    assert invalid.headers["content-type"] == "application/problem+json"
+    assert set(invalid.json()) >= set(problem["required"])
+
+
+def test_a_value_the_database_refuses_is_422_not_503(client, make_key, database_url):
+    """Found by the schema fuzzer on PostgreSQL: a NUL in a text answered 503 'unavailable'."""
+    admin = bearer(make_key("admin"))
+    entry = {"algorithm": "sha256", "value": sample_hashes.sha256(1), "reason": "news\x00photo"}
+    response = client.post("/v1/admin/allowlist", json=entry, headers=admin)
+    # SQLite stores the NUL; PostgreSQL refuses it, and that is the request's fault.
+    if database_url.startswith("postgresql"):
+        assert "NUL" in assert_problem(response, 422)["detail"]
+    else:
+        assert response.status_code == 201, response.text
+    opened = client.post("/v1/cases", json={"hashes": [sample_hashes.pdq_entry(1)]}).json()
+    query = {
+        "items": [
+            {"ref": "up\x00load", "hashes": [{"algorithm": "pdq", "value": sample_hashes.pdq(1)}]}
+        ]
+    }
+    platform = bearer(make_key("platform"))
+    matched = client.post("/v1/match", json=query, headers=platform)
+    assert matched.status_code in (200, 422), matched.text
+    assert (
+        client.get(f"/v1/cases/{opened['case_id']}", headers=bearer(opened["secret"])).status_code
+        == 200
+    )

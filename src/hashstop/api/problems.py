@@ -4,6 +4,9 @@ One handler renders the domain errors (which carry their status); the others tur
 Starlette's own errors (unknown path, wrong method, invalid body) and database outages into the
 same shape. An unexpected exception is logged without request data and answered as a 500 that
 says so; the tests assert that bad input never gets there.
+
+The OpenAPI document says so too: every operation's errors are a `default` response of
+problem+json (`ProblemOut`), in place of FastAPI's own 422 schema, which the API never sends.
 """
 
 from __future__ import annotations
@@ -16,10 +19,11 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from hashstop.api.schemas import ProblemOut
 from hashstop.service.errors import DomainError
 
 log = logging.getLogger(__name__)
@@ -51,7 +55,7 @@ def problem(
 
 
 def _domain(request: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, DomainError)  # noqa: S101 - registered for DomainError only
+    assert isinstance(exc, DomainError)  # noqa: S101 - registered for DomainError only  # nosec B101
     return problem(
         exc.status,
         exc.detail,
@@ -64,7 +68,7 @@ def _domain(request: Request, exc: Exception) -> JSONResponse:
 
 
 def _http(request: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, StarletteHTTPException)  # noqa: S101
+    assert isinstance(exc, StarletteHTTPException)  # noqa: S101 - registered for it  # nosec B101
     headers = dict(exc.headers or {})
     if exc.status_code == 404:
         detail = (
@@ -88,7 +92,7 @@ def _where(loc: tuple[Any, ...] | list[Any]) -> str:
 
 
 def _validation(request: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, RequestValidationError)  # noqa: S101
+    assert isinstance(exc, RequestValidationError)  # noqa: S101 - registered for it  # nosec B101
     errors = [
         {"location": _where(e.get("loc", ())), "message": str(e.get("msg", "invalid"))}
         for e in exc.errors()
@@ -116,6 +120,19 @@ def _database(request: Request, exc: Exception) -> JSONResponse:
             409,
             "a concurrent request changed the same data; retry the request",
             slug="conflict",
+            instance=request.url.path,
+        )
+    if isinstance(exc, DataError):
+        # The database refused a value that passed validation (PostgreSQL: a NUL character in
+        # a text, a number out of range): the request's fault, not an outage. Found by the
+        # schema fuzzer. The type only is logged, never the value.
+        log.warning("the database refused a value of %s %s", request.method, request.url.path)
+        return problem(
+            422,
+            "the request holds a value the database cannot store (such as a NUL character "
+            "in a text); remove it and retry",
+            title="Invalid request",
+            slug="invalid-request",
             instance=request.url.path,
         )
     _log_unavailable(type(exc).__name__)
@@ -157,12 +174,42 @@ def _unexpected(request: Request, exc: Exception) -> JSONResponse:
     )
 
 
+def _document_problems(app: FastAPI) -> None:
+    """Make `app.openapi()` declare the problem+json errors every operation can answer."""
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is not None:
+            return app.openapi_schema
+        schema = generate()
+        components = schema.setdefault("components", {}).setdefault("schemas", {})
+        definitions = ProblemOut.model_json_schema(ref_template="#/components/schemas/{model}")
+        components.update(definitions.pop("$defs", {}))
+        components["Problem"] = definitions
+        for path_item in schema.get("paths", {}).values():
+            for operation in path_item.values():
+                responses = operation.setdefault("responses", {})
+                responses.pop("422", None)
+                responses["default"] = {
+                    "description": "An error: problem+json (RFC 9457) with a `detail` to act on",
+                    "content": {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}},
+                }
+        for unused in ("HTTPValidationError", "ValidationError"):
+            components.pop(unused, None)
+        app.openapi_schema = schema
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
 def install(app: FastAPI) -> None:
+    _document_problems(app)
     app.add_exception_handler(DomainError, _domain)
     app.add_exception_handler(StarletteHTTPException, _http)
     app.add_exception_handler(RequestValidationError, _validation)
     app.add_exception_handler(OperationalError, _database)
     app.add_exception_handler(IntegrityError, _database)
+    app.add_exception_handler(DataError, _database)
     app.add_exception_handler(DBAPIError, _database)
     app.add_exception_handler(PoolTimeout, _database)
     app.add_exception_handler(Exception, _unexpected)

@@ -172,7 +172,7 @@ def clear_cookie(response: Response, request: Request, name: str) -> None:
 
 
 def _sign_in_required(_request: Request, exc: Exception) -> Response:
-    assert isinstance(exc, SignInRequired)  # noqa: S101 - registered for it only
+    assert isinstance(exc, SignInRequired)  # noqa: S101 - registered for it only  # nosec B101
     return RedirectResponse(
         f"/review/sign-in?next={quote(safe_next(exc.next_path))}", 303, headers=NO_STORE
     )

@@ -165,9 +165,21 @@ class MatchRecordOut(BaseModel):
     feedback: list[VerdictOut] = Field(description="your verdicts on this match, oldest first")
 
 
+class ProblemDetailOut(BaseModel):
+    location: str = Field(description="where in the request, e.g. items[0].hashes[1].value")
+    message: str
+
+
 class ProblemOut(BaseModel):
-    type: str
+    """An error (RFC 9457 problem+json); some carry more members, such as `errors`."""
+
+    model_config = ConfigDict(extra="allow", title="Problem")
+
+    type: str = Field(description="urn:hashstop:problem:<slug>, or about:blank")
     title: str
     status: int
-    detail: str
-    instance: str | None = None
+    detail: str = Field(description="what went wrong and what to do about it")
+    instance: str | None = Field(default=None, description="the path of the request")
+    errors: list[ProblemDetailOut] | None = Field(
+        default=None, description="for an invalid request: each invalid part (at most 20)"
+    )

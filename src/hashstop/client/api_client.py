@@ -77,7 +77,7 @@ class RetryPolicy:
     def backoff(self, retry: int) -> float:
         """The pause before retry number `retry` (1, 2, ...): 2**retry growth, jittered."""
         ceiling = min(self.max_delay, self.base_delay * 2 ** (retry - 1))
-        return random.uniform(ceiling / 2, ceiling)  # noqa: S311 - jitter, not a secret
+        return random.uniform(ceiling / 2, ceiling)  # noqa: S311 - jitter, not a secret  # nosec B311
 
 
 @dataclass(frozen=True)

@@ -29,7 +29,7 @@ from hashstop.client.receipts import Receipt, ReceiptError
 
 DEFAULT_SERVER = "http://127.0.0.1:8000"
 SERVER_VARIABLE = "HASHSTOP_SERVER"
-SECRET_VARIABLE = "HASHSTOP_CASE_SECRET"  # noqa: S105 - the name of a variable
+SECRET_VARIABLE = "HASHSTOP_CASE_SECRET"  # noqa: S105 - a variable's name  # nosec B105
 F = TypeVar("F", bound=Callable[..., Any])
 
 

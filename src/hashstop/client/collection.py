@@ -71,7 +71,7 @@ class Collection:
 
 def _entries(outcome: Outcome) -> FileEntries:
     hashes = outcome.hashes
-    assert hashes is not None  # noqa: S101 - only called for hashed files
+    assert hashes is not None  # noqa: S101 - only for hashed files  # nosec B101
     photo = "f" + secrets.token_hex(8)
     entries: list[dict[str, Any]] = []
     if outcome.variants:

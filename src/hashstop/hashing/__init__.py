@@ -17,7 +17,13 @@ A platform can `pip install hashstop` and use this package alone:
   errors (`HashingError` and its subclasses), whose messages are one line for a person.
 """
 
-from hashstop.hashing.decoding import IMAGE_FORMATS, PIXEL_LIMIT, displayed_rgb, open_image
+from hashstop.hashing.decoding import (
+    DECODED_BYTES_LIMIT,
+    IMAGE_FORMATS,
+    PIXEL_LIMIT,
+    displayed_rgb,
+    open_image,
+)
 from hashstop.hashing.digests import file_digests
 from hashstop.hashing.errors import (
     EmptyFileError,
@@ -51,6 +57,7 @@ __all__ = [
     "DIHEDRAL_ORDER",
     "EXACT_PATH_MAX_PIXELS",
     "IMAGE_FORMATS",
+    "DECODED_BYTES_LIMIT",
     "PIXEL_LIMIT",
     "EmptyFileError",
     "FileAccessError",

@@ -9,7 +9,8 @@ applies their rotation itself.
 
 It refuses, with `ImageDecodeError` and never a traceback: formats outside `IMAGE_FORMATS`
 (identified by their magic bytes, never by extension), images above `PIXEL_LIMIT` pixels
-(decompression bombs), truncated or corrupt data. It does not rescale colours or composite
+or whose decode would take over `DECODED_BYTES_LIMIT` bytes (decompression bombs), truncated or
+corrupt data. It does not rescale colours or composite
 transparency, and it never writes or keeps image bytes anywhere.
 """
 
@@ -38,6 +39,15 @@ PIXEL_LIMIT = 178_956_970
 """Largest image decoded, in pixels: Pillow's default hard limit (2 x MAX_IMAGE_PIXELS),
 enforced here whatever a caller set Pillow's global to. It admits 12-108 MP phone photos; a
 200 MP sensor's full-size output is refused."""
+
+DECODED_BYTES_LIMIT = 512 * 2**20
+"""Largest decode held in memory, in bytes, checked before decoding: Pillow keeps most modes at
+4 bytes a pixel, so a PNG of zeros declaring 13000x13000 pixels, 0.5 MB on disk, would take
+676 MB. It admits a 108 MP RGB photo (432 MB); a JPEG hashed from a reduced decode counts only
+the reduced pixels. Found by the hostile-file fuzzing (`tests/hashing/test_hostile_fuzz.py`)."""
+
+_BYTES_PER_PIXEL = {"1": 1, "L": 1, "P": 1, "I;16": 2, "I;16L": 2, "I;16B": 2, "I;16N": 2}
+"""Pillow's storage per pixel for the modes below 4 bytes (all others take 4)."""
 
 IMAGE_FORMATS = ("JPEG", "PNG", "GIF", "WEBP", "TIFF", "BMP", "AVIF", "HEIF", "JPEG2000")
 """Formats decoded as images, recognised by magic bytes. Formats Pillow also guesses at
@@ -146,6 +156,22 @@ def opened_image(source: Source) -> Iterator[ImageFile.ImageFile]:
         yield image
 
 
+def check_decoded_size(image: Image.Image, name: str, *, convert: bool = True) -> None:
+    """Refuse to decode `image` at its current size if that needs over DECODED_BYTES_LIMIT
+    (counting the RGB copy a conversion to RGB makes when `convert`)."""
+    width, height = image.size
+    per_pixel = _BYTES_PER_PIXEL.get(image.mode, 4)
+    if convert and image.mode != "RGB":
+        per_pixel += 4
+    needed = width * height * per_pixel
+    if needed > DECODED_BYTES_LIMIT:
+        raise ImageDecodeError(
+            f"{name}: refused, decoding {width}x{height} pixels ({image.mode}) needs "
+            f"{needed / 2**20:,.0f} MB, above the {DECODED_BYTES_LIMIT // 2**20} MB limit "
+            "(possible decompression bomb)"
+        )
+
+
 def orientation(image: Image.Image) -> int:
     """The EXIF orientation (1-8) Pillow's exif_transpose would apply; 1 if none or invalid."""
     value = image.getexif().get(0x0112, 1)
@@ -164,6 +190,7 @@ def to_rgb(image: Image.Image) -> Image.Image:
 def displayed_rgb(image: Image.Image, name: str = "image") -> Image.Image:
     """Decode `image` fully, apply its EXIF orientation and convert it to RGB."""
     with decoding(name):
+        check_decoded_size(image, name)
         image.load()
         method = _PILLOW_TRANSPOSE.get(orientation(image))
         shown = image.transpose(method) if method is not None else image

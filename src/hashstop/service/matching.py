@@ -176,7 +176,7 @@ class Matcher:
         self, key: ApiKey, hits: dict[int, dict[int, Hit]], results: list[ItemResult]
     ) -> list[ItemResult]:
         """The database is away: answer every hit of the index, keep the records for later."""
-        assert self.deferred is not None  # noqa: S101 - only called with a buffer
+        assert self.deferred is not None  # noqa: S101 - only called with a buffer  # nosec B101
         new: list[NewMatch] = []
         for item_index, item_hits in sorted(hits.items()):
             if not item_hits:

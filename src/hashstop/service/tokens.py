@@ -14,7 +14,7 @@ import hashlib
 import hmac
 import secrets
 
-CASE_SECRET_PREFIX = "hsc_"  # noqa: S105 - a prefix, not a secret
+CASE_SECRET_PREFIX = "hsc_"  # noqa: S105 - a prefix, not a secret  # nosec B105
 API_KEY_PREFIX = "hsk_"
 _CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 _CROCKFORD_READ = str.maketrans({"O": "0", "I": "1", "L": "1", "-": None, " ": None})

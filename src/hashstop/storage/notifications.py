@@ -78,6 +78,6 @@ class ChangeNotifications:
         if self._conn is not None:
             try:
                 self._conn.close()
-            except Exception:  # noqa: BLE001, S110 - closing a broken connection
+            except Exception:  # noqa: BLE001, S110 - closing a broken connection  # nosec B110
                 pass
             self._conn = None
