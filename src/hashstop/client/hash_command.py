@@ -128,7 +128,7 @@ def _hash_lines(outcome: Outcome, dihedral: bool) -> str:
     from hashstop.hashing import DIHEDRAL_ORDER
 
     hashes = outcome.hashes
-    assert hashes is not None  # noqa: S101 - only called for hashed files
+    assert hashes is not None  # noqa: S101 - only called for hashed files  # nosec B101
     rows: list[tuple[str, str]] = []
     if hashes.pdq is not None:
         rows.append(("PDQ", hashes.pdq.hex))
