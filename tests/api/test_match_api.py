@@ -109,6 +109,34 @@ def test_one_item_hitting_hashes_of_two_cases_lists_both(client, platform):
     assert [m["distance"] for m in result["matches"]] == [0, 5]
 
 
+def test_a_large_batch_answers_item_by_item_as_single_requests_do(client, platform, database):
+    """Above the size searched on the event loop, the batch goes to a worker thread: same
+    answers, in order, one record per matched item."""
+    store(client, [sample_hashes.pdq_entry(s) for s in (4, 5, 6)])
+    planted = {7: sample_hashes.flip(sample_hashes.pdq(4), 9), 50: sample_hashes.pdq(5)}
+    planted[199] = sample_hashes.flip(sample_hashes.pdq(6), 31)
+    values = [planted.get(i, sample_hashes.pdq(10_000 + i)) for i in range(200)]
+    body = {
+        "items": [
+            {"ref": f"u{i}", "hashes": [{"algorithm": "pdq", "value": v}]}
+            for i, v in enumerate(values)
+        ]
+    }
+    batch = client.post("/v1/match", json=body, headers=platform).json()["results"]
+    assert [r["ref"] for r in batch] == [f"u{i}" for i in range(200)]
+    assert [i for i, r in enumerate(batch) if r["matched"]] == [7, 50, 199]
+    assert [batch[i]["matches"][0]["distance"] for i in (7, 50, 199)] == [9, 0, 31]
+    for i in (7, 50, 199, 0, 198):  # one by one, on the event loop: the same answers
+        single = match_one(client, platform, "pdq", values[i])
+        assert single["matched"] == batch[i]["matched"]
+        assert [m["hash_id"] for m in single["matches"]] == [
+            m["hash_id"] for m in batch[i]["matches"]
+        ]
+    with database.transaction(write=False) as session:
+        refs = session.execute(text("SELECT ref FROM match_records ORDER BY id")).scalars().all()
+    assert refs == ["u7", "u50", "u199", "upload-1", "upload-1", "upload-1"]
+
+
 def test_batch_limits_are_413_with_the_limit(client, platform):
     hashes = [{"algorithm": "pdq", "value": sample_hashes.pdq(1)}]
     item: dict[str, object] = {"ref": "r", "hashes": hashes}

@@ -15,7 +15,7 @@ matching goes on from memory. Every other use of the database then fails with 50
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from typing import Annotated
 
@@ -121,17 +121,18 @@ async def bearer_token(
 BearerToken = Annotated[str, Depends(bearer_token)]
 
 
-def require_role(*roles: Role) -> Callable[..., ApiKey]:
+def require_role(*roles: Role) -> Callable[..., Awaitable[ApiKey]]:
     """A dependency that returns the caller's live API key if it has one of `roles`.
 
     The key is read in its own one-statement lookup (autocommit on PostgreSQL), at most once per
     `key_cache_seconds` per worker (`KeyCache`), so a revocation reaches every worker within that
     time (at once on PostgreSQL, where it is notified). While the database is away, a key that
     was live at the last read of all keys is still accepted for a grace period (`KnownKeys`), so
-    matching goes on from memory.
+    matching goes on from memory. A key found fresh in the cache is answered on the event loop;
+    a database read goes to the thread pool.
     """
 
-    def dependency(token: BearerToken, runtime: RuntimeDep) -> ApiKey:
+    def authenticate(token: str, runtime: Runtime) -> ApiKey:
         try:
             return runtime.key_cache.authenticate(runtime.database.lookup, token, roles)
         except UNAVAILABLE:
@@ -139,6 +140,12 @@ def require_role(*roles: Role) -> Callable[..., ApiKey]:
             if known is None:
                 raise
             return check_role(known, roles)
+
+    async def dependency(token: BearerToken, runtime: RuntimeDep) -> ApiKey:
+        cached = runtime.key_cache.fresh(token, roles)
+        if cached is not None:
+            return cached
+        return await run_in_threadpool(authenticate, token, runtime)
 
     return dependency
 

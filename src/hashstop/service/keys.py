@@ -137,6 +137,18 @@ class KeyCache:
         with self._lock:
             self._entries.clear()
 
+    def fresh(self, token: str, roles: tuple[Role, ...]) -> ApiKey | None:
+        """The cached key for `token` if it is fresh (a 403 if its role is not in `roles`);
+        None when the database must be asked. No I/O."""
+        if self.ttl <= 0 or not token.startswith(API_KEY_PREFIX):
+            return None
+        digest = self.keyring.api_key_hash(token)
+        with self._lock:
+            entry = self._entries.get(digest)
+        if entry is None or time.monotonic() - entry[0] >= self.ttl:
+            return None
+        return check_role(entry[1], roles)
+
     def authenticate(
         self,
         session_factory: Callable[[], AbstractContextManager[Session]],
@@ -147,12 +159,11 @@ class KeyCache:
         if self.ttl <= 0 or not token.startswith(API_KEY_PREFIX):
             with session_factory() as session:
                 return KeyService(session, self.keyring).authenticate(token, roles)
+        cached = self.fresh(token, roles)
+        if cached is not None:
+            return cached
         digest = self.keyring.api_key_hash(token)
         now = time.monotonic()
-        with self._lock:
-            entry = self._entries.get(digest)
-        if entry is not None and now - entry[0] < self.ttl:
-            return check_role(entry[1], roles)
         with session_factory() as session:
             key = KeyService(session, self.keyring).keys.by_token_hash(digest)
         if key is None or key.revoked_at is not None:
