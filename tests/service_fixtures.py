@@ -88,6 +88,20 @@ def pg_drop_database(name: str) -> None:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
+@pytest.fixture
+def blank_postgres_url() -> Iterator[str]:
+    """An empty, unmigrated throwaway PostgreSQL database of its own, dropped afterwards."""
+    created = pg_create_database()
+    if created is None:
+        skip_or_fail(f"PostgreSQL is not reachable on {PG_HOST}:{PG_PORT}")
+        return
+    url, name = created
+    try:
+        yield url
+    finally:
+        pg_drop_database(name)
+
+
 @pytest.fixture(scope="session")
 def postgres_url() -> Iterator[str | None]:
     created = pg_create_database()

@@ -9,20 +9,15 @@ import httpx
 import pytest
 
 from tests import sample_hashes
-from tests.conftest import skip_or_fail
 from tests.reliability.server import HASHSTOP, ServerProcess, server_env
-from tests.service_fixtures import PG_HOST, PG_PORT, pg_create_database, pg_drop_database
 
 
 @pytest.mark.slow
 @pytest.mark.postgres
-def test_serve_migrates_postgresql_and_trusts_the_proxy_for_client_addresses(tmp_path):
-    created = pg_create_database()
-    if created is None:
-        skip_or_fail(f"PostgreSQL is not reachable on {PG_HOST}:{PG_PORT}")
-        return
-    url, name = created
-    env = server_env(url, HASHSTOP_CASE_CREATIONS_PER_HOUR="1")
+def test_serve_migrates_postgresql_and_trusts_the_proxy_for_client_addresses(
+    tmp_path, blank_postgres_url
+):
+    env = server_env(blank_postgres_url, HASHSTOP_CASE_CREATIONS_PER_HOUR="1")
     server = ServerProcess(env, 1, tmp_path / "server.log", tmp_path, ("--migrate",))
     try:
         refused = subprocess.run(
@@ -42,5 +37,4 @@ def test_serve_migrates_postgresql_and_trusts_the_proxy_for_client_addresses(tmp
         assert open_from("203.0.113.2") == 201  # another client behind the same proxy
     finally:
         server.stop()
-        pg_drop_database(name)
     assert "Traceback" not in server.log_text()

@@ -9,9 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import skip_or_fail
 from tests.reliability.crash import run_scenario
-from tests.service_fixtures import PG_HOST, PG_PORT, pg_create_database, pg_drop_database
 
 
 def assert_round_ok(rounds, log_text):
@@ -32,16 +30,8 @@ def test_sigkill_during_writes_on_sqlite(tmp_path):
 
 @pytest.mark.slow
 @pytest.mark.postgres
-def test_sigkill_during_writes_on_postgresql(tmp_path):
-    created = pg_create_database()
-    if created is None:
-        skip_or_fail(f"PostgreSQL is not reachable on {PG_HOST}:{PG_PORT}")
-        return
-    url, name = created
-    try:
-        rounds = run_scenario(url, tmp_path, n_cases=200, kill_after=40, seed=12)
-    finally:
-        pg_drop_database(name)
+def test_sigkill_during_writes_on_postgresql(tmp_path, blank_postgres_url):
+    rounds = run_scenario(blank_postgres_url, tmp_path, n_cases=200, kill_after=40, seed=12)
     assert_round_ok(rounds, (tmp_path / "server.log").read_text())
 
 

@@ -7,17 +7,11 @@ import threading
 import pytest
 
 from hashstop.storage.database import current_revision, head_revision, upgrade
-from tests.conftest import skip_or_fail
-from tests.service_fixtures import PG_HOST, PG_PORT, pg_create_database, pg_drop_database
 
 
 @pytest.mark.postgres
-def test_concurrent_upgrades_of_one_postgresql_database_all_succeed():
-    created = pg_create_database()
-    if created is None:
-        skip_or_fail(f"PostgreSQL is not reachable on {PG_HOST}:{PG_PORT}")
-        return
-    url, name = created
+def test_concurrent_upgrades_of_one_postgresql_database_all_succeed(blank_postgres_url):
+    url = blank_postgres_url
     errors: list[BaseException] = []
 
     def migrate() -> None:
@@ -26,13 +20,10 @@ def test_concurrent_upgrades_of_one_postgresql_database_all_succeed():
         except BaseException as exc:  # noqa: BLE001 - collected and asserted below
             errors.append(exc)
 
-    try:
-        threads = [threading.Thread(target=migrate) for _ in range(3)]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join(timeout=120)
-        assert errors == []
-        assert current_revision(url) == head_revision()
-    finally:
-        pg_drop_database(name)
+    threads = [threading.Thread(target=migrate) for _ in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    assert errors == []
+    assert current_revision(url) == head_revision()

@@ -16,8 +16,6 @@ from hashstop.storage.database import (
     upgrade,
 )
 from hashstop.storage.models import Base
-from tests.conftest import skip_or_fail
-from tests.service_fixtures import pg_create_database, pg_drop_database
 
 
 def test_migrated_schema_equals_the_models(database_url):
@@ -55,16 +53,8 @@ def test_sqlite_upgrade_downgrade_upgrade(tmp_path):
 
 
 @pytest.mark.postgres
-def test_postgresql_upgrade_downgrade_upgrade():
-    created = pg_create_database()
-    if created is None:
-        skip_or_fail("PostgreSQL is not reachable on 127.0.0.1:5432")
-        return
-    url, name = created
-    try:
-        _round_trip(url)
-    finally:
-        pg_drop_database(name)
+def test_postgresql_upgrade_downgrade_upgrade(blank_postgres_url):
+    _round_trip(blank_postgres_url)
 
 
 def test_revision_files_carry_their_date():

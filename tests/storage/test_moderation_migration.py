@@ -8,8 +8,6 @@ import pytest
 from sqlalchemy import text
 
 from hashstop.storage.database import Database, downgrade, upgrade
-from tests.conftest import skip_or_fail
-from tests.service_fixtures import pg_create_database, pg_drop_database
 
 BEFORE = "1cbd2edc739b"
 WHEN = datetime(2026, 5, 1, 12, 30, tzinfo=UTC)
@@ -58,13 +56,5 @@ def test_sqlite_upgrade_with_data(tmp_path):
 
 
 @pytest.mark.postgres
-def test_postgresql_upgrade_with_data():
-    created = pg_create_database()
-    if created is None:
-        skip_or_fail("PostgreSQL is not reachable on 127.0.0.1:5432")
-        return
-    url, name = created
-    try:
-        _seed_and_upgrade(url)
-    finally:
-        pg_drop_database(name)
+def test_postgresql_upgrade_with_data(blank_postgres_url):
+    _seed_and_upgrade(blank_postgres_url)
