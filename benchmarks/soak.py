@@ -37,7 +37,7 @@ from typing import Any
 
 import httpx
 import numpy as np
-from tests.reliability.server import ServerProcess, hashstop, server_env
+from tests.reliability.server import ServerProcess, hashstop, platform_key, server_env
 
 from benchmarks.api import admin_connection, bulk_load, random_pdq
 
@@ -255,20 +255,7 @@ def main() -> None:
             hashstop(env, "db", "upgrade")
             loaded = bulk_load(f"postgresql://{user}@127.0.0.1:5432/{name}", args.n, 1)
             print(f"loaded {args.n} PDQ hashes in {loaded:.1f} s", flush=True)
-            key = json.loads(
-                hashstop(
-                    env,
-                    "keys",
-                    "create",
-                    "--role",
-                    "platform",
-                    "--name",
-                    "soak",
-                    "--platform",
-                    "soak",
-                    "--json",
-                )
-            )["key"]
+            key = platform_key(env, "soak", "soak")
             server = ServerProcess(env, args.workers, Path(tmp) / "server.log", Path(tmp))
             server.start()
             results["ready_s"] = round(server.wait_ready(timeout=600), 1)

@@ -30,7 +30,7 @@ from typing import Any
 import httpx
 
 from tests.reliability.invariants import case_hash_ids, matchable_count, violations
-from tests.reliability.server import ServerProcess, hashstop, server_env
+from tests.reliability.server import ServerProcess, hashstop, platform_key, server_env
 
 
 @dataclass
@@ -293,21 +293,7 @@ def run_scenario(
     env = server_env(database_url)
     if database_url.startswith("postgresql"):
         hashstop(env, "db", "upgrade", cwd=workdir)
-    key = json.loads(
-        hashstop(
-            env,
-            "keys",
-            "create",
-            "--role",
-            "platform",
-            "--name",
-            f"crash-{seed}",
-            "--platform",
-            "crash",
-            "--json",
-            cwd=workdir,
-        )
-    )["key"]
+    key = platform_key(env, f"crash-{seed}", "crash", cwd=workdir)
     server = ServerProcess(env, workers, workdir / "server.log", workdir)
     rounds: list[Round] = []
     try:

@@ -27,7 +27,7 @@ from typing import Any
 import httpx
 
 from tests.reliability.private_postgres import PrivatePostgres
-from tests.reliability.server import ServerProcess, hashstop, server_env
+from tests.reliability.server import ServerProcess, hashstop, platform_key, server_env
 
 
 def pdq_value(rng: random.Random) -> str:
@@ -184,21 +184,7 @@ def run_outage(workdir: Path, *, workers: int = 2, down_seconds: float = 4.0) ->
         url = pg.create_database("hashstop")
         env = server_env(url)
         hashstop(env, "db", "upgrade", cwd=workdir)
-        key = json.loads(
-            hashstop(
-                env,
-                "keys",
-                "create",
-                "--role",
-                "platform",
-                "--name",
-                "outage",
-                "--platform",
-                "outage",
-                "--json",
-                cwd=workdir,
-            )
-        )["key"]
+        key = platform_key(env, "outage", "outage", cwd=workdir)
         server = ServerProcess(env, workers, workdir / "server.log", workdir)
         server.start()
         server.wait_ready()

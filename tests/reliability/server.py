@@ -7,6 +7,7 @@ stay). It listens on 127.0.0.1 only. Its output goes to a log file the caller ca
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
@@ -49,6 +50,16 @@ def hashstop(env: dict[str, str], *args: str, cwd: Path | None = None) -> str:
     if done.returncode != 0:
         raise RuntimeError(f"hashstop {' '.join(args)} failed: {done.stderr.strip()}")
     return done.stdout
+
+
+def platform_key(env: dict[str, str], name: str, platform: str, cwd: Path | None = None) -> str:
+    """Create a platform key with `hashstop keys create`; its token."""
+    created = hashstop(
+        env, "keys", "create", "--role", "platform", "--name", name, "--platform", platform,
+        "--json", cwd=cwd,
+    )  # fmt: skip
+    token: str = json.loads(created)["key"]
+    return token
 
 
 class ServerProcess:
