@@ -79,7 +79,7 @@ async def match(
         session,
         runtime.index,
         runtime.thresholds,
-        ready=runtime.sync.status().loaded,
+        ready=runtime.sync.loaded,
         quarantine=quarantine,
         deferred=runtime.deferred if runtime.settings.outage_match_records else None,
     )
