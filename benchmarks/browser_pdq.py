@@ -36,7 +36,7 @@ from PIL import Image, ImageOps
 from playwright.sync_api import sync_playwright
 
 ROOT = Path(__file__).resolve().parent.parent
-STATIC_JS = ROOT / "src" / "hashstop" / "api" / "static" / "js"
+STATIC_JS = ROOT / "src" / "hashstop" / "web" / "static" / "js"
 BENCH_JS = Path(__file__).resolve().parent / "browser_pdq_worker.js"
 VARIANTS_JSON = ROOT / "src" / "hashstop" / "hashing" / "variants.json"
 CONFORMANCE = ROOT / "tests" / "data" / "pdq-conformance"

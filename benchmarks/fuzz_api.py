@@ -23,7 +23,7 @@ from pathlib import Path
 from tests.api.fuzzing import fuzz_test, operations, running_world
 from tests.service_fixtures import make_settings, pg_create_database, pg_drop_database
 
-from hashstop.api import create_app
+from hashstop.app import create_app
 from hashstop.storage.database import upgrade
 
 

@@ -18,7 +18,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import text
 
-from hashstop.api import create_app
+from hashstop.app import create_app
 from hashstop.config import Settings
 from hashstop.service.keys import KeyService
 from hashstop.service.tokens import Keyring

@@ -35,7 +35,7 @@ from schemathesis.checks import (
 )
 from schemathesis.core.result import Err
 
-from hashstop.api import create_app
+from hashstop.app import create_app
 from hashstop.config import Settings
 from hashstop.service.keys import KeyService
 from hashstop.service.tokens import Keyring

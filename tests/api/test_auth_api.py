@@ -7,7 +7,7 @@ import time
 import pytest
 from fastapi.testclient import TestClient
 
-from hashstop.api import create_app
+from hashstop.app import create_app
 from hashstop.service.keys import KeyService
 from hashstop.service.tokens import Keyring
 from hashstop.storage.database import Database

@@ -45,7 +45,7 @@ import pytest
 from sqlalchemy import update
 from starlette.routing import Mount, Route
 
-from hashstop.api import create_app
+from hashstop.app import create_app
 from hashstop.service.keys import KeyService
 from hashstop.service.review_sessions import csrf_token
 from hashstop.service.tokens import Keyring

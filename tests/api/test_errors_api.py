@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from hashstop.api import create_app
+from hashstop.app import create_app
 from tests import sample_hashes
 from tests.service_fixtures import TEST_SECRET_KEY, bearer, make_settings, running_client
 

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from hashstop.api import create_app
+from hashstop.app import create_app
 from tests.api.fuzzing import ROLES, World, fuzz_test, operations, running_world
 from tests.service_fixtures import make_settings
 

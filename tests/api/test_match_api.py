@@ -193,7 +193,7 @@ def test_bad_match_requests_are_422_saying_where(client, platform, body, where):
 
 
 def test_matching_is_rate_limited_per_key(database_url, make_key):
-    from hashstop.api import create_app
+    from hashstop.app import create_app
     from tests.service_fixtures import make_settings, running_client, wait_ready
 
     settings = make_settings(database_url, match_requests_per_second=0.5, match_burst=2)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 
-from hashstop.api import create_app
+from hashstop.app import create_app
 from tests import sample_hashes
 from tests.service_fixtures import bearer, make_settings, running_client
 

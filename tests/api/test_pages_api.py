@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from hashstop.api import create_app
-from hashstop.api.web import CONTENT_SECURITY_POLICY, STATIC_DIR
+from hashstop.app import create_app
+from hashstop.web.rendering import CONTENT_SECURITY_POLICY, STATIC_DIR
 from tests.service_fixtures import make_settings, running_client
 
 PAGES = ["/", "/submit", "/case", "/docs"]

@@ -8,7 +8,7 @@ from contextlib import contextmanager
 import pytest
 from fastapi.testclient import TestClient
 
-from hashstop.api import create_app
+from hashstop.app import create_app
 from tests import sample_hashes
 from tests.api.moderation import audit, decide, feedback, headers, match, match_id, open_case
 from tests.service_fixtures import make_settings, running_client, wait_ready

@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select, update
 
-from hashstop.api import create_app
+from hashstop.app import create_app
 from hashstop.service.keys import KeyService
 from hashstop.service.tokens import Keyring
 from hashstop.storage.models import ReviewSession, utcnow

@@ -100,7 +100,7 @@ def test_paging_is_stable_while_matches_arrive(client, keys):
 
 
 def test_quarantined_hashes_matches_come_first(database_url, make_key):
-    from hashstop.api import create_app
+    from hashstop.app import create_app
     from tests.service_fixtures import make_settings, running_client, wait_ready
 
     settings = make_settings(database_url, quarantine_matches=2, quarantine_platforms=2)

@@ -27,7 +27,7 @@ from typing import Any
 import httpx
 import pytest
 
-from hashstop.api import create_app
+from hashstop.app import create_app
 from tests import sample_hashes
 from tests.reliability.server import ServerProcess, hashstop, server_env
 from tests.service_fixtures import bearer, make_settings, running_client, wait_ready

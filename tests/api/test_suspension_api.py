@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from hashstop.api import create_app
+from hashstop.app import create_app
 from tests import sample_hashes
 from tests.api.moderation import audit, headers, is_problem, match, match_id, open_case
 from tests.service_fixtures import running_client, wait_ready

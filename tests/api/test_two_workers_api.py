@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import time
 
-from hashstop.api import create_app
+from hashstop.app import create_app
 from tests import sample_hashes
 from tests.service_fixtures import bearer, running_client, wait_ready
 

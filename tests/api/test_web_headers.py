@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from hashstop.api import create_app
-from hashstop.api.web import CONTENT_SECURITY_POLICY
+from hashstop.app import create_app
+from hashstop.web.rendering import CONTENT_SECURITY_POLICY
 from tests.service_fixtures import make_settings, running_client
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import sqlite3
 import time
 
-from hashstop.api import create_app
+from hashstop.app import create_app
 from hashstop.storage.database import upgrade
 from tests import sample_hashes
 from tests.service_fixtures import bearer, make_settings, running_client, wait_ready

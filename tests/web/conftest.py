@@ -23,7 +23,7 @@ import pytest
 from tests.conftest import CONFORMANCE_DIR, REPO_ROOT, skip_or_fail
 from tests.web.live_service import live_service  # noqa: F401 - the real app, for the page tests
 
-STATIC_JS_DIR = REPO_ROOT / "src" / "hashstop" / "api" / "static" / "js"
+STATIC_JS_DIR = REPO_ROOT / "src" / "hashstop" / "web" / "static" / "js"
 VARIANTS_JSON = REPO_ROOT / "src" / "hashstop" / "hashing" / "variants.json"
 HARNESS_DIR = Path(__file__).resolve().parent / "harness"
 CHROMIUM = Path("/usr/bin/chromium")

@@ -15,7 +15,7 @@ from contextlib import contextmanager
 import httpx
 import uvicorn
 
-from hashstop.api import create_app
+from hashstop.app import create_app
 from hashstop.config import Settings
 
 

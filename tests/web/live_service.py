@@ -21,7 +21,7 @@ import httpx
 import pytest
 import uvicorn
 
-from hashstop.api import create_app
+from hashstop.app import create_app
 from hashstop.config import Settings
 from hashstop.service.keys import KeyService
 from hashstop.service.tokens import Keyring

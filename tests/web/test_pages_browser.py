@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
-from hashstop.api.web import CONTENT_SECURITY_POLICY
+from hashstop.web.rendering import CONTENT_SECURITY_POLICY
 from tests.web.live_service import LiveService
 from tests.web.recording import Recorder
 

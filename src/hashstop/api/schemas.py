@@ -1,4 +1,4 @@
-"""Request and response bodies of the v1 API (the contract in ARCHITECTURE.md, plus extras).
+"""Request and response bodies of the v1 API (the contract in docs/architecture.md, plus extras).
 
 Requests refuse unknown fields, so a typo such as `max_distnace` is an error rather than a
 silently ignored wish. Limits that depend on settings (hashes per request, items per match) are

@@ -24,7 +24,7 @@ from typing import Any
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
-from hashstop.client.hash_command import Outcome, files_under, hash_one
+from hashstop.client.fingerprints import Outcome, files_under, hash_one
 
 # Hashes per request: under the server's default limit (500), so that no request is refused
 # for its size; a file's hashes always travel together.

@@ -1,1 +1,2 @@
-"""The routers of the API, one module per area."""
+"""The routers of the JSON API, one module per caller: victims, platforms, moderators, admins,
+operations."""

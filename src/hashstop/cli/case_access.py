@@ -24,7 +24,7 @@ import httpx
 from hashstop.client import receipts
 from hashstop.client.api_client import CaseClientError, ServerRefused, ServerUnreachable
 from hashstop.client.collection import Collection
-from hashstop.client.hash_command import printable
+from hashstop.client.fingerprints import printable
 from hashstop.client.receipts import Receipt, ReceiptError
 
 DEFAULT_SERVER = "http://127.0.0.1:8000"

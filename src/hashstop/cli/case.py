@@ -11,9 +11,7 @@ from pathlib import Path
 
 import click
 
-from hashstop.client import receipts
-from hashstop.client.api_client import CaseClient, CaseClientError, CaseState
-from hashstop.client.case_access import (
+from hashstop.cli.case_access import (
     Problem,
     ask,
     case_access,
@@ -27,6 +25,8 @@ from hashstop.client.case_access import (
     talks_plainly,
     when,
 )
+from hashstop.client import receipts
+from hashstop.client.api_client import CaseClient, CaseClientError, CaseState
 from hashstop.client.collection import collect
 from hashstop.client.receipts import ReceiptError
 

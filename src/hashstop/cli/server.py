@@ -227,11 +227,9 @@ def serve(host: str, port: int, workers: int, migrate: bool, proxy_headers: bool
         "forwarded_allow_ips": settings.forwarded_allow_ips,
     }
     if workers > 1:
-        uvicorn.run(
-            "hashstop.api.app:app_from_environment", factory=True, workers=workers, **common
-        )
+        uvicorn.run("hashstop.app:app_from_environment", factory=True, workers=workers, **common)
     else:
-        from hashstop.api.app import create_app
+        from hashstop.app import create_app
 
         uvicorn.run(create_app(settings), **common)
 

@@ -1,4 +1,5 @@
-"""The FastAPI application factory.
+"""The ASGI application: the JSON API (`hashstop.api`) and the pages (`hashstop.web`) over one
+runtime.
 
 `create_app(settings)` wires one runtime (database, keyring, index and its sync thread, limits,
 metrics) into a new app object; two app objects in one process are two independent workers.
@@ -18,22 +19,12 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from hashstop import __version__
-from hashstop.api import problems, review_web, web
+from hashstop.api import problems
 from hashstop.api.deps import Runtime
 from hashstop.api.metrics import Metrics
 from hashstop.api.middleware import BodySizeLimit, RequestMetrics
 from hashstop.api.ratelimit import RateLimiter
-from hashstop.api.routes import (
-    admin,
-    api_docs,
-    cases,
-    operations,
-    pages,
-    platform,
-    review,
-    review_hash_pages,
-    review_pages,
-)
+from hashstop.api.routes import admin, cases, operations, platform, review
 from hashstop.config import Settings
 from hashstop.service.index import HashIndex, IndexSync
 from hashstop.service.keys import KeyCache
@@ -42,6 +33,8 @@ from hashstop.service.outage import DeferredMatches, KnownKeys
 from hashstop.service.quarantine import QuarantinePolicy
 from hashstop.service.tokens import Keyring
 from hashstop.storage.database import Database
+from hashstop.web import rendering, review_session
+from hashstop.web.routes import api_docs, review_hashes, review_matches, victim
 
 log = logging.getLogger(__name__)
 
@@ -117,7 +110,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version=__version__,
         description=DESCRIPTION,
         lifespan=lifespan,
-        # /docs is served from packaged files (routes/api_docs.py), not FastAPI's CDN pages.
+        # /docs is served from packaged files (web/routes/api_docs.py), not FastAPI's CDN pages.
         docs_url=None,
         redoc_url=None,
     )
@@ -126,16 +119,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(cases.router)
     app.include_router(platform.router)
     app.include_router(operations.router)
-    app.include_router(pages.router)
+    app.include_router(victim.router)
     api_docs.install(app)
     app.include_router(review.router)
     app.include_router(admin.router)
-    app.include_router(review_pages.router)
-    app.include_router(review_hash_pages.router)
-    review_web.install(app)
+    app.include_router(review_matches.router)
+    app.include_router(review_hashes.router)
+    review_session.install(app)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(RequestMetrics, metrics=runtime.metrics)
-    web.install(app)
+    rendering.install(app)
     return app
 
 

@@ -11,21 +11,21 @@ from fastapi import APIRouter, Form, Path, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
 from hashstop.api.deps import DistancesDep, SessionDep
-from hashstop.api.review_web import (
-    PostingReviewerDep,
-    ReviewerDep,
-    error_page,
-    render,
-    safe_next,
-    see_other,
-)
-from hashstop.api.routes.review_pages import notice
 from hashstop.service.allowlist import add_entry, list_entries, remove_entry
 from hashstop.service.errors import DomainError, Forbidden
 from hashstop.service.hash_review import hash_view, suspended_hashes
 from hashstop.service.review import require_global
 from hashstop.service.suspension import restore_hash, suspend_hash
 from hashstop.storage.models import SuspensionKind
+from hashstop.web.review_session import (
+    PostingReviewerDep,
+    ReviewerDep,
+    error_page,
+    notice,
+    render,
+    safe_next,
+    see_other,
+)
 
 router = APIRouter(prefix="/review", include_in_schema=False)
 MAX_ID = 2**62

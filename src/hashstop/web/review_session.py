@@ -22,11 +22,11 @@ from fastapi import Depends, FastAPI, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from hashstop.api.deps import RuntimeDep
-from hashstop.api.web import templates
 from hashstop.service.errors import DomainError
 from hashstop.service.review import scope_of
 from hashstop.service.review_sessions import ReviewSessions, csrf_matches, csrf_token
 from hashstop.storage.models import ApiKey, Role
+from hashstop.web.rendering import templates
 
 SESSION_COOKIE = "hashstop_review"
 SIGN_IN_COOKIE = "hashstop_review_signin"
@@ -139,6 +139,20 @@ def error_page(
         detail=exc.detail,
         back=safe_next(back) if back else None,
     )
+
+
+NOTICES = {
+    "decided": "Decision saved.",
+    "suspended": "The hash is suspended: it stops matching everywhere.",
+    "restored": "The hash is restored: it matches again.",
+    "allowlisted": "Allowlist entry added.",
+    "removed": "Allowlist entry removed.",
+    "signed-in": "Signed in.",
+}
+
+
+def notice(done: str | None) -> str | None:
+    return NOTICES.get(done or "")
 
 
 def see_other(path: str, **done: str | int) -> RedirectResponse:

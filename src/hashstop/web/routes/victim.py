@@ -12,7 +12,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
-from hashstop.api.web import templates
+from hashstop.web.rendering import templates
 
 router = APIRouter(include_in_schema=False, default_response_class=HTMLResponse)
 

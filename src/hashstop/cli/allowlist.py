@@ -13,7 +13,7 @@ from typing import Any
 
 import click
 
-from hashstop.server_commands import _one_line_errors, _require_schema, _settings
+from hashstop.cli.server import _one_line_errors, _require_schema, _settings
 
 
 def _run(action: Callable[[Any, Any], Any]) -> Any:

@@ -10,11 +10,11 @@ from __future__ import annotations
 import click
 
 from hashstop import __version__
-from hashstop.allowlist_commands import allowlist
-from hashstop.client.case_commands import COMMANDS as CASE_COMMANDS
-from hashstop.client.hash_command import hash_command
-from hashstop.client.submit_command import submit_command
-from hashstop.server_commands import COMMANDS as SERVER_COMMANDS
+from hashstop.cli.allowlist import allowlist
+from hashstop.cli.case import COMMANDS as CASE_COMMANDS
+from hashstop.cli.hash import hash_command
+from hashstop.cli.server import COMMANDS as SERVER_COMMANDS
+from hashstop.cli.submit import submit_command
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})

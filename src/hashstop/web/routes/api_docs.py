@@ -17,7 +17,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 
-from hashstop.api.web import templates
+from hashstop.web.rendering import templates
 
 SWAGGER_UI_DIR = Path(fastapi_offline.__file__).resolve().parent / "static"
 ASSETS_PATH = "/docs/assets"

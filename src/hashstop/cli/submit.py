@@ -15,9 +15,7 @@ from pathlib import Path
 
 import click
 
-from hashstop.client import receipts
-from hashstop.client.api_client import CaseClient, CaseClientError, new_idempotency_key
-from hashstop.client.case_access import (
+from hashstop.cli.case_access import (
     Problem,
     ask,
     check_paths,
@@ -28,6 +26,8 @@ from hashstop.client.case_access import (
     show_collection,
     talks_plainly,
 )
+from hashstop.client import receipts
+from hashstop.client.api_client import CaseClient, CaseClientError, new_idempotency_key
 from hashstop.client.collection import collect
 from hashstop.client.receipts import Receipt, ReceiptError
 

@@ -2,7 +2,7 @@
 
 Server-rendered (Jinja2), no script. Every form posts a CSRF token bound to the session, and
 every post answers with a redirect (303) so a reload never repeats an action. Hash pages and the
-allowlist live in `review_hash_pages.py`.
+allowlist live in `review_hashes.py`.
 """
 
 from __future__ import annotations
@@ -14,21 +14,6 @@ from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from hashstop.api.deps import RuntimeDep, SessionDep
-from hashstop.api.review_charts import MATCH_SERIES, VERDICT_SERIES, stacked_chart
-from hashstop.api.review_web import (
-    NO_STORE,
-    SESSION_COOKIE,
-    SIGN_IN_COOKIE,
-    SIGN_IN_PURPOSE,
-    PostingReviewerDep,
-    ReviewerDep,
-    clear_cookie,
-    error_page,
-    render,
-    safe_next,
-    see_other,
-    set_cookie,
-)
 from hashstop.service.errors import DomainError, InvalidInput
 from hashstop.service.lifecycle import decide
 from hashstop.service.review import QUEUE_STATUSES, activity, match_view, queue, visible_match
@@ -38,21 +23,25 @@ from hashstop.service.review_sessions import (
     csrf_token,
     new_session_token,
 )
+from hashstop.web.review_charts import MATCH_SERIES, VERDICT_SERIES, stacked_chart
+from hashstop.web.review_session import (
+    NO_STORE,
+    SESSION_COOKIE,
+    SIGN_IN_COOKIE,
+    SIGN_IN_PURPOSE,
+    PostingReviewerDep,
+    ReviewerDep,
+    clear_cookie,
+    error_page,
+    notice,
+    render,
+    safe_next,
+    see_other,
+    set_cookie,
+)
 
 router = APIRouter(prefix="/review", include_in_schema=False)
 SIGN_IN_MAX_AGE = 30 * 60
-NOTICES = {
-    "decided": "Decision saved.",
-    "suspended": "The hash is suspended: it stops matching everywhere.",
-    "restored": "The hash is restored: it matches again.",
-    "allowlisted": "Allowlist entry added.",
-    "removed": "Allowlist entry removed.",
-    "signed-in": "Signed in.",
-}
-
-
-def notice(done: str | None) -> str | None:
-    return NOTICES.get(done or "")
 
 
 @router.get("")

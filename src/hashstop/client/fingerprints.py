@@ -1,0 +1,114 @@
+"""Fingerprint files on the victim's own device: walk folders, hash each file, keep the outcome.
+
+Nothing leaves the machine here. Folders are walked recursively in a stable sorted order; a file
+that cannot be hashed gets an error instead of hashes and never stops the others. Used by
+`hashstop hash` (which prints the outcomes) and by a submission (which sends them).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # the hashing stack (numpy, Pillow, scipy) loads when `hash` runs, not before
+    from hashstop.hashing import FileHashes, Variant
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """One file's result: its hashes, or why it has none."""
+
+    path: str
+    hashes: FileHashes | None = None
+    error: str | None = None
+    variants: tuple[Variant, ...] | None = None  # asked for, and the file is an image
+    query: tuple[tuple[str, str], ...] | None = None  # asked for: (algorithm, hex) pairs
+
+    def as_json(self) -> dict[str, object]:
+        if self.hashes is None:
+            return {"path": self.path, "error": self.error}
+        out: dict[str, object] = {"path": self.path, **self.hashes.as_json()}
+        if self.variants is not None:
+            out["variants"] = [
+                {"name": v.name, "pdq": v.pdq.hex, "pdq_quality": v.quality} for v in self.variants
+            ]
+        if self.query is not None:
+            out["query_hashes"] = [{"algorithm": a, "value": v} for a, v in self.query]
+        return out
+
+
+def _walk(folder: str) -> Iterator[Outcome | str]:
+    """Regular files under `folder`, sorted; unreadable folders as errors. No symlinked dirs."""
+    failures: list[OSError] = []
+    found: list[str] = []
+    for root, dirs, files in os.walk(folder, onerror=failures.append):
+        dirs.sort()
+        found.extend(os.path.join(root, name) for name in files)
+    yield from sorted(found, key=lambda p: Path(p).parts)
+    for failure in failures:
+        yield Outcome(str(failure.filename), error=f"cannot read folder: {failure.strerror}")
+
+
+def files_under(paths: tuple[str, ...]) -> list[Outcome | str]:
+    """Each file named or found under `paths`, once, in order; unreadable folders as errors."""
+    seen: set[str] = set()
+    items: list[Outcome | str] = []
+    for path in paths:
+        for item in _walk(path) if os.path.isdir(path) else [path]:
+            key = item if isinstance(item, str) else f"error:{item.path}"
+            if key not in seen:
+                seen.add(key)
+                items.append(item)
+    return items
+
+
+def _extras(
+    path: str, hashes: FileHashes, variants: bool, query: bool
+) -> tuple[tuple[Variant, ...] | None, tuple[tuple[str, str], ...] | None]:
+    """The stored variants and the query hashes of one file, when asked for.
+
+    Both decode the image again at full resolution (the variants start from its exact PDQ).
+    A file that is no image has no variants; its query hashes are its exact digests."""
+    from hashstop.hashing import open_image, photo_variants, query_hashes
+
+    if hashes.kind != "image":
+        exact = (("md5", hashes.md5.hex), ("sha256", hashes.sha256.hex))
+        return (() if variants else None), (exact if query else None)
+    image = open_image(path)
+    return (
+        tuple(photo_variants(image)) if variants else None,
+        tuple(query_hashes(image)) if query else None,
+    )
+
+
+def hash_one(
+    path: str,
+    full_resolution: bool,
+    dihedral: bool,
+    *,
+    variants: bool = False,
+    query: bool = False,
+) -> Outcome:
+    """Hash one file; `variants` adds the hashes a victim's client stores for it, `query` the
+    hashes a platform sends for it. Never raises: a failure is the outcome's error."""
+    from hashstop.hashing import HashingError, hash_file
+
+    try:
+        hashes = hash_file(path, full_resolution=full_resolution, dihedral=dihedral)
+        if not (variants or query):
+            return Outcome(path, hashes)
+        stored, sent = _extras(path, hashes, variants, query)
+        return Outcome(path, hashes, variants=stored, query=sent)
+    except HashingError as error:
+        return Outcome(path, error=str(error))
+    except Exception as error:  # noqa: BLE001 - one bad file must not end a victim's run
+        reason = " ".join(str(error).split())
+        return Outcome(path, error=f"unexpected error: {type(error).__name__}: {reason}")
+
+
+def printable(path: str) -> str:
+    """A file name as text even when it is not valid UTF-8."""
+    return path.encode("utf-8", "backslashreplace").decode("utf-8")
