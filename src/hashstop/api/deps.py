@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session
 from hashstop.api.metrics import Metrics
 from hashstop.api.ratelimit import RateLimiter
 from hashstop.config import Settings
+from hashstop.service.actors import Actor
 from hashstop.service.errors import Forbidden, Unauthenticated
 from hashstop.service.index import HashIndex, IndexSync
 from hashstop.service.keys import KeyCache, check_role
@@ -153,6 +154,19 @@ def require_role(*roles: Role) -> Callable[..., Awaitable[ApiKey]]:
 PlatformKey = Annotated[ApiKey, Depends(require_role(Role.PLATFORM))]
 ModeratorKey = Annotated[ApiKey, Depends(require_role(Role.MODERATOR, Role.ADMIN))]
 AdminKey = Annotated[ApiKey, Depends(require_role(Role.ADMIN))]
+
+
+async def moderator_actor(key: ModeratorKey) -> Actor:
+    return Actor.of_key(key)
+
+
+async def admin_actor(key: AdminKey) -> Actor:
+    return Actor.of_key(key)
+
+
+Moderator = Annotated[Actor, Depends(moderator_actor)]
+"""A moderator or admin key's holder, as the services take it (they check scopes)."""
+Admin = Annotated[Actor, Depends(admin_actor)]
 
 
 async def case_secret(token: BearerToken) -> str:

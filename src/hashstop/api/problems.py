@@ -54,7 +54,8 @@ def problem(
     return JSONResponse(body, status_code=status, headers=headers, media_type=PROBLEM_JSON)
 
 
-def _domain(request: Request, exc: Exception) -> JSONResponse:
+def domain_error(request: Request, exc: Exception) -> JSONResponse:
+    """A domain error as problem+json with its own status (the JSON API's answer)."""
     assert isinstance(exc, DomainError)  # noqa: S101 - registered for DomainError only  # nosec B101
     return problem(
         exc.status,
@@ -204,7 +205,7 @@ def _document_problems(app: FastAPI) -> None:
 
 def install(app: FastAPI) -> None:
     _document_problems(app)
-    app.add_exception_handler(DomainError, _domain)
+    app.add_exception_handler(DomainError, domain_error)
     app.add_exception_handler(StarletteHTTPException, _http)
     app.add_exception_handler(RequestValidationError, _validation)
     app.add_exception_handler(OperationalError, _database)

@@ -13,22 +13,19 @@ from typing import Any
 
 import click
 
-from hashstop.cli.server import _one_line_errors, _require_schema, _settings
+from hashstop.cli.database import in_transaction
+from hashstop.cli.errors import one_line_errors
 
 
 def _run(action: Callable[[Any, Any], Any]) -> Any:
+    """`action(session, distances)` in one transaction, as the command line's admin."""
     from hashstop.service.screening import MatchDistances
-    from hashstop.storage.database import Database
 
-    settings = _settings()
-    _require_schema(settings)
-    distances = MatchDistances(pdq=settings.max_distance_pdq, phash=settings.max_distance_phash)
-    database = Database(settings.database_url, pool_size=1)
-    try:
-        with database.transaction() as session:
-            return action(session, distances)
-    finally:
-        database.dispose()
+    def run(session: Any, settings: Any) -> Any:
+        distances = MatchDistances(pdq=settings.max_distance_pdq, phash=settings.max_distance_phash)
+        return action(session, distances)
+
+    return in_transaction(run)
 
 
 def _entry_dict(entry: Any) -> dict[str, Any]:
@@ -52,9 +49,10 @@ def allowlist() -> None:
 @click.option("--value", required=True, help="The hash in hex.")
 @click.option("--reason", required=True, help="What the picture is, for the audit log.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")
-@_one_line_errors
+@one_line_errors
 def allowlist_add(algorithm: str, value: str, reason: str, as_json: bool) -> None:
     """Allowlist a hash; stored hashes within match distance of it are suspended."""
+    from hashstop.service.actors import CLI
     from hashstop.service.allowlist import add_entry
 
     def add(session: Any, distances: Any) -> dict[str, Any]:
@@ -63,7 +61,7 @@ def allowlist_add(algorithm: str, value: str, reason: str, as_json: bool) -> Non
             algorithm=algorithm,
             value=value,
             reason=reason,
-            actor="cli",
+            actor=CLI,
             distances=distances,
         )
         return {**_entry_dict(added.entry), "suspended": added.suspended}
@@ -80,12 +78,13 @@ def allowlist_add(algorithm: str, value: str, reason: str, as_json: bool) -> Non
 
 @allowlist.command("list")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
-@_one_line_errors
+@one_line_errors
 def allowlist_list(as_json: bool) -> None:
     """List the allowlist entries."""
+    from hashstop.service.actors import CLI
     from hashstop.service.allowlist import list_entries
 
-    rows = _run(lambda session, _: [_entry_dict(e) for e in list_entries(session)])
+    rows = _run(lambda session, _: [_entry_dict(e) for e in list_entries(session, CLI)])
     if as_json:
         click.echo(json.dumps(rows))
         return
@@ -100,10 +99,11 @@ def allowlist_list(as_json: bool) -> None:
 @allowlist.command("remove")
 @click.argument("entry_id", type=click.IntRange(1))
 @click.option("--reason", required=True, help="Why, for the audit log.")
-@_one_line_errors
+@one_line_errors
 def allowlist_remove(entry_id: int, reason: str) -> None:
     """Remove an entry (hashes it suspended stay suspended until a moderator restores them)."""
+    from hashstop.service.actors import CLI
     from hashstop.service.allowlist import remove_entry
 
-    _run(lambda session, _: remove_entry(session, entry_id, reason=reason, actor="cli"))
+    _run(lambda session, _: remove_entry(session, entry_id, reason=reason, actor=CLI))
     click.echo(f"Removed allowlist entry {entry_id}.")

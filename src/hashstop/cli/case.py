@@ -12,19 +12,17 @@ from pathlib import Path
 import click
 
 from hashstop.cli.case_access import (
-    Problem,
     ask,
     case_access,
     check_paths,
     counted,
-    explain,
     not_kept_note,
     say,
     server_url,
     show_collection,
-    talks_plainly,
     when,
 )
+from hashstop.cli.errors import Problem, explain, one_line_errors
 from hashstop.client import receipts
 from hashstop.client.api_client import CaseClient, CaseClientError, CaseState
 from hashstop.client.collection import collect
@@ -62,7 +60,7 @@ def _show(state: CaseState, server: str) -> None:
 @click.argument("case", required=False)
 @server_option
 @secret_option
-@talks_plainly
+@one_line_errors
 def status_command(case: str | None, server: str | None, secret: str | None) -> None:
     """Show a case (or, with no CASE, every case saved on this computer)."""
     if case is not None:
@@ -110,7 +108,7 @@ def _check_saved(path: Path, server: str | None) -> str | None:
 @server_option
 @secret_option
 @yes_option
-@talks_plainly
+@one_line_errors
 def add_command(
     case: str, paths: tuple[str, ...], server: str | None, secret: str | None, yes: bool
 ) -> None:
@@ -144,7 +142,7 @@ def add_command(
 @server_option
 @secret_option
 @yes_option
-@talks_plainly
+@one_line_errors
 def withdraw_command(case: str, server: str | None, secret: str | None, yes: bool) -> None:
     """Withdraw a case: its fingerprints are erased and stop being matched."""
     access = case_access(case, secret, server)

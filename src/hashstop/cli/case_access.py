@@ -4,7 +4,7 @@ The server is the first of `--server`, `HASHSTOP_SERVER`, the case's receipt, an
 this computer (http://127.0.0.1:8000, said out loud when used). The secret is `--secret`, else
 the receipt, else `HASHSTOP_CASE_SECRET`, so a victim with a receipt never retypes it.
 
-Every failure becomes one calm line on stderr and a non-zero exit: `Problem`. Nothing here
+Every failure becomes one calm line on stderr and a non-zero exit (`cli/errors.py`). Nothing here
 prints a secret; only `hashstop submit` does, once, when the case is opened.
 """
 
@@ -12,79 +12,21 @@ from __future__ import annotations
 
 import ipaddress
 import os
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from functools import wraps
-from typing import Any, TypeVar
 
 import click
 import httpx
 
+from hashstop.cli.errors import MistypedPath, Problem
 from hashstop.client import receipts
-from hashstop.client.api_client import CaseClientError, ServerRefused, ServerUnreachable
 from hashstop.client.collection import Collection
 from hashstop.client.fingerprints import printable
-from hashstop.client.receipts import Receipt, ReceiptError
+from hashstop.client.receipts import Receipt
 
 DEFAULT_SERVER = "http://127.0.0.1:8000"
 SERVER_VARIABLE = "HASHSTOP_SERVER"
 SECRET_VARIABLE = "HASHSTOP_CASE_SECRET"  # noqa: S105 - a variable's name  # nosec B105
-F = TypeVar("F", bound=Callable[..., Any])
-
-
-class Problem(click.ClickException):
-    """One line for the victim and exit status 1."""
-
-
-class MistypedPath(Problem):
-    exit_code = 2
-
-
-class Stopped(Problem):
-    exit_code = 130
-
-
-def talks_plainly(command: F) -> F:
-    """Turn every expected failure of `command` into a Problem: one line, never a traceback."""
-
-    @wraps(command)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return command(*args, **kwargs)
-        except (click.ClickException, click.exceptions.Exit, click.Abort):
-            raise
-        except ReceiptError as exc:
-            raise Problem(str(exc)) from None
-        except CaseClientError as exc:
-            raise Problem(explain(exc)) from None
-        except KeyboardInterrupt:
-            raise Stopped("stopped before finishing") from None
-        except OSError as exc:
-            raise Problem(f"{exc.strerror or exc}") from None
-
-    return wrapper  # type: ignore[return-value]
-
-
-def explain(error: CaseClientError) -> str:
-    """The one line a victim reads for a failed request."""
-    if isinstance(error, ServerUnreachable):
-        if error.maybe_received:
-            return (
-                f"{error}. The server may have received the request without being able to "
-                "answer; check with `hashstop status` later, or try again"
-            )
-        return f"{error}. Nothing was sent; check the address and your connection, then try again"
-    if isinstance(error, ServerRefused):
-        rejected = error.problem.get("rejected")
-        if error.status == 422 and isinstance(rejected, list) and rejected:
-            first = rejected[0].get("reason", "") if isinstance(rejected[0], dict) else ""
-            return (
-                "the server could use none of these fingerprints, so nothing was registered "
-                f"(for example: {first})"
-            )
-        return f"the server refused: {error.detail}"
-    return f"{error}; please try again later"
 
 
 def check_paths(paths: tuple[str, ...]) -> None:

@@ -10,58 +10,12 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Callable
-from functools import wraps
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any
 
 import click
 
-if TYPE_CHECKING:
-    from hashstop.config import Settings
-
-F = TypeVar("F", bound=Callable[..., Any])
-
-
-def _one_line_errors(func: F) -> F:
-    """Turn every expected failure into `Error: <one line>` and exit status 1."""
-
-    @wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        from pydantic import ValidationError
-        from sqlalchemy.exc import SQLAlchemyError
-
-        from hashstop.config import SettingsError
-        from hashstop.service.errors import DomainError
-
-        try:
-            return func(*args, **kwargs)
-        except click.ClickException:
-            raise
-        except ValidationError as exc:
-            messages = "; ".join(
-                str(e.get("msg", "")).removeprefix("Value error, ") for e in exc.errors()
-            )
-            raise click.ClickException(f"invalid configuration: {messages}") from None
-        except (SettingsError, DomainError) as exc:
-            raise click.ClickException(str(exc)) from None
-        except SQLAlchemyError as exc:
-            reason = str(getattr(exc, "orig", exc)).strip().splitlines()[0][:200]
-            raise click.ClickException(f"database error: {reason}") from None
-        except OSError as exc:
-            raise click.ClickException(str(exc)) from None
-
-    return wrapper  # type: ignore[return-value]
-
-
-def _settings() -> Settings:
-    from hashstop.config import Settings
-
-    return Settings()
-
-
-def _shown_url(url: str) -> str:
-    from sqlalchemy.engine import make_url
-
-    return make_url(url).render_as_string(hide_password=True)
+from hashstop.cli.database import in_transaction, read_settings, require_schema, shown_url
+from hashstop.cli.errors import one_line_errors
 
 
 @click.group("db")
@@ -70,15 +24,15 @@ def db() -> None:
 
 
 @db.command("upgrade")
-@_one_line_errors
+@one_line_errors
 def db_upgrade() -> None:
     """Migrate the database (HASHSTOP_DATABASE_URL) to the newest schema."""
     from hashstop.storage.database import current_revision, upgrade
 
-    settings = _settings()
+    settings = read_settings()
     upgrade(settings.database_url)
     click.echo(
-        f"{_shown_url(settings.database_url)} is at revision "
+        f"{shown_url(settings.database_url)} is at revision "
         f"{current_revision(settings.database_url)} (newest)"
     )
 
@@ -91,29 +45,9 @@ def keys() -> None:
 def _key_service_run(action: Callable[[Any], Any]) -> Any:
     from hashstop.service.keys import KeyService
     from hashstop.service.tokens import Keyring
-    from hashstop.storage.database import Database
 
-    settings = _settings()
-    _require_schema(settings)
-    database = Database(settings.database_url, pool_size=1)
-    try:
-        with database.transaction() as session:
-            return action(KeyService(session, Keyring(settings.secret_key_bytes)))
-    finally:
-        database.dispose()
-
-
-def _require_schema(settings: Settings) -> None:
-    from hashstop.storage.database import current_revision, head_revision, upgrade
-
-    if current_revision(settings.database_url) == head_revision():
-        return
-    if settings.is_development:
-        upgrade(settings.database_url)
-        return
-    raise click.ClickException(
-        "the database schema is not up to date: run `hashstop db upgrade` first "
-        "(or start with `hashstop serve --migrate`)"
+    return in_transaction(
+        lambda session, settings: action(KeyService(session, Keyring(settings.secret_key_bytes)))
     )
 
 
@@ -136,7 +70,7 @@ def _key_dict(key: Any) -> dict[str, Any]:
     help="The platform a platform key matches for (required), or a moderator key's scope.",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print JSON (with the key) instead of text.")
-@_one_line_errors
+@one_line_errors
 def keys_create(role: str, name: str, platform: str | None, as_json: bool) -> None:
     """Create a key and print it once: store it now, it cannot be shown again."""
     created = _key_service_run(lambda s: s.create(name=name, role=role, platform=platform))
@@ -150,7 +84,7 @@ def keys_create(role: str, name: str, platform: str | None, as_json: bool) -> No
 
 @keys.command("list")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
-@_one_line_errors
+@one_line_errors
 def keys_list(as_json: bool) -> None:
     """List the keys (never the tokens)."""
     rows = _key_service_run(lambda s: [_key_dict(k) for k in s.list()])
@@ -171,7 +105,7 @@ def keys_list(as_json: bool) -> None:
 
 @keys.command("revoke")
 @click.argument("name")
-@_one_line_errors
+@one_line_errors
 def keys_revoke(name: str) -> None:
     """Revoke a key: it is refused from the next request on."""
     _key_service_run(lambda s: s.revoke(name))
@@ -194,24 +128,24 @@ def keys_revoke(name: str) -> None:
     show_default=True,
     help="Trust X-Forwarded-For/-Proto from the addresses in HASHSTOP_FORWARDED_ALLOW_IPS.",
 )
-@_one_line_errors
+@one_line_errors
 def serve(host: str, port: int, workers: int, migrate: bool, proxy_headers: bool) -> None:
     """Run the service (the embedded SQLite database is created and migrated by itself)."""
     import uvicorn
 
     from hashstop.logs import configure_logging
 
-    settings = _settings()
+    settings = read_settings()
     configure_logging(settings.log_level)
     if migrate:
         from hashstop.storage.database import upgrade
 
         upgrade(settings.database_url)
-    _require_schema(settings)
+    require_schema(settings)
     _ = settings.secret_key_bytes  # create the development key file before any worker
     shown = f"[{host}]" if ":" in host else host
     click.echo(f"hashstop listening on http://{shown}:{port} ({workers} worker(s))")
-    click.echo(f"database: {_shown_url(settings.database_url)}")
+    click.echo(f"database: {shown_url(settings.database_url)}")
     click.echo(
         "first key: hashstop keys create --role platform --name NAME --platform PLATFORM; "
         f"API docs at http://{shown}:{port}/docs"

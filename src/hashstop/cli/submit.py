@@ -16,16 +16,14 @@ from pathlib import Path
 import click
 
 from hashstop.cli.case_access import (
-    Problem,
     ask,
     check_paths,
-    explain,
     not_kept_note,
     say,
     server_url,
     show_collection,
-    talks_plainly,
 )
+from hashstop.cli.errors import Problem, explain, one_line_errors
 from hashstop.client import receipts
 from hashstop.client.api_client import CaseClient, CaseClientError, new_idempotency_key
 from hashstop.client.collection import collect
@@ -42,7 +40,7 @@ KEEP_THEM = (
 @click.argument("paths", nargs=-1, required=True, type=click.Path())
 @click.option("--server", metavar="URL", help="The hashstop server (or HASHSTOP_SERVER).")
 @click.option("--yes", "-y", is_flag=True, help="Send without asking first.")
-@talks_plainly
+@one_line_errors
 def submit_command(paths: tuple[str, ...], server: str | None, yes: bool) -> None:
     """Register photos and other files: send their fingerprints (never the files) and open a case.
 

@@ -19,13 +19,15 @@ import numpy as np
 from sqlalchemy.orm import Session
 
 from hashstop.hashing import HashFormatError, parse_hash
+from hashstop.service.actors import Actor
 from hashstop.service.errors import Conflict, InvalidInput, NotFound
 from hashstop.service.index import HAMMING_BITS
+from hashstop.service.matchable import hold
 from hashstop.service.screening import MatchDistances, hamming_distances
 from hashstop.service.suspension import check_reason, replace_quarantine, suspend_active
 from hashstop.storage.allowlist import AllowlistRepository, hashes_in_chunks, hashes_with_value
 from hashstop.storage.audit import AuditLog
-from hashstop.storage.changelog import ChangeLog, matchable_hashes_packed
+from hashstop.storage.changelog import matchable_hashes_packed
 from hashstop.storage.models import AllowlistEntry, HashStatus, SuspensionKind
 
 
@@ -66,21 +68,24 @@ def add_entry(
     algorithm: str,
     value: str,
     reason: str | None,
-    actor: str,
+    actor: Actor,
     distances: MatchDistances,
 ) -> AddedEntry:
     """Add a benign hash and suspend the stored hashes within match distance of it."""
+    actor.require_admin("manage the allowlist")
     text = check_reason(reason, "add an allowlist entry")
     try:
         parsed = parse_hash(algorithm, value)
     except HashFormatError as exc:
         raise InvalidInput(str(exc)) from None
     repo = AllowlistRepository(session)
-    ChangeLog(session).lock()
+    hold(session)
     existing = repo.by_value(parsed.algorithm, parsed.data)
     if existing is not None:
         raise Conflict(f"this hash is already allowlisted (entry {existing.id})")
-    entry = repo.add(algorithm=parsed.algorithm, value=parsed.data, reason=text, created_by=actor)
+    entry = repo.add(
+        algorithm=parsed.algorithm, value=parsed.data, reason=text, created_by=str(actor)
+    )
     distance = distances.of(parsed.algorithm)
     why = f"allowlist entry {entry.id}: {text}"
     active = near_stored_hashes(
@@ -104,7 +109,7 @@ def add_entry(
             taken.append(hash_id)
     ids = sorted({s.hash_id for s in suspended} | set(taken))
     AuditLog(session).record(
-        actor,
+        str(actor),
         "allowlist.added",
         f"allowlist:{entry.id}",
         algorithm=parsed.algorithm,
@@ -115,12 +120,14 @@ def add_entry(
     return AddedEntry(entry, ids)
 
 
-def list_entries(session: Session) -> list[AllowlistEntry]:
+def list_entries(session: Session, actor: Actor) -> list[AllowlistEntry]:
+    actor.require_admin("see the allowlist")
     return AllowlistRepository(session).all()
 
 
-def remove_entry(session: Session, entry_id: int, *, reason: str | None, actor: str) -> None:
+def remove_entry(session: Session, entry_id: int, *, reason: str | None, actor: Actor) -> None:
     """Remove an entry; the hashes it suspended stay suspended until a moderator restores them."""
+    actor.require_admin("manage the allowlist")
     text = check_reason(reason, "remove an allowlist entry")
     repo = AllowlistRepository(session)
     entry = repo.by_id(entry_id)
@@ -128,5 +135,9 @@ def remove_entry(session: Session, entry_id: int, *, reason: str | None, actor: 
         raise NotFound(f"no allowlist entry {entry_id}")
     repo.remove(entry)
     AuditLog(session).record(
-        actor, "allowlist.removed", f"allowlist:{entry_id}", algorithm=entry.algorithm, reason=text
+        str(actor),
+        "allowlist.removed",
+        f"allowlist:{entry_id}",
+        algorithm=entry.algorithm,
+        reason=text,
     )

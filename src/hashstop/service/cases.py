@@ -20,6 +20,7 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
+from hashstop.service.actors import Actor
 from hashstop.service.errors import Conflict, InvalidInput, NotFound
 from hashstop.service.idempotency import (
     EXPIRED,
@@ -28,15 +29,14 @@ from hashstop.service.idempotency import (
     check_idempotency_key,
     request_hash,
 )
-from hashstop.service.index import note_index_change
+from hashstop.service.matchable import hold, publish
 from hashstop.service.rules import Rejection, SubmittedHash, sort_submissions
 from hashstop.service.screening import AllowlistScreen, MatchDistances, allowlist_reason
 from hashstop.service.tokens import Keyring, new_case_id, new_case_secret
 from hashstop.storage.audit import AuditLog
 from hashstop.storage.cases import CaseRepository, NewHash
-from hashstop.storage.changelog import Change, ChangeLog
 from hashstop.storage.idempotency import IdempotencyRepository
-from hashstop.storage.models import Case, CaseStatus, ChangeKind, HashStatus, utcnow
+from hashstop.storage.models import Case, CaseStatus, ChangeKind, utcnow
 
 CASE_ID = re.compile(r"[0-9a-z]{1,32}")
 NO_SUCH_CASE = (
@@ -82,7 +82,7 @@ class CaseService:
         self.distances = distances or MatchDistances()
 
     def _screen(self, hashes: Sequence[NewHash]) -> list[str | None]:
-        ChangeLog(self.session).lock()
+        hold(self.session)
         near = AllowlistScreen(self.session, self.distances).nearest(
             [(h.algorithm, h.value) for h in hashes]
         )
@@ -118,7 +118,7 @@ class CaseService:
         # The request is the same, so sorting it again gives the first answer's counts.
         accepted, rejected, duplicates = sort_submissions(submitted, set(), self._screen)
         AuditLog(self.session).record(
-            f"case:{case.public_id}", "case.open_replayed", f"case:{case.public_id}"
+            str(Actor.of_case(case.public_id)), "case.open_replayed", f"case:{case.public_id}"
         )
         return OpenedCase(
             case,
@@ -149,7 +149,7 @@ class CaseService:
         if idempotent:
             details["idempotent"] = True
         AuditLog(self.session).record(
-            f"case:{case.public_id}", "case.opened", f"case:{case.public_id}", **details
+            str(Actor.of_case(case.public_id)), "case.opened", f"case:{case.public_id}", **details
         )
         return OpenedCase(case, secret, Submission(len(accepted), rejected, duplicates))
 
@@ -172,7 +172,7 @@ class CaseService:
         if accepted:
             self._store(case, accepted)
             AuditLog(self.session).record(
-                f"case:{case.public_id}",
+                str(Actor.of_case(case.public_id)),
                 "case.hashes_added",
                 f"case:{case.public_id}",
                 hashes=len(accepted),
@@ -196,18 +196,11 @@ class CaseService:
         """Withdraw the case: its hashes stop matching and their values are erased."""
         if case.status == CaseStatus.WITHDRAWN:
             return self.view(case)
-        ChangeLog(self.session).lock()  # before the hash rows, like every status writer
+        hold(self.session)  # before the hash rows, like every status writer
         erased = self.cases.withdraw(case)
-        changes = [
-            Change(hash_id, algorithm, ChangeKind.WITHDRAWN) for hash_id, algorithm, _ in erased
-        ]
-        ChangeLog(self.session).append(changes)
-        note_index_change(
-            self.session,
-            [(a, i) for i, a, status in erased if status == HashStatus.ACTIVE],
-        )
+        publish(self.session, ChangeKind.WITHDRAWN, [(i, a) for i, a, _ in erased])
         AuditLog(self.session).record(
-            f"case:{case.public_id}",
+            str(Actor.of_case(case.public_id)),
             "case.withdrawn",
             f"case:{case.public_id}",
             hashes_erased=len(erased),
@@ -216,7 +209,4 @@ class CaseService:
 
     def _store(self, case: Case, accepted: Sequence[NewHash]) -> None:
         rows = self.cases.add_hashes(case, accepted)
-        ChangeLog(self.session).append(
-            [Change(row.id, row.algorithm, ChangeKind.ADDED) for row in rows]
-        )
-        note_index_change(self.session)
+        publish(self.session, ChangeKind.ADDED, [(row.id, row.algorithm) for row in rows])

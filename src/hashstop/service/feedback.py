@@ -8,19 +8,18 @@ final). A false-positive verdict may trip the automatic quarantine of the hashes
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
+from hashstop.service.actors import Actor
 from hashstop.service.errors import InvalidInput, NotFound
 from hashstop.service.lifecycle import verdict_applies
 from hashstop.service.quarantine import QuarantinePolicy, check_false_positives
+from hashstop.service.tokens import MATCH_ID
 from hashstop.storage.audit import AuditLog
 from hashstop.storage.matches import HitSource, MatchRepository, hit_sources
 from hashstop.storage.models import ApiKey, Feedback, FeedbackAction, MatchRecord, Verdict
-
-MATCH_ID = re.compile(r"m_[0-9a-z]{1,30}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,7 +71,7 @@ def give_feedback(
         record, verdict=verdict_value, action=action_value, api_key_id=key.id, applied=applied
     )
     AuditLog(session).record(
-        f"key:{key.name}",
+        str(Actor.of_key(key)),
         "match.feedback",
         f"match:{record.public_id}",
         verdict=verdict_value.value,

@@ -14,10 +14,11 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from hashstop.service.actors import Actor
 from hashstop.service.errors import InvalidInput, NotFound
-from hashstop.service.review import MAX_PAGE, require_global
+from hashstop.service.review import MAX_PAGE
 from hashstop.storage.audit import AuditLog
-from hashstop.storage.models import ApiKey, AuditEntry, HashSuspension, SuspensionKind
+from hashstop.storage.models import AuditEntry, HashSuspension, SuspensionKind
 from hashstop.storage.review import (
     FeedbackCounts,
     HashState,
@@ -46,7 +47,7 @@ class SuspendedPage:
 
 def suspended_hashes(
     session: Session,
-    key: ApiKey,
+    actor: Actor,
     *,
     status: str = "suspended",
     kind: str | None = None,
@@ -54,7 +55,7 @@ def suspended_hashes(
     limit: int = 50,
 ) -> SuspendedPage:
     """Suspended hashes, most recently suspended first; `kind` narrows to one cause."""
-    require_global(key, "list hashes")
+    actor.require_global("list hashes")
     if status != "suspended":
         raise InvalidInput("status is `suspended` (the only list of hashes moderators need)")
     try:
@@ -76,8 +77,8 @@ def suspended_hashes(
     return SuspendedPage(items, next_before)
 
 
-def hash_view(session: Session, key: ApiKey, hash_id: int) -> HashView:
-    require_global(key, "look at hashes")
+def hash_view(session: Session, actor: Actor, hash_id: int) -> HashView:
+    actor.require_global("look at hashes")
     state = hash_states(session, [hash_id]).get(hash_id)
     if state is None:
         raise NotFound(f"no hash {hash_id}")
@@ -108,9 +109,15 @@ class AuditPage:
 
 
 def audit_page(
-    session: Session, *, before: int | None, limit: int = 100, action: str | None = None
+    session: Session,
+    actor: Actor,
+    *,
+    before: int | None,
+    limit: int = 100,
+    action: str | None = None,
 ) -> AuditPage:
-    """The audit log newest first (admins only: the caller checked the role)."""
+    """The audit log newest first (admins only)."""
+    actor.require_admin("read the audit log")
     if not 1 <= limit <= 500:
         raise InvalidInput(f"`limit` is 1-500, got {limit}")
     if action is not None and not _ACTION.fullmatch(action):

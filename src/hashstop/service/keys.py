@@ -22,6 +22,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
+from hashstop.service.actors import CLI, Actor
 from hashstop.service.errors import Conflict, Forbidden, InvalidInput, NotFound, Unauthenticated
 from hashstop.service.tokens import API_KEY_PREFIX, CASE_SECRET_PREFIX, Keyring, new_api_key
 from hashstop.storage.audit import AuditLog
@@ -44,7 +45,7 @@ class KeyService:
         self.keys = ApiKeyRepository(session)
 
     def create(
-        self, *, name: str, role: str, platform: str | None = None, actor: str = "cli"
+        self, *, name: str, role: str, platform: str | None = None, actor: Actor = CLI
     ) -> CreatedKey:
         """Create a key. `platform` names a platform key's platform, or a moderator's scope."""
         if not _NAME.fullmatch(name):
@@ -75,20 +76,20 @@ class KeyService:
             scope_platform=platform if role_value is Role.MODERATOR else None,
         )
         AuditLog(self.session).record(
-            actor, "key.created", f"key:{name}", role=role_value.value, platform=platform
+            str(actor), "key.created", f"key:{name}", role=role_value.value, platform=platform
         )
         return CreatedKey(key, token)
 
     def list(self) -> list[ApiKey]:
         return self.keys.all()
 
-    def revoke(self, name: str, *, actor: str = "cli") -> ApiKey:
+    def revoke(self, name: str, *, actor: Actor = CLI) -> ApiKey:
         key = self.keys.by_name(name)
         if key is None:
             raise NotFound(f"no key named {name!r}; `hashstop keys list` shows the keys")
         if key.revoked_at is None:
             key.revoked_at = utcnow()
-            AuditLog(self.session).record(actor, "key.revoked", f"key:{name}")
+            AuditLog(self.session).record(str(actor), "key.revoked", f"key:{name}")
             self.keys.announce_revocation()
             self.session.flush()
         return key

@@ -25,11 +25,13 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
-from hashstop.service.errors import Conflict, InvalidInput
+from hashstop.service.actors import Actor
+from hashstop.service.errors import Conflict, Forbidden, InvalidInput
+from hashstop.service.review import visible_match
 from hashstop.service.suspension import MAX_REASON
 from hashstop.storage.audit import AuditLog
 from hashstop.storage.matches import MatchRepository
-from hashstop.storage.models import ApiKey, DecidedBy, MatchRecord, MatchStatus
+from hashstop.storage.models import DecidedBy, MatchRecord, MatchStatus
 
 MODERATOR_DECISIONS = frozenset(
     {MatchStatus.CONFIRMED, MatchStatus.FALSE_POSITIVE, MatchStatus.DISMISSED, MatchStatus.PENDING}
@@ -60,19 +62,22 @@ def check_decision(record: MatchRecord, decision: str) -> MatchStatus:
 
 
 def decide(
-    session: Session, key: ApiKey, record: MatchRecord, decision: str, note: str | None
+    session: Session, actor: Actor, match_id: str, decision: str, note: str | None
 ) -> MatchRecord:
-    """A moderator decides `record` (already checked to be visible to `key`)."""
+    """A moderator decides the match record `match_id`, if `actor` may see it (404 if not)."""
+    if actor.key_id is None:
+        raise Forbidden("only a moderator or admin key decides matches")
+    record = visible_match(session, actor, match_id)
     target = check_decision(record, decision)
     text = (note or "").strip() or None
     if text is not None and len(text) > MAX_REASON:
         raise InvalidInput(f"the note is at most {MAX_REASON} characters")
     previous = record.status
     MatchRepository(session).add_decision(
-        record, decision=target.value, api_key_id=key.id, note=text
+        record, decision=target.value, api_key_id=actor.key_id, note=text
     )
     AuditLog(session).record(
-        f"key:{key.name}",
+        str(actor),
         "match.decided",
         f"match:{record.public_id}",
         decision=target.value,

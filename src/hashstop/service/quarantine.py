@@ -30,7 +30,8 @@ from datetime import datetime, timedelta
 from sqlalchemy.orm import Session
 
 from hashstop.config import Settings
-from hashstop.service.suspension import SYSTEM_ACTOR, suspend_active
+from hashstop.service.actors import SYSTEM
+from hashstop.service.suspension import suspend_active
 from hashstop.storage.matches import false_positive_counts, recent_hit_counts
 from hashstop.storage.models import SuspensionKind, utcnow
 from hashstop.storage.suspensions import SuspensionRepository
@@ -127,7 +128,7 @@ def _quarantine(session: Session, tripped: list[tuple[int, str]], trigger: str) 
             [hash_id],
             kind=SuspensionKind.QUARANTINE,
             reason=reason,
-            actor=SYSTEM_ACTOR,
+            actor=SYSTEM,
             action="hash.quarantined",
             details={"trigger": trigger},
         )

@@ -1,9 +1,10 @@
 """What moderators read: the review queue, one match with its history and counts, activity.
 
-Moderator keys are global or scoped to one platform (`scope_platform`); admins can do whatever a
+Moderator keys are global or scoped to one platform (`Actor.scope`); admins can do whatever a
 global moderator can. A scoped moderator sees only its platform's match records: another
 platform's match answers 404, like one that does not exist, and asking the queue for another
-platform is a 403. Counts over a hash or a case span every platform but never name them.
+platform is a 403. Every function here takes the acting `Actor` and applies those rules itself.
+Counts over a hash or a case span every platform but never name them.
 
 Nothing here returns a case id, a case secret or a photo label: a case appears only as the
 grouping behind "all the hashes of the same case" counts.
@@ -17,11 +18,12 @@ from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy.orm import Session
 
+from hashstop.service.actors import Actor
 from hashstop.service.errors import Forbidden, InvalidInput, NotFound
-from hashstop.service.feedback import MATCH_ID
 from hashstop.service.index import ALGORITHM_BYTES
+from hashstop.service.tokens import MATCH_ID
 from hashstop.storage.matches import MatchRepository
-from hashstop.storage.models import ApiKey, MatchRecord, MatchStatus, Role, SuspensionKind
+from hashstop.storage.models import MatchRecord, MatchStatus, SuspensionKind
 from hashstop.storage.review import (
     FeedbackCounts,
     HashState,
@@ -38,26 +40,12 @@ MAX_PAGE = 200
 _CURSOR = re.compile(r"([qr])([0-9]{0,19})")
 
 
-def scope_of(key: ApiKey) -> str | None:
-    """The one platform a moderator key is limited to, or None for global keys and admins."""
-    return key.scope_platform if key.role == Role.MODERATOR else None
-
-
-def require_global(key: ApiKey, what: str) -> None:
-    scope = scope_of(key)
-    if scope is not None:
-        raise Forbidden(
-            f"this moderator key is limited to platform {scope!r} and cannot {what}: it affects "
-            "every platform; a global moderator or an admin can"
-        )
-
-
-def visible_match(session: Session, key: ApiKey, match_id: str) -> MatchRecord:
-    """The match record if `key` may see it; 404 otherwise (whether or not it exists)."""
+def visible_match(session: Session, actor: Actor, match_id: str) -> MatchRecord:
+    """The match record if `actor` may see it; 404 otherwise (whether or not it exists)."""
     record = (
         MatchRepository(session).by_public_id(match_id) if MATCH_ID.fullmatch(match_id) else None
     )
-    scope = scope_of(key)
+    scope = actor.scope
     if record is None or (scope is not None and record.platform != scope):
         raise NotFound(f"no match {match_id!r} for this key")
     return record
@@ -109,7 +97,7 @@ def _parse_cursor(cursor: str | None) -> tuple[bool, int | None]:
 
 def queue(
     session: Session,
-    key: ApiKey,
+    actor: Actor,
     *,
     status: str = "pending",
     platform: str | None = None,
@@ -131,7 +119,7 @@ def queue(
     since, until = _utc(since), _utc(until)
     if since is not None and until is not None and since >= until:
         raise InvalidInput("`since` must be earlier than `until`")
-    scope = scope_of(key)
+    scope = actor.scope
     if scope is not None and platform not in (None, "", scope):
         raise Forbidden(f"this moderator key sees only platform {scope!r}")
     wanted = QueueFilter(
@@ -198,8 +186,8 @@ class MatchView:
         return any(h.quarantined for h in self.hits)
 
 
-def match_view(session: Session, key: ApiKey, match_id: str) -> MatchView:
-    record = visible_match(session, key, match_id)
+def match_view(session: Session, actor: Actor, match_id: str) -> MatchView:
+    record = visible_match(session, actor, match_id)
     return describe(session, record)
 
 
@@ -252,14 +240,14 @@ class DayActivity:
         return sum(self.get(f"match:{s.value}") for s in MatchStatus)
 
 
-def activity(session: Session, key: ApiKey, days: int = 14) -> list[DayActivity]:
+def activity(session: Session, actor: Actor, days: int = 14) -> list[DayActivity]:
     """Per UTC day, oldest first: matches by status, verdicts, decisions, quarantines."""
     if not 1 <= days <= 366:
         raise InvalidInput(f"`days` is 1-366, got {days}")
     today = datetime.now(UTC).date()
     first = today - timedelta(days=days - 1)
     since = datetime(first.year, first.month, first.day, tzinfo=UTC)
-    found = daily_activity(session, since, scope_of(key))
+    found = daily_activity(session, since, actor.scope)
     return [
         DayActivity(d, found.get(d.isoformat(), {}))
         for d in (first + timedelta(days=i) for i in range(days))

@@ -19,6 +19,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
 
+from hashstop.service.actors import Actor
 from hashstop.service.keys import KeyService
 from hashstop.service.tokens import Keyring
 from hashstop.storage.audit import AuditLog
@@ -75,8 +76,9 @@ class ReviewSessions:
         token = new_session_token()
         expires_at = now + ttl
         self.repo.add(token_hash=self._hash(token), api_key_id=key.id, expires_at=expires_at)
+        actor = Actor.of_key(key)
         AuditLog(self.session).record(
-            f"key:{key.name}", "review.signed_in", f"key:{key.name}", expires_at=expires_at
+            str(actor), "review.signed_in", str(actor), expires_at=expires_at
         )
         return SignedIn(token, key, expires_at)
 
@@ -89,4 +91,5 @@ class ReviewSessions:
 
     def sign_out(self, token: str, key: ApiKey) -> None:
         self.repo.delete(self._hash(token))
-        AuditLog(self.session).record(f"key:{key.name}", "review.signed_out", f"key:{key.name}")
+        actor = str(Actor.of_key(key))
+        AuditLog(self.session).record(actor, "review.signed_out", actor)

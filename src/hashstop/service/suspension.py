@@ -2,6 +2,8 @@
 
 Three hands suspend a hash, each with its own kind: a moderator (`moderator`), the automatic
 quarantine (`quarantine`, pending review, actor `system`) and the allowlist (`allowlist`).
+Suspending and restoring act on every platform, so a moderator scoped to one platform may do
+neither (`Actor.require_global`).
 A suspension keeps the hash's value (a restore brings it back); a withdrawal by the victim erases
 it, so a withdrawn hash can be neither suspended nor restored.
 
@@ -28,11 +30,11 @@ from dataclasses import dataclass
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
+from hashstop.service.actors import Actor
 from hashstop.service.errors import Conflict, InvalidInput, NotFound
-from hashstop.service.index import note_index_change
+from hashstop.service.matchable import hold, publish
 from hashstop.service.screening import AllowlistScreen, MatchDistances
 from hashstop.storage.audit import AuditLog
-from hashstop.storage.changelog import Change, ChangeLog
 from hashstop.storage.models import (
     ChangeKind,
     Hash,
@@ -44,7 +46,6 @@ from hashstop.storage.models import (
 )
 from hashstop.storage.suspensions import SuspensionRepository
 
-SYSTEM_ACTOR = "system"
 MAX_REASON = 500
 
 
@@ -72,7 +73,7 @@ def suspend_active(
     *,
     kind: SuspensionKind,
     reason: str,
-    actor: str,
+    actor: Actor,
     action: str = "hash.suspended",
     details: Mapping[str, object] | None = None,
 ) -> list[Suspended]:
@@ -84,7 +85,7 @@ def suspend_active(
     ids = sorted(set(hash_ids))
     if not ids:
         return []
-    ChangeLog(session).lock()  # before any hash row lock: one lock order everywhere
+    hold(session)  # before any hash row lock: one lock order everywhere
     now = utcnow()
     rows = session.execute(
         update(Hash)
@@ -96,19 +97,23 @@ def suspend_active(
     if not rows:
         return []
     repo = SuspensionRepository(session)
-    done = [Suspended(r.id, r.algorithm, repo.start(r.id, kind, reason, actor)) for r in rows]
-    ChangeLog(session).append([Change(s.hash_id, s.algorithm, ChangeKind.SUSPENDED) for s in done])
-    note_index_change(session, [(s.algorithm, s.hash_id) for s in done])
+    done = [Suspended(r.id, r.algorithm, repo.start(r.id, kind, reason, str(actor))) for r in rows]
+    publish(session, ChangeKind.SUSPENDED, [(s.hash_id, s.algorithm) for s in done])
     audit = AuditLog(session)
     for s in done:
         audit.record(
-            actor, action, f"hash:{s.hash_id}", kind=kind.value, reason=reason, **(details or {})
+            str(actor),
+            action,
+            f"hash:{s.hash_id}",
+            kind=kind.value,
+            reason=reason,
+            **(details or {}),
         )
     return done
 
 
 def replace_quarantine(
-    session: Session, hash_id: int, *, kind: SuspensionKind, reason: str, actor: str
+    session: Session, hash_id: int, *, kind: SuspensionKind, reason: str, actor: Actor
 ) -> Suspended | None:
     """End the open quarantine of a suspended hash in favour of a `kind` suspension."""
     repo = SuspensionRepository(session)
@@ -126,18 +131,19 @@ def replace_quarantine(
         if kind is SuspensionKind.ALLOWLIST
         else SuspensionOutcome.CONFIRMED
     )
-    repo.end(current, by=actor, reason=reason, outcome=outcome)
-    new = repo.start(hash_id, kind, reason, actor)
+    repo.end(current, by=str(actor), reason=reason, outcome=outcome)
+    new = repo.start(hash_id, kind, reason, str(actor))
     AuditLog(session).record(
-        actor, "hash.quarantine_ended", f"hash:{hash_id}", outcome=outcome.value, reason=reason
+        str(actor), "hash.quarantine_ended", f"hash:{hash_id}", outcome=outcome.value, reason=reason
     )
     return Suspended(hash_id, hash_row.algorithm, new)
 
 
-def suspend_hash(session: Session, hash_id: int, *, reason: str | None, actor: str) -> Suspended:
+def suspend_hash(session: Session, hash_id: int, *, reason: str | None, actor: Actor) -> Suspended:
     """A moderator suspends a hash, or confirms the quarantine holding it."""
+    actor.require_global("suspend hashes")
     text = check_reason(reason, "suspend a hash")
-    ChangeLog(session).lock()
+    hold(session)
     hash_row = SuspensionRepository(session).hash(hash_id, for_update=True)
     if hash_row is None:
         raise NotFound(f"no hash {hash_id}")
@@ -163,13 +169,14 @@ def restore_hash(
     hash_id: int,
     *,
     reason: str | None,
-    actor: str,
+    actor: Actor,
     distances: MatchDistances,
 ) -> Hash:
     """Let a suspended hash match again (a quarantine released, or a mistake undone)."""
+    actor.require_global("restore hashes")
     text = check_reason(reason, "restore a hash")
     repo = SuspensionRepository(session)
-    ChangeLog(session).lock()
+    hold(session)
     hash_row = repo.hash(hash_id, for_update=True)
     if hash_row is None:
         raise NotFound(f"no hash {hash_id}")
@@ -186,9 +193,8 @@ def restore_hash(
     current = repo.open_for(hash_id)
     was = current.kind if current is not None else None
     if current is not None:
-        repo.end(current, by=actor, reason=text, outcome=SuspensionOutcome.RESTORED)
-    ChangeLog(session).append([Change(hash_id, hash_row.algorithm, ChangeKind.RESTORED)])
-    note_index_change(session)
-    AuditLog(session).record(actor, "hash.restored", f"hash:{hash_id}", was=was, reason=text)
+        repo.end(current, by=str(actor), reason=text, outcome=SuspensionOutcome.RESTORED)
+    publish(session, ChangeKind.RESTORED, [(hash_id, hash_row.algorithm)])
+    AuditLog(session).record(str(actor), "hash.restored", f"hash:{hash_id}", was=was, reason=text)
     session.refresh(hash_row)
     return hash_row

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 import secrets
 
 CASE_SECRET_PREFIX = "hsc_"  # noqa: S105 - a prefix, not a secret  # nosec B105
@@ -50,6 +51,10 @@ def normalise_case_secret(text: str) -> str | None:
 def new_case_id() -> str:
     """A public case id: 13 lower-case Crockford characters (65 random bits), no meaning."""
     return _crockford(13).lower()
+
+
+MATCH_ID = re.compile(r"m_[0-9a-z]{1,30}")
+"""What a public match id looks like (anything else is not looked up)."""
 
 
 def new_match_id() -> str:

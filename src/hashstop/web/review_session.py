@@ -5,9 +5,13 @@ Strict, Secure whenever the request came over https, scoped to /review and expir
 session. Every POST carries the session's synchroniser token in a hidden `csrf` field; a missing
 or wrong one is refused with 403 before anything else runs. Pages are never cached.
 
-Pages render HTML for their own errors (a 404 page, a 409 with a way back), not problem+json:
-a moderator reads them in a browser. They never put a case id, a case secret or a photo label
-on screen (the views they render hold none), and hash values only for moderators.
+Pages render HTML for their own errors (a 404 page, a 409 with a way back), not problem+json: a
+moderator reads them in a browser. That is one policy for every page under /review: a domain
+error raised by a page (or the service it calls) becomes the error page, with a link back to
+`request.state.back` (set by the page with `come_back_to`, else the queue); the transaction is
+rolled back by the session dependency, as for any error. They never put a case id, a case secret
+or a photo label on screen (the views they render hold none), and hash values only for
+moderators.
 """
 
 from __future__ import annotations
@@ -22,8 +26,9 @@ from fastapi import Depends, FastAPI, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from hashstop.api.deps import RuntimeDep
+from hashstop.api.problems import domain_error
+from hashstop.service.actors import Actor
 from hashstop.service.errors import DomainError
-from hashstop.service.review import scope_of
 from hashstop.service.review_sessions import ReviewSessions, csrf_matches, csrf_token
 from hashstop.storage.models import ApiKey, Role
 from hashstop.web.rendering import templates
@@ -45,8 +50,12 @@ class Reviewer:
     csrf: str
 
     @property
+    def actor(self) -> Actor:
+        return Actor.of_key(self.key)
+
+    @property
     def scope(self) -> str | None:
-        return scope_of(self.key)
+        return self.actor.scope
 
     @property
     def is_global(self) -> bool:
@@ -85,7 +94,9 @@ def current_reviewer(request: Request, runtime: RuntimeDep) -> Reviewer:
     if key is None or token is None:
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         raise SignInRequired(target if request.method == "GET" else "/review/queue")
-    return Reviewer(key=key, token=token, csrf=csrf_token(runtime.keyring, token))
+    reviewer = Reviewer(key=key, token=token, csrf=csrf_token(runtime.keyring, token))
+    request.state.reviewer = reviewer
+    return reviewer
 
 
 ReviewerDep = Annotated[Reviewer, Depends(current_reviewer)]
@@ -205,6 +216,24 @@ def _csrf_refused(request: Request, _exc: Exception) -> Response:
     )
 
 
+def come_back_to(request: Request, path: str) -> str:
+    """Where the error page of this request links back to (a path inside /review)."""
+    request.state.back = safe_next(path)
+    back: str = request.state.back
+    return back
+
+
+def _domain_error(request: Request, exc: Exception) -> Response:
+    """A domain error: an error page under /review, problem+json everywhere else."""
+    if not isinstance(exc, DomainError) or not request.url.path.startswith(COOKIE_PATH):
+        return domain_error(request, exc)
+    reviewer = getattr(request.state, "reviewer", None)
+    return error_page(request, reviewer, exc, getattr(request.state, "back", "/review/queue"))
+
+
 def install(app: FastAPI) -> None:
+    """The /review pages' own answers: sign-in redirects, refused forms, error pages. Installed
+    after the JSON API's handlers, whose problem+json stays the answer outside /review."""
     app.add_exception_handler(SignInRequired, _sign_in_required)
     app.add_exception_handler(CsrfRefused, _csrf_refused)
+    app.add_exception_handler(DomainError, _domain_error)

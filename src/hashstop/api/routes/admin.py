@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
 
-from hashstop.api.deps import AdminKey, DistancesDep, SessionDep
+from hashstop.api.deps import Admin, DistancesDep, SessionDep
 from hashstop.api.review_schemas import (
     AllowlistAddedOut,
     AllowlistEntryOut,
@@ -22,14 +22,14 @@ MAX_ID = 2**62
 
 
 @router.get("/v1/admin/allowlist", response_model=list[AllowlistEntryOut])
-def allowlist(key: AdminKey, session: SessionDep) -> list[AllowlistEntryOut]:
+def allowlist(actor: Admin, session: SessionDep) -> list[AllowlistEntryOut]:
     """The allowlist of known benign hashes."""
-    return [AllowlistEntryOut.of(e) for e in list_entries(session)]
+    return [AllowlistEntryOut.of(e) for e in list_entries(session, actor)]
 
 
 @router.post("/v1/admin/allowlist", status_code=201, response_model=AllowlistAddedOut)
 def add_to_allowlist(
-    body: AllowlistIn, key: AdminKey, session: SessionDep, distances: DistancesDep
+    body: AllowlistIn, actor: Admin, session: SessionDep, distances: DistancesDep
 ) -> AllowlistAddedOut:
     """Allowlist a benign hash: submissions near it are refused, stored ones near it suspended."""
     added = add_entry(
@@ -37,7 +37,7 @@ def add_to_allowlist(
         algorithm=body.algorithm,
         value=body.value,
         reason=body.reason,
-        actor=f"key:{key.name}",
+        actor=actor,
         distances=distances,
     )
     return AllowlistAddedOut(
@@ -48,22 +48,22 @@ def add_to_allowlist(
 @router.delete("/v1/admin/allowlist/{entry_id}", status_code=204)
 def remove_from_allowlist(
     entry_id: Annotated[int, Path(ge=1, le=MAX_ID)],
-    key: AdminKey,
+    actor: Admin,
     session: SessionDep,
     reason: Annotated[str, Query(min_length=1, max_length=500, description="why")],
 ) -> None:
     """Remove an allowlist entry (the hashes it suspended stay suspended)."""
-    remove_entry(session, entry_id, reason=reason, actor=f"key:{key.name}")
+    remove_entry(session, entry_id, reason=reason, actor=actor)
 
 
 @router.get("/v1/audit", response_model=AuditOut)
 def audit(
-    key: AdminKey,
+    actor: Admin,
     session: SessionDep,
     before: Annotated[int | None, Query(ge=1, le=MAX_ID, description="older than this id")] = None,
     limit: Annotated[int, Query(description="1-500")] = 100,
     action: Annotated[str | None, Query(max_length=65, description="e.g. hash.suspended")] = None,
 ) -> AuditOut:
     """The audit log, newest first: who did what to which thing, and when."""
-    page = audit_page(session, before=before, limit=limit, action=action)
+    page = audit_page(session, actor, before=before, limit=limit, action=action)
     return AuditOut(entries=[AuditEntryOut.of(i) for i in page.items], next_before=page.next_before)

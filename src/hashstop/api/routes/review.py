@@ -7,7 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
 
-from hashstop.api.deps import DistancesDep, ModeratorKey, SessionDep
+from hashstop.api.deps import DistancesDep, Moderator, SessionDep
 from hashstop.api.review_schemas import (
     ActivityOut,
     DayOut,
@@ -22,14 +22,7 @@ from hashstop.api.review_schemas import (
 )
 from hashstop.service.hash_review import hash_view, suspended_hashes
 from hashstop.service.lifecycle import decide
-from hashstop.service.review import (
-    activity,
-    describe,
-    match_view,
-    queue,
-    require_global,
-    visible_match,
-)
+from hashstop.service.review import activity, describe, match_view, queue
 from hashstop.service.suspension import restore_hash, suspend_hash
 from hashstop.storage.review import hash_states
 
@@ -40,7 +33,7 @@ HashId = Annotated[int, Path(ge=1, le=MAX_ID)]
 
 @router.get("/queue", response_model=QueueOut)
 def review_queue(
-    key: ModeratorKey,
+    actor: Moderator,
     session: SessionDep,
     status: Annotated[
         str, Query(description="pending (default), confirmed, false_positive, dismissed or all")
@@ -56,7 +49,7 @@ def review_queue(
     """Match records to review: those hitting quarantined hashes first, then newest first."""
     page = queue(
         session,
-        key,
+        actor,
         status=status,
         platform=platform,
         algorithm=algorithm,
@@ -70,24 +63,23 @@ def review_queue(
 
 
 @router.get("/matches/{match_id}", response_model=ReviewMatchOut)
-def review_match(match_id: str, key: ModeratorKey, session: SessionDep) -> ReviewMatchOut:
+def review_match(match_id: str, actor: Moderator, session: SessionDep) -> ReviewMatchOut:
     """One match record with its hashes, its history and feedback counts."""
-    return ReviewMatchOut.of_view(match_view(session, key, match_id))
+    return ReviewMatchOut.of_view(match_view(session, actor, match_id))
 
 
 @router.post("/matches/{match_id}", response_model=ReviewMatchOut)
 def decide_match(
-    match_id: str, body: DecisionIn, key: ModeratorKey, session: SessionDep
+    match_id: str, body: DecisionIn, actor: Moderator, session: SessionDep
 ) -> ReviewMatchOut:
     """Decide a match record: confirmed, false_positive, dismissed, or pending to reopen it."""
-    record = visible_match(session, key, match_id)
-    decide(session, key, record, body.decision, body.note)
+    record = decide(session, actor, match_id, body.decision, body.note)
     return ReviewMatchOut.of_view(describe(session, record))
 
 
 @router.get("/hashes", response_model=HashListOut)
 def review_hashes(
-    key: ModeratorKey,
+    actor: Moderator,
     session: SessionDep,
     status: Annotated[str, Query(description="suspended")] = "suspended",
     kind: Annotated[
@@ -97,14 +89,14 @@ def review_hashes(
     limit: Annotated[int, Query(description="1-200")] = 50,
 ) -> HashListOut:
     """Suspended hashes, most recently suspended first (global moderators and admins)."""
-    page = suspended_hashes(session, key, status=status, kind=kind, before=before, limit=limit)
+    page = suspended_hashes(session, actor, status=status, kind=kind, before=before, limit=limit)
     return HashListOut(items=[HashOut.of(s) for s in page.items], next_before=page.next_before)
 
 
 @router.get("/hashes/{hash_id}", response_model=HashDetailOut)
-def review_hash(hash_id: HashId, key: ModeratorKey, session: SessionDep) -> HashDetailOut:
+def review_hash(hash_id: HashId, actor: Moderator, session: SessionDep) -> HashDetailOut:
     """One hash: its status, every suspension and the feedback counts."""
-    return HashDetailOut.of_view(hash_view(session, key, hash_id))
+    return HashDetailOut.of_view(hash_view(session, actor, hash_id))
 
 
 def _hash_out(session: SessionDep, hash_id: int) -> HashOut:
@@ -115,12 +107,11 @@ def _hash_out(session: SessionDep, hash_id: int) -> HashOut:
 def suspend(
     hash_id: HashId,
     body: ReasonIn,
-    key: ModeratorKey,
+    actor: Moderator,
     session: SessionDep,
 ) -> HashOut:
     """Stop a hash matching everywhere (or confirm its quarantine); a reason is required."""
-    require_global(key, "suspend hashes")
-    suspend_hash(session, hash_id, reason=body.reason, actor=f"key:{key.name}")
+    suspend_hash(session, hash_id, reason=body.reason, actor=actor)
     return _hash_out(session, hash_id)
 
 
@@ -128,23 +119,24 @@ def suspend(
 def restore(
     hash_id: HashId,
     body: ReasonIn,
-    key: ModeratorKey,
+    actor: Moderator,
     session: SessionDep,
     distances: DistancesDep,
 ) -> HashOut:
     """Let a suspended hash match again (release a quarantine); a reason is required."""
-    require_global(key, "restore hashes")
-    restore_hash(session, hash_id, reason=body.reason, actor=f"key:{key.name}", distances=distances)
+    restore_hash(session, hash_id, reason=body.reason, actor=actor, distances=distances)
     return _hash_out(session, hash_id)
 
 
 @router.get("/activity", response_model=ActivityOut)
 def review_activity(
-    key: ModeratorKey,
+    actor: Moderator,
     session: SessionDep,
     days: Annotated[int, Query(description="1-366")] = 14,
 ) -> ActivityOut:
     """Per UTC day: matches by status, platform verdicts, decisions and quarantines."""
     return ActivityOut(
-        days=[DayOut(day=d.day.isoformat(), counts=d.counts) for d in activity(session, key, days)]
+        days=[
+            DayOut(day=d.day.isoformat(), counts=d.counts) for d in activity(session, actor, days)
+        ]
     )

@@ -12,18 +12,15 @@ from fastapi.responses import HTMLResponse, Response
 
 from hashstop.api.deps import DistancesDep, SessionDep
 from hashstop.service.allowlist import add_entry, list_entries, remove_entry
-from hashstop.service.errors import DomainError, Forbidden
 from hashstop.service.hash_review import hash_view, suspended_hashes
-from hashstop.service.review import require_global
 from hashstop.service.suspension import restore_hash, suspend_hash
 from hashstop.storage.models import SuspensionKind
 from hashstop.web.review_session import (
     PostingReviewerDep,
     ReviewerDep,
-    error_page,
+    come_back_to,
     notice,
     render,
-    safe_next,
     see_other,
 )
 
@@ -41,10 +38,7 @@ def hashes_page(
     before: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
     done: Annotated[str, Query(max_length=24)] = "",
 ) -> HTMLResponse:
-    try:
-        page = suspended_hashes(session, reviewer.key, kind=kind or None, before=before, limit=25)
-    except DomainError as exc:
-        return error_page(request, reviewer, exc, "/review/queue")
+    page = suspended_hashes(session, reviewer.actor, kind=kind or None, before=before, limit=25)
     return render(
         request,
         "review/hashes.html",
@@ -64,10 +58,8 @@ def hash_page(
     hash_id: RowId,
     done: Annotated[str, Query(max_length=24)] = "",
 ) -> HTMLResponse:
-    try:
-        view = hash_view(session, reviewer.key, hash_id)
-    except DomainError as exc:
-        return error_page(request, reviewer, exc, "/review/hashes")
+    come_back_to(request, "/review/hashes")
+    view = hash_view(session, reviewer.actor, hash_id)
     return render(request, "review/hash.html", reviewer, view=view, notice=notice(done))
 
 
@@ -80,13 +72,8 @@ def suspend_page(
     reason: Annotated[str, Form(max_length=2000)] = "",
     back: Annotated[str, Form(max_length=512)] = "",
 ) -> Response:
-    target = safe_next(back or f"/review/hashes/{hash_id}")
-    try:
-        require_global(reviewer.key, "suspend hashes")
-        suspend_hash(session, hash_id, reason=reason, actor=f"key:{reviewer.key.name}")
-    except DomainError as exc:
-        session.rollback()
-        return error_page(request, reviewer, exc, target)
+    target = come_back_to(request, back or f"/review/hashes/{hash_id}")
+    suspend_hash(session, hash_id, reason=reason, actor=reviewer.actor)
     return see_other(target, done="suspended")
 
 
@@ -100,21 +87,9 @@ def restore_page(
     reason: Annotated[str, Form(max_length=2000)] = "",
     back: Annotated[str, Form(max_length=512)] = "",
 ) -> Response:
-    target = safe_next(back or f"/review/hashes/{hash_id}")
-    try:
-        require_global(reviewer.key, "restore hashes")
-        restore_hash(
-            session, hash_id, reason=reason, actor=f"key:{reviewer.key.name}", distances=distances
-        )
-    except DomainError as exc:
-        session.rollback()
-        return error_page(request, reviewer, exc, target)
+    target = come_back_to(request, back or f"/review/hashes/{hash_id}")
+    restore_hash(session, hash_id, reason=reason, actor=reviewer.actor, distances=distances)
     return see_other(target, done="restored")
-
-
-def _admin_only(reviewer: ReviewerDep) -> None:
-    if not reviewer.is_admin:
-        raise Forbidden("only admins manage the allowlist")
 
 
 @router.get("/allowlist", response_class=HTMLResponse)
@@ -125,17 +100,12 @@ def allowlist_page(
     done: Annotated[str, Query(max_length=24)] = "",
     suspended: Annotated[int | None, Query(ge=0, le=MAX_ID)] = None,
 ) -> HTMLResponse:
-    try:
-        _admin_only(reviewer)
-    except DomainError as exc:
-        return error_page(request, reviewer, exc, "/review/queue")
+    entries = list_entries(session, reviewer.actor)
     message = notice(done)
     if done == "allowlisted" and suspended is not None:
         plural = "hash" if suspended == 1 else "hashes"
         message = f"Allowlist entry added: it suspended {suspended} stored {plural}."
-    return render(
-        request, "review/allowlist.html", reviewer, entries=list_entries(session), notice=message
-    )
+    return render(request, "review/allowlist.html", reviewer, entries=entries, notice=message)
 
 
 @router.post("/allowlist", response_model=None)
@@ -148,19 +118,15 @@ def allowlist_add_page(
     value: Annotated[str, Form(max_length=128)] = "",
     reason: Annotated[str, Form(max_length=2000)] = "",
 ) -> Response:
-    try:
-        _admin_only(reviewer)
-        added = add_entry(
-            session,
-            algorithm=algorithm,
-            value=value.strip(),
-            reason=reason,
-            actor=f"key:{reviewer.key.name}",
-            distances=distances,
-        )
-    except DomainError as exc:
-        session.rollback()
-        return error_page(request, reviewer, exc, "/review/allowlist")
+    come_back_to(request, "/review/allowlist")
+    added = add_entry(
+        session,
+        algorithm=algorithm,
+        value=value.strip(),
+        reason=reason,
+        actor=reviewer.actor,
+        distances=distances,
+    )
     return see_other("/review/allowlist", done="allowlisted", suspended=len(added.suspended))
 
 
@@ -172,10 +138,6 @@ def allowlist_remove_page(
     session: SessionDep,
     reason: Annotated[str, Form(max_length=2000)] = "",
 ) -> Response:
-    try:
-        _admin_only(reviewer)
-        remove_entry(session, entry_id, reason=reason, actor=f"key:{reviewer.key.name}")
-    except DomainError as exc:
-        session.rollback()
-        return error_page(request, reviewer, exc, "/review/allowlist")
+    come_back_to(request, "/review/allowlist")
+    remove_entry(session, entry_id, reason=reason, actor=reviewer.actor)
     return see_other("/review/allowlist", done="removed")

@@ -16,7 +16,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from hashstop.api.deps import RuntimeDep, SessionDep
 from hashstop.service.errors import DomainError, InvalidInput
 from hashstop.service.lifecycle import decide
-from hashstop.service.review import QUEUE_STATUSES, activity, match_view, queue, visible_match
+from hashstop.service.review import QUEUE_STATUSES, activity, match_view, queue
 from hashstop.service.review_sessions import (
     ReviewSessions,
     csrf_matches,
@@ -32,7 +32,7 @@ from hashstop.web.review_session import (
     PostingReviewerDep,
     ReviewerDep,
     clear_cookie,
-    error_page,
+    come_back_to,
     notice,
     render,
     safe_next,
@@ -161,7 +161,7 @@ def queue_page(
     try:
         page = queue(
             session,
-            reviewer.key,
+            reviewer.actor,
             status=status,
             platform=platform or None,
             algorithm=algorithm or None,
@@ -196,10 +196,7 @@ def match_page(
     session: SessionDep,
     done: Annotated[str, Query(max_length=24)] = "",
 ) -> HTMLResponse:
-    try:
-        view = match_view(session, reviewer.key, match_id)
-    except DomainError as exc:
-        return error_page(request, reviewer, exc, "/review/queue")
+    view = match_view(session, reviewer.actor, match_id)
     return render(request, "review/match.html", reviewer, view=view, notice=notice(done))
 
 
@@ -212,13 +209,8 @@ def decide_page(
     decision: Annotated[str, Form(max_length=16)] = "",
     note: Annotated[str, Form(max_length=2000)] = "",
 ) -> Response:
-    back = f"/review/matches/{match_id}"
-    try:
-        record = visible_match(session, reviewer.key, match_id)
-        decide(session, reviewer.key, record, decision, note)
-    except DomainError as exc:
-        session.rollback()
-        return error_page(request, reviewer, exc, back)
+    back = come_back_to(request, f"/review/matches/{match_id}")
+    decide(session, reviewer.actor, match_id, decision, note)
     return see_other(back, done="decided")
 
 
@@ -229,7 +221,7 @@ def activity_page(
     session: SessionDep,
     days: Annotated[int, Query(ge=7, le=90)] = 14,
 ) -> HTMLResponse:
-    series = activity(session, reviewer.key, days)
+    series = activity(session, reviewer.actor, days)
     return render(
         request,
         "review/activity.html",
