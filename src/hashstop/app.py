@@ -33,7 +33,7 @@ from hashstop.service.outage import DeferredMatches, KnownKeys
 from hashstop.service.quarantine import QuarantinePolicy
 from hashstop.service.tokens import Keyring
 from hashstop.storage.database import Database
-from hashstop.web import rendering, review_session
+from hashstop.web import moderator_pages, rendering
 from hashstop.web.routes import api_docs, review_hashes, review_matches, victim
 
 log = logging.getLogger(__name__)
@@ -125,7 +125,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(admin.router)
     app.include_router(review_matches.router)
     app.include_router(review_hashes.router)
-    review_session.install(app)
+    moderator_pages.install(app)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(RequestMetrics, metrics=runtime.metrics)
     rendering.install(app)

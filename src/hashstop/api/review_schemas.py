@@ -1,20 +1,31 @@
 """Request and response bodies of the moderation API (/v1/review, /v1/admin, /v1/audit).
 
 Nothing here has a field for a case id, a case secret or a photo label: moderators see match
-records, hashes (ids and values) and counts.
+records, hashes (ids and values) and counts. Answers follow `schemas.py`'s convention: a
+classmethod `of...` builds each from the service's result.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from hashstop.service.hash_review import AuditItem, HashView
-from hashstop.service.review import HistoryEntry, HitView, MatchView, QueueItem
+from hashstop.service.allowlist import AddedEntry
+from hashstop.service.audit import AuditItem, AuditPage
+from hashstop.service.hash_review import HashView, SuspendedPage
+from hashstop.service.match_review import (
+    DayActivity,
+    HistoryEntry,
+    HitView,
+    MatchView,
+    QueueItem,
+    QueuePage,
+)
 from hashstop.storage.models import AllowlistEntry, HashSuspension
-from hashstop.storage.review import FeedbackCounts, HashState
+from hashstop.storage.moderation_queries import FeedbackCounts, HashState
 
 
 class _In(BaseModel):
@@ -150,6 +161,10 @@ class QueueOut(BaseModel):
     items: list[QueueItemOut]
     next_cursor: str | None = Field(description="pass as `cursor` for the next page; null: end")
 
+    @classmethod
+    def of(cls, page: QueuePage) -> QueueOut:
+        return cls(items=[QueueItemOut.of(i) for i in page.items], next_cursor=page.next_cursor)
+
 
 class HistoryOut(BaseModel):
     kind: str = Field(description="matched, feedback (a platform's verdict) or decision")
@@ -229,6 +244,10 @@ class HashListOut(BaseModel):
     items: list[HashOut]
     next_before: int | None = Field(description="pass as `before` for the next page; null: end")
 
+    @classmethod
+    def of(cls, page: SuspendedPage) -> HashListOut:
+        return cls(items=[HashOut.of(s) for s in page.items], next_before=page.next_before)
+
 
 class DayOut(BaseModel):
     day: str
@@ -237,6 +256,10 @@ class DayOut(BaseModel):
 
 class ActivityOut(BaseModel):
     days: list[DayOut]
+
+    @classmethod
+    def of(cls, days: Sequence[DayActivity]) -> ActivityOut:
+        return cls(days=[DayOut(day=d.day.isoformat(), counts=d.counts) for d in days])
 
 
 class AllowlistEntryOut(BaseModel):
@@ -261,6 +284,10 @@ class AllowlistEntryOut(BaseModel):
 
 class AllowlistAddedOut(AllowlistEntryOut):
     suspended: list[int] = Field(description="ids of the stored hashes it suspended")
+
+    @classmethod
+    def of_added(cls, added: AddedEntry) -> AllowlistAddedOut:
+        return cls(**AllowlistEntryOut.of(added.entry).model_dump(), suspended=added.suspended)
 
 
 class AuditEntryOut(BaseModel):
@@ -287,3 +314,7 @@ class AuditEntryOut(BaseModel):
 class AuditOut(BaseModel):
     entries: list[AuditEntryOut]
     next_before: int | None = Field(description="pass as `before` for older entries; null: end")
+
+    @classmethod
+    def of(cls, page: AuditPage) -> AuditOut:
+        return cls(entries=[AuditEntryOut.of(i) for i in page.items], next_before=page.next_before)

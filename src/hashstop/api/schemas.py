@@ -3,14 +3,27 @@
 Requests refuse unknown fields, so a typo such as `max_distnace` is an error rather than a
 silently ignored wish. Limits that depend on settings (hashes per request, items per match) are
 checked by the endpoints, which answer 413 with the limit.
+
+One convention for answers: a response model built from a service result has a classmethod
+`of(result)` here, and endpoints return `XOut.of(...)`; the mapping from the service's types to
+the wire lives in this module (and `review_schemas.py`), not in the routers.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from datetime import datetime
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+
+if TYPE_CHECKING:
+    from hashstop.service.cases import CaseView, OpenedCase, Submission
+    from hashstop.service.feedback import FeedbackResult
+    from hashstop.service.hashlist import HashListPage
+    from hashstop.service.matching import ItemResult
+    from hashstop.storage.matches import Hit, HitSource
+    from hashstop.storage.models import Case, Feedback, MatchHit, MatchRecord
 
 
 class _In(BaseModel):
@@ -49,9 +62,25 @@ class SubmissionOut(BaseModel):
     rejected: list[RejectedOut] = Field(description="hashes not stored, with the reason")
     duplicates: int = Field(description="rejected entries that repeat a hash (stored once)")
 
+    @classmethod
+    def of(cls, case: Case, submission: Submission) -> SubmissionOut:
+        return cls(
+            case_id=case.public_id,
+            status=case.status,
+            accepted=submission.accepted,
+            rejected=[RejectedOut(index=r.index, reason=r.reason) for r in submission.rejected],
+            duplicates=submission.duplicates,
+        )
+
 
 class CaseCreatedOut(SubmissionOut):
     secret: str = Field(description="the case secret: shown once, keep it safe")
+
+    @classmethod
+    def of_opened(cls, opened: OpenedCase) -> CaseCreatedOut:
+        return cls(
+            **SubmissionOut.of(opened.case, opened.submission).model_dump(), secret=opened.secret
+        )
 
 
 class MatchCountsOut(BaseModel):
@@ -67,6 +96,18 @@ class CaseOut(BaseModel):
     matches: MatchCountsOut
     created_at: datetime
     withdrawn_at: datetime | None
+
+    @classmethod
+    def of(cls, view: CaseView) -> CaseOut:
+        return cls(
+            case_id=view.case_id,
+            status=view.status,
+            hash_count=view.hash_count,
+            photo_count=view.photo_count,
+            matches=MatchCountsOut(total=view.matches_total, confirmed=view.matches_confirmed),
+            created_at=view.created_at,
+            withdrawn_at=view.withdrawn_at,
+        )
 
 
 class QueryHashIn(_In):
@@ -108,6 +149,27 @@ class HitOut(BaseModel):
         description="which stored edit of the photo matched: original, mirror, crop5, ...",
     )
 
+    @classmethod
+    def of(cls, hit: Hit) -> HitOut:
+        return cls(
+            hash_id=hit.hash_id,
+            algorithm=hit.algorithm,
+            distance=hit.distance,
+            photo=hit.photo,
+            variant=hit.variant,
+        )
+
+    @classmethod
+    def of_recorded(cls, hit: MatchHit, source: HitSource | None) -> HitOut:
+        """A hit of a stored match record, with its photo and variant looked up (`source`)."""
+        return cls(
+            hash_id=hit.hash_id,
+            algorithm=hit.algorithm,
+            distance=hit.distance,
+            photo=source.photo if source is not None else None,
+            variant=source.variant if source is not None else None,
+        )
+
 
 class ItemResultOut(BaseModel):
     ref: str
@@ -115,9 +177,22 @@ class ItemResultOut(BaseModel):
     match_id: str | None = None
     matches: list[HitOut]
 
+    @classmethod
+    def of(cls, result: ItemResult) -> ItemResultOut:
+        return cls(
+            ref=result.ref,
+            matched=result.matched,
+            match_id=result.match_id,
+            matches=[HitOut.of(h) for h in result.matches],
+        )
+
 
 class MatchOut(BaseModel):
     results: list[ItemResultOut]
+
+    @classmethod
+    def of(cls, results: Sequence[ItemResult]) -> MatchOut:
+        return cls(results=[ItemResultOut.of(r) for r in results])
 
 
 class HashListEntryOut(BaseModel):
@@ -136,6 +211,26 @@ class HashListOut(BaseModel):
     next: int = Field(description="pass as `after` to get the following page")
     has_more: bool
 
+    @classmethod
+    def of(cls, page: HashListPage) -> HashListOut:
+        return cls(
+            entries=[
+                HashListEntryOut(
+                    seq=e.seq,
+                    hash_id=e.hash_id,
+                    algorithm=e.algorithm,
+                    value=e.value.hex() if e.value is not None else None,
+                    status=e.status,
+                    change=e.kind,
+                    photo=e.photo,
+                    variant=e.variant,
+                )
+                for e in page.entries
+            ],
+            next=page.next,
+            has_more=page.has_more,
+        )
+
 
 class FeedbackIn(_In):
     verdict: Literal["confirmed", "false_positive"]
@@ -148,6 +243,16 @@ class FeedbackOut(BaseModel):
     verdict: str
     action: str
     created_at: datetime
+
+    @classmethod
+    def of(cls, result: FeedbackResult) -> FeedbackOut:
+        return cls(
+            match_id=result.match.public_id,
+            status=result.match.status,
+            verdict=result.feedback.verdict,
+            action=result.feedback.action,
+            created_at=result.feedback.created_at,
+        )
 
 
 class VerdictOut(BaseModel):
@@ -163,6 +268,23 @@ class MatchRecordOut(BaseModel):
     created_at: datetime
     matches: list[HitOut]
     feedback: list[VerdictOut] = Field(description="your verdicts on this match, oldest first")
+
+    @classmethod
+    def of(
+        cls, record: MatchRecord, verdicts: Sequence[Feedback], sources: Mapping[int, HitSource]
+    ) -> MatchRecordOut:
+        """A platform's match record; `sources` names the photo and variant of each hit."""
+        return cls(
+            match_id=record.public_id,
+            ref=record.ref,
+            status=record.status,
+            created_at=record.created_at,
+            matches=[HitOut.of_recorded(h, sources.get(h.hash_id)) for h in record.hits],
+            feedback=[
+                VerdictOut(verdict=f.verdict, action=f.action, created_at=f.created_at)
+                for f in verdicts
+            ],
+        )
 
 
 class ProblemDetailOut(BaseModel):

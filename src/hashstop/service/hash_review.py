@@ -1,4 +1,4 @@
-"""What moderators read about hashes (the suspended list, one hash) and admins read (the audit log).
+"""What moderators read about hashes: the suspended list, and one hash with its history.
 
 Hashes are shared by every platform, so these views are for global moderators and admins only
 (a scoped moderator gets 403). A hash view carries its value in hex (moderators compare it with
@@ -7,19 +7,15 @@ what they see) but nothing about its case beyond counts.
 
 from __future__ import annotations
 
-import json
-import re
 from dataclasses import dataclass
-from typing import Any
 
 from sqlalchemy.orm import Session
 
 from hashstop.service.actors import Actor
 from hashstop.service.errors import InvalidInput, NotFound
-from hashstop.service.review import MAX_PAGE
-from hashstop.storage.audit import AuditLog
-from hashstop.storage.models import AuditEntry, HashSuspension, SuspensionKind
-from hashstop.storage.review import (
+from hashstop.service.match_review import MAX_PAGE
+from hashstop.storage.models import HashSuspension, SuspensionKind
+from hashstop.storage.moderation_queries import (
     FeedbackCounts,
     HashState,
     feedback_counts_by_case,
@@ -27,8 +23,6 @@ from hashstop.storage.review import (
     hash_states,
 )
 from hashstop.storage.suspensions import SuspensionRepository
-
-_ACTION = re.compile(r"[a-z_]{1,32}\.[a-z_]{1,32}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,40 +82,3 @@ def hash_view(session: Session, actor: Actor, hash_id: int) -> HashView:
         counts=feedback_counts_by_hash(session, [hash_id])[hash_id],
         case_counts=feedback_counts_by_case(session, [hash_id]).get(hash_id, FeedbackCounts()),
     )
-
-
-@dataclass(frozen=True, slots=True)
-class AuditItem:
-    entry: AuditEntry
-
-    @property
-    def details(self) -> dict[str, Any]:
-        if not self.entry.details:
-            return {}
-        parsed = json.loads(self.entry.details)
-        return parsed if isinstance(parsed, dict) else {"value": parsed}
-
-
-@dataclass(frozen=True, slots=True)
-class AuditPage:
-    items: list[AuditItem]
-    next_before: int | None
-
-
-def audit_page(
-    session: Session,
-    actor: Actor,
-    *,
-    before: int | None,
-    limit: int = 100,
-    action: str | None = None,
-) -> AuditPage:
-    """The audit log newest first (admins only)."""
-    actor.require_admin("read the audit log")
-    if not 1 <= limit <= 500:
-        raise InvalidInput(f"`limit` is 1-500, got {limit}")
-    if action is not None and not _ACTION.fullmatch(action):
-        raise InvalidInput("`action` looks like hash.suspended or match.decided")
-    rows = AuditLog(session).page(before=before, limit=limit + 1, action=action)
-    items = [AuditItem(e) for e in rows[:limit]]
-    return AuditPage(items, items[-1].entry.id if len(rows) > limit else None)

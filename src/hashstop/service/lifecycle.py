@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session
 
 from hashstop.service.actors import Actor
 from hashstop.service.errors import Conflict, Forbidden, InvalidInput
-from hashstop.service.review import visible_match
+from hashstop.service.match_review import visible_match
 from hashstop.service.suspension import MAX_REASON
 from hashstop.storage.audit import AuditLog
 from hashstop.storage.matches import MatchRepository

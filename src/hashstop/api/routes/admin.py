@@ -11,11 +11,10 @@ from hashstop.api.review_schemas import (
     AllowlistAddedOut,
     AllowlistEntryOut,
     AllowlistIn,
-    AuditEntryOut,
     AuditOut,
 )
 from hashstop.service.allowlist import add_entry, list_entries, remove_entry
-from hashstop.service.hash_review import audit_page
+from hashstop.service.audit import audit_page
 
 router = APIRouter(tags=["admin"])
 MAX_ID = 2**62
@@ -40,9 +39,7 @@ def add_to_allowlist(
         actor=actor,
         distances=distances,
     )
-    return AllowlistAddedOut(
-        **AllowlistEntryOut.of(added.entry).model_dump(), suspended=added.suspended
-    )
+    return AllowlistAddedOut.of_added(added)
 
 
 @router.delete("/v1/admin/allowlist/{entry_id}", status_code=204)
@@ -66,4 +63,4 @@ def audit(
 ) -> AuditOut:
     """The audit log, newest first: who did what to which thing, and when."""
     page = audit_page(session, actor, before=before, limit=limit, action=action)
-    return AuditOut(entries=[AuditEntryOut.of(i) for i in page.items], next_before=page.next_before)
+    return AuditOut.of(page)

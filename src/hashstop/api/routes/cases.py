@@ -17,11 +17,9 @@ from hashstop.api.schemas import (
     CaseCreatedOut,
     CaseOut,
     HashesIn,
-    MatchCountsOut,
-    RejectedOut,
     SubmissionOut,
 )
-from hashstop.service.cases import CaseService, CaseView, Submission
+from hashstop.service.cases import CaseService
 from hashstop.service.errors import PayloadTooLarge
 from hashstop.service.rules import SubmittedHash
 
@@ -35,22 +33,6 @@ def _submitted(body: HashesIn, limit: int) -> list[SubmittedHash]:
             "POST /v1/cases/{case_id}/hashes"
         )
     return [SubmittedHash(h.algorithm, h.value, h.quality, h.photo, h.variant) for h in body.hashes]
-
-
-def _rejected(submission: Submission) -> list[RejectedOut]:
-    return [RejectedOut(index=r.index, reason=r.reason) for r in submission.rejected]
-
-
-def _case_out(view: CaseView) -> CaseOut:
-    return CaseOut(
-        case_id=view.case_id,
-        status=view.status,
-        hash_count=view.hash_count,
-        photo_count=view.photo_count,
-        matches=MatchCountsOut(total=view.matches_total, confirmed=view.matches_confirmed),
-        created_at=view.created_at,
-        withdrawn_at=view.withdrawn_at,
-    )
 
 
 @router.post(
@@ -81,21 +63,14 @@ def open_case(
     if opened.replayed:
         response.status_code = 200
         response.headers["Idempotent-Replayed"] = "true"
-    return CaseCreatedOut(
-        case_id=opened.case.public_id,
-        secret=opened.secret,
-        status=opened.case.status,
-        accepted=opened.submission.accepted,
-        rejected=_rejected(opened.submission),
-        duplicates=opened.submission.duplicates,
-    )
+    return CaseCreatedOut.of_opened(opened)
 
 
 @router.get("/{case_id}", response_model=CaseOut)
 def get_case(case_id: str, secret: CaseSecret, session: SessionDep, runtime: RuntimeDep) -> CaseOut:
     """Show your case: its status, how many hashes and photos, how many matches."""
     service = CaseService(session, runtime.keyring)
-    return _case_out(service.view(service.authorise(case_id, secret)))
+    return CaseOut.of(service.view(service.authorise(case_id, secret)))
 
 
 @router.post("/{case_id}/hashes", response_model=SubmissionOut)
@@ -111,14 +86,7 @@ def add_hashes(
     hashes = _submitted(body, runtime.settings.max_hashes_per_case_request)
     service = CaseService(session, runtime.keyring, distances)
     case = service.authorise(case_id, secret, for_update=True)
-    submission = service.add_hashes(case, hashes)
-    return SubmissionOut(
-        case_id=case.public_id,
-        status=case.status,
-        accepted=submission.accepted,
-        rejected=_rejected(submission),
-        duplicates=submission.duplicates,
-    )
+    return SubmissionOut.of(case, service.add_hashes(case, hashes))
 
 
 @router.delete("/{case_id}", response_model=CaseOut)
@@ -128,4 +96,4 @@ def withdraw_case(
     """Withdraw your case: its hashes stop matching now and their values are erased."""
     service = CaseService(session, runtime.keyring)
     case = service.authorise(case_id, secret, for_update=True)
-    return _case_out(service.withdraw(case))
+    return CaseOut.of(service.withdraw(case))

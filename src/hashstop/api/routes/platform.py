@@ -18,14 +18,10 @@ from hashstop.api.deps import (
 from hashstop.api.schemas import (
     FeedbackIn,
     FeedbackOut,
-    HashListEntryOut,
     HashListOut,
-    HitOut,
-    ItemResultOut,
     MatchIn,
     MatchOut,
     MatchRecordOut,
-    VerdictOut,
 )
 from hashstop.service.errors import PayloadTooLarge
 from hashstop.service.feedback import give_feedback, match_with_feedback, sources_of_hits
@@ -95,26 +91,7 @@ async def match(
     metrics.match_items.labels("matched").inc(matched)
     metrics.match_items.labels("unmatched").inc(len(results) - matched)
     metrics.match_records.inc(matched)
-    return MatchOut(
-        results=[
-            ItemResultOut(
-                ref=r.ref,
-                matched=r.matched,
-                match_id=r.match_id,
-                matches=[
-                    HitOut(
-                        hash_id=h.hash_id,
-                        algorithm=h.algorithm,
-                        distance=h.distance,
-                        photo=h.photo,
-                        variant=h.variant,
-                    )
-                    for h in r.matches
-                ],
-            )
-            for r in results
-        ]
-    )
+    return MatchOut.of(results)
 
 
 @router.get("/hashlist", response_model=HashListOut)
@@ -129,50 +106,14 @@ def hashlist(
 ) -> HashListOut:
     """The hash list as a delta feed: additions, and withdrawals with value null."""
     page = hash_list_page(session, after, limit, runtime.settings.max_hashlist_page)
-    return HashListOut(
-        entries=[
-            HashListEntryOut(
-                seq=e.seq,
-                hash_id=e.hash_id,
-                algorithm=e.algorithm,
-                value=e.value.hex() if e.value is not None else None,
-                status=e.status,
-                change=e.kind,
-                photo=e.photo,
-                variant=e.variant,
-            )
-            for e in page.entries
-        ],
-        next=page.next,
-        has_more=page.has_more,
-    )
+    return HashListOut.of(page)
 
 
 @router.get("/matches/{match_id}", response_model=MatchRecordOut)
 def get_match(match_id: str, key: PlatformKey, session: SessionDep) -> MatchRecordOut:
     """One of your match records: the hashes it hit and your verdicts on it."""
     record, verdicts = match_with_feedback(session, key, match_id)
-    sources = sources_of_hits(session, record)
-    return MatchRecordOut(
-        match_id=record.public_id,
-        ref=record.ref,
-        status=record.status,
-        created_at=record.created_at,
-        matches=[
-            HitOut(
-                hash_id=h.hash_id,
-                algorithm=h.algorithm,
-                distance=h.distance,
-                photo=sources[h.hash_id].photo if h.hash_id in sources else None,
-                variant=sources[h.hash_id].variant if h.hash_id in sources else None,
-            )
-            for h in record.hits
-        ],
-        feedback=[
-            VerdictOut(verdict=f.verdict, action=f.action, created_at=f.created_at)
-            for f in verdicts
-        ],
-    )
+    return MatchRecordOut.of(record, verdicts, sources_of_hits(session, record))
 
 
 @router.post("/matches/{match_id}/feedback", status_code=201, response_model=FeedbackOut)
@@ -185,10 +126,4 @@ def feedback(
 ) -> FeedbackOut:
     """Tell whether one of your matches was right (confirmed) or wrong (false_positive)."""
     result = give_feedback(session, key, match_id, body.verdict, body.action, quarantine)
-    return FeedbackOut(
-        match_id=result.match.public_id,
-        status=result.match.status,
-        verdict=result.feedback.verdict,
-        action=result.feedback.action,
-        created_at=result.feedback.created_at,
-    )
+    return FeedbackOut.of(result)

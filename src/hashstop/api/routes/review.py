@@ -10,21 +10,19 @@ from fastapi import APIRouter, Path, Query
 from hashstop.api.deps import DistancesDep, Moderator, SessionDep
 from hashstop.api.review_schemas import (
     ActivityOut,
-    DayOut,
     DecisionIn,
     HashDetailOut,
     HashListOut,
     HashOut,
-    QueueItemOut,
     QueueOut,
     ReasonIn,
     ReviewMatchOut,
 )
 from hashstop.service.hash_review import hash_view, suspended_hashes
 from hashstop.service.lifecycle import decide
-from hashstop.service.review import activity, describe, match_view, queue
+from hashstop.service.match_review import activity, describe, match_view, queue
 from hashstop.service.suspension import restore_hash, suspend_hash
-from hashstop.storage.review import hash_states
+from hashstop.storage.moderation_queries import hash_states
 
 router = APIRouter(prefix="/v1/review", tags=["moderator"])
 MAX_ID = 2**62
@@ -59,7 +57,7 @@ def review_queue(
         cursor=cursor,
         limit=limit,
     )
-    return QueueOut(items=[QueueItemOut.of(i) for i in page.items], next_cursor=page.next_cursor)
+    return QueueOut.of(page)
 
 
 @router.get("/matches/{match_id}", response_model=ReviewMatchOut)
@@ -90,7 +88,7 @@ def review_hashes(
 ) -> HashListOut:
     """Suspended hashes, most recently suspended first (global moderators and admins)."""
     page = suspended_hashes(session, actor, status=status, kind=kind, before=before, limit=limit)
-    return HashListOut(items=[HashOut.of(s) for s in page.items], next_before=page.next_before)
+    return HashListOut.of(page)
 
 
 @router.get("/hashes/{hash_id}", response_model=HashDetailOut)
@@ -135,8 +133,4 @@ def review_activity(
     days: Annotated[int, Query(description="1-366")] = 14,
 ) -> ActivityOut:
     """Per UTC day: matches by status, platform verdicts, decisions and quarantines."""
-    return ActivityOut(
-        days=[
-            DayOut(day=d.day.isoformat(), counts=d.counts) for d in activity(session, actor, days)
-        ]
-    )
+    return ActivityOut.of(activity(session, actor, days))

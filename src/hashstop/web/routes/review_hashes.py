@@ -15,7 +15,7 @@ from hashstop.service.allowlist import add_entry, list_entries, remove_entry
 from hashstop.service.hash_review import hash_view, suspended_hashes
 from hashstop.service.suspension import restore_hash, suspend_hash
 from hashstop.storage.models import SuspensionKind
-from hashstop.web.review_session import (
+from hashstop.web.moderator_pages import (
     PostingReviewerDep,
     ReviewerDep,
     come_back_to,

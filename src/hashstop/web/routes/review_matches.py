@@ -16,15 +16,15 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from hashstop.api.deps import RuntimeDep, SessionDep
 from hashstop.service.errors import DomainError, InvalidInput
 from hashstop.service.lifecycle import decide
-from hashstop.service.review import QUEUE_STATUSES, activity, match_view, queue
-from hashstop.service.review_sessions import (
+from hashstop.service.match_review import QUEUE_STATUSES, activity, match_view, queue
+from hashstop.service.moderator_sessions import (
     ReviewSessions,
     csrf_matches,
     csrf_token,
     new_session_token,
 )
-from hashstop.web.review_charts import MATCH_SERIES, VERDICT_SERIES, stacked_chart
-from hashstop.web.review_session import (
+from hashstop.web.activity_charts import MATCH_SERIES, VERDICT_SERIES, stacked_chart
+from hashstop.web.moderator_pages import (
     NO_STORE,
     SESSION_COOKIE,
     SIGN_IN_COOKIE,

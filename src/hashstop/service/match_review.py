@@ -24,7 +24,7 @@ from hashstop.service.index import ALGORITHM_BYTES
 from hashstop.service.tokens import MATCH_ID
 from hashstop.storage.matches import MatchRepository
 from hashstop.storage.models import MatchRecord, MatchStatus, SuspensionKind
-from hashstop.storage.review import (
+from hashstop.storage.moderation_queries import (
     FeedbackCounts,
     HashState,
     QueueFilter,

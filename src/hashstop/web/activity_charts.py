@@ -12,7 +12,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from hashstop.service.review import DayActivity
+from hashstop.service.match_review import DayActivity
 
 WIDTH = 600
 HEIGHT = 240

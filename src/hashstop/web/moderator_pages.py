@@ -1,6 +1,6 @@
 """The plumbing of the /review pages: the session cookie, CSRF checks, and rendering.
 
-The cookie holds a random session token (see `service/review_sessions.py`): HttpOnly, SameSite
+The cookie holds a random session token (see `service/moderator_sessions.py`): HttpOnly, SameSite
 Strict, Secure whenever the request came over https, scoped to /review and expiring with the
 session. Every POST carries the session's synchroniser token in a hidden `csrf` field; a missing
 or wrong one is refused with 403 before anything else runs. Pages are never cached.
@@ -29,7 +29,7 @@ from hashstop.api.deps import RuntimeDep
 from hashstop.api.problems import domain_error
 from hashstop.service.actors import Actor
 from hashstop.service.errors import DomainError
-from hashstop.service.review_sessions import ReviewSessions, csrf_matches, csrf_token
+from hashstop.service.moderator_sessions import ReviewSessions, csrf_matches, csrf_token
 from hashstop.storage.models import ApiKey, Role
 from hashstop.web.rendering import templates
 
