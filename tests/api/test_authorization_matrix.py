@@ -47,7 +47,7 @@ from starlette.routing import Mount, Route
 
 from hashstop.app import create_app
 from hashstop.service.keys import KeyService
-from hashstop.service.review_sessions import csrf_token
+from hashstop.service.moderator_sessions import csrf_token
 from hashstop.service.tokens import Keyring
 from hashstop.storage.database import Database, upgrade
 from hashstop.storage.models import ReviewSession, utcnow

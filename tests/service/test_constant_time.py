@@ -23,7 +23,7 @@ import re
 import secrets
 from pathlib import Path
 
-from hashstop.service.review_sessions import csrf_matches, csrf_token
+from hashstop.service.moderator_sessions import csrf_matches, csrf_token
 from hashstop.service.tokens import Keyring, new_case_secret
 from tests import sample_hashes
 from tests.service_fixtures import bearer
@@ -97,7 +97,7 @@ def test_case_secrets_and_csrf_tokens_go_through_compare_digest(monkeypatch):
     assert keyring.same(stored, stored) and len(calls) == 1
     assert not keyring.same(stored, keyring.case_secret_hash(new_case_secret()) or b"")
 
-    monkeypatch.setattr("hashstop.service.review_sessions.secrets.compare_digest", recording)
+    monkeypatch.setattr("hashstop.service.moderator_sessions.secrets.compare_digest", recording)
     session_token = secrets.token_urlsafe(32)
     good = csrf_token(keyring, session_token)
     assert csrf_matches(keyring, session_token, good)
