@@ -39,6 +39,7 @@ ROOT = Path(__file__).resolve().parent.parent
 STATIC_JS = ROOT / "src" / "hashstop" / "web" / "static" / "js"
 BENCH_JS = Path(__file__).resolve().parent / "browser_pdq_worker.js"
 VARIANTS_JSON = ROOT / "src" / "hashstop" / "hashing" / "variants.json"
+FACTS_JSON = ROOT / "src" / "hashstop" / "hashing" / "facts.json"
 CONFORMANCE = ROOT / "tests" / "data" / "pdq-conformance"
 DEFAULT_IMAGE = CONFORMANCE / "images" / "exif-rotn" / "exif-rotn-1.jpg"
 CHROMIUM_ARGS = [
@@ -63,6 +64,7 @@ def serve(image: Path) -> ThreadingHTTPServer:
         "/bench/worker.js": BENCH_JS,
         "/bench/image": image,
         "/static/js/variants.json": VARIANTS_JSON,
+        "/static/js/facts.json": FACTS_JSON,
     }
     folders = {"/static/js/": STATIC_JS, "/conformance/": CONFORMANCE}
 

@@ -25,6 +25,7 @@ from tests.web.live_service import live_service  # noqa: F401 - the real app, fo
 
 STATIC_JS_DIR = REPO_ROOT / "src" / "hashstop" / "web" / "static" / "js"
 VARIANTS_JSON = REPO_ROOT / "src" / "hashstop" / "hashing" / "variants.json"
+FACTS_JSON = REPO_ROOT / "src" / "hashstop" / "hashing" / "facts.json"
 HARNESS_DIR = Path(__file__).resolve().parent / "harness"
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -44,6 +45,7 @@ CONTENT_SECURITY_POLICY = (
 def make_handler(fixtures_dir: Path) -> type[SimpleHTTPRequestHandler]:
     roots = {
         "/static/js/variants.json": VARIANTS_JSON,  # as the service serves it
+        "/static/js/facts.json": FACTS_JSON,
         "/static/js/": STATIC_JS_DIR,
         "/conformance/": CONFORMANCE_DIR,
         "/fixtures/": fixtures_dir,

@@ -124,6 +124,8 @@ def test_the_service_serves_the_packaged_definition(page: Any, web_site: WebSite
     )
     assert spec["version"] == load_spec().version
     assert [s["name"] for s in spec["stored"]] == [s.name for s in load_spec().stored]
+    # The quality floor comes from facts.json, the file Python's rules read too.
+    assert spec["min_quality"] == load_spec().min_quality
 
 
 def test_a_turn_equals_pillows_rotate(page: Any, web_site: WebSite) -> None:

@@ -20,6 +20,7 @@ from rich.table import Table
 from rich.text import Text
 
 from hashstop.client.fingerprints import Outcome, files_under, hash_one, printable
+from hashstop.hashing.facts import FACTS
 
 
 def _hash_lines(outcome: Outcome, dihedral: bool) -> str:
@@ -39,7 +40,9 @@ def _hash_lines(outcome: Outcome, dihedral: bool) -> str:
     rows.append(("SHA-256", hashes.sha256.hex))
     if outcome.variants is not None:
         if not outcome.variants and hashes.kind == "image":
-            rows.append(("stored", "none: too little detail (PDQ quality under 50)"))
+            rows.append(
+                ("stored", f"none: too little detail (PDQ quality under {FACTS.min_pdq_quality})")
+            )
         rows.extend((f"stored {v.name} q{v.quality}", v.pdq.hex) for v in outcome.variants)
     if outcome.query is not None:
         rows.extend(

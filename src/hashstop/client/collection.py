@@ -3,7 +3,7 @@
 Files are hashed here, on the device (`hashstop.hashing`): images get PDQ with its quality,
 pHash, MD5 and SHA-256; every other file (videos included) MD5 and SHA-256. A photo's PDQ is sent
 as its stored variants (`photo_variants`: the photo itself, crops, mirror, turns, each a pdq
-entry named by its `variant`; those under quality 50 are dropped, as variants.json says), so a
+entry named by its `variant`; those under the quality floor of facts.json are dropped), so a
 platform finds an edited re-post with one plain PDQ hash. The hashes of one
 file travel as one `photo` of the case, under a random key made for this submission, so that the
 case counts photos rather than hashes. The key is random, not derived from the file, because
@@ -25,10 +25,11 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
 from hashstop.client.fingerprints import Outcome, files_under, hash_one
+from hashstop.hashing.facts import FACTS
 
-# Hashes per request: under the server's default limit (500), so that no request is refused
-# for its size; a file's hashes always travel together.
-HASHES_PER_REQUEST = 400
+# Hashes per request (facts.json): under the server's default limit, so that no request is
+# refused for its size; a file's hashes always travel together.
+HASHES_PER_REQUEST = FACTS.hashes_per_request
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,8 @@
 
 Every boundary (CLI, API, client, index loader) parses hex through these types, so a hash of the
 wrong length, with a stray character, or of another algorithm is refused with a message a person
-can act on, instead of turning into a silent mismatch further down.
+can act on, instead of turning into a silent mismatch further down. Widths come from facts.json
+(`facts.py`), the one place they are written.
 """
 
 from __future__ import annotations
@@ -10,6 +11,8 @@ from __future__ import annotations
 import string
 from dataclasses import dataclass
 from typing import ClassVar, Self
+
+from hashstop.hashing.facts import FACTS
 
 _HEX = frozenset(string.hexdigits)
 
@@ -78,8 +81,8 @@ class PdqHash(HashValue):
     """PDQ, 256 bits, in the reference bit order (the hex ThreatExchange, HMA, StopNCII use)."""
 
     algorithm: ClassVar[str] = "pdq"
-    bits: ClassVar[int] = 256
-    perceptual: ClassVar[bool] = True
+    bits: ClassVar[int] = FACTS.of("pdq").bits
+    perceptual: ClassVar[bool] = FACTS.of("pdq").perceptual
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,8 +90,8 @@ class PHash(HashValue):
     """pHash, 64 bits, as imagehash.phash computes it on the displayed image."""
 
     algorithm: ClassVar[str] = "phash"
-    bits: ClassVar[int] = 64
-    perceptual: ClassVar[bool] = True
+    bits: ClassVar[int] = FACTS.of("phash").bits
+    perceptual: ClassVar[bool] = FACTS.of("phash").perceptual
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,8 +99,8 @@ class Md5Hash(HashValue):
     """MD5 of the file bytes; matched exactly."""
 
     algorithm: ClassVar[str] = "md5"
-    bits: ClassVar[int] = 128
-    perceptual: ClassVar[bool] = False
+    bits: ClassVar[int] = FACTS.of("md5").bits
+    perceptual: ClassVar[bool] = FACTS.of("md5").perceptual
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,8 +108,8 @@ class Sha256Hash(HashValue):
     """SHA-256 of the file bytes; matched exactly."""
 
     algorithm: ClassVar[str] = "sha256"
-    bits: ClassVar[int] = 256
-    perceptual: ClassVar[bool] = False
+    bits: ClassVar[int] = FACTS.of("sha256").bits
+    perceptual: ClassVar[bool] = FACTS.of("sha256").perceptual
 
 
 ALGORITHMS: dict[str, type[HashValue]] = {

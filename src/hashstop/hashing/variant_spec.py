@@ -20,6 +20,8 @@ import numpy as np
 import numpy.typing as npt
 from PIL import Image
 
+from hashstop.hashing.facts import FACTS
+
 RGB = npt.NDArray[np.uint8]
 SIDES = ("left", "top", "right", "bottom")
 
@@ -146,7 +148,7 @@ class StoredVariantSpec:
 
 @dataclass(frozen=True, slots=True)
 class VariantSpec:
-    """The parsed variants.json."""
+    """The parsed variants.json (and the quality floor of facts.json, which it follows)."""
 
     version: int
     min_quality: int
@@ -223,7 +225,7 @@ def parse_spec(data: dict[str, Any]) -> VariantSpec:
         raise ValueError("the first stored hash is the plain PDQ hash of the photo")
     spec = VariantSpec(
         version=int(data["version"]),
-        min_quality=int(data["min_quality"]),
+        min_quality=FACTS.min_pdq_quality,
         working_size=int(data["working_size"]),
         max_stored=int(data["max_stored"]),
         max_query=int(data["max_query"]),

@@ -11,7 +11,7 @@ two clients that decode a photo to the same pixels produce the same hashes; only
 are resampled, and differ between Pillow and a browser canvas by a few bits.
 
 This module refuses to store what cannot be matched safely: a variant whose PDQ quality is below
-the service's minimum (50) is dropped, and the count never exceeds `max_stored` (24).
+the quality floor (facts.json) is dropped, and the count never exceeds `max_stored` (24).
 It talks to no service and reads a file only when given its path (or bytes) instead of pixels:
 images in, hashes out.
 """

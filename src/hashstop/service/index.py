@@ -36,6 +36,7 @@ from dataclasses import dataclass
 import numpy as np
 from sqlalchemy.orm import Session
 
+from hashstop.hashing.facts import FACTS
 from hashstop.matching import ExactIndex, HammingIndex
 from hashstop.storage.changelog import ChangeLog, matchable_hashes, packed_hash_ranges
 from hashstop.storage.database import Database
@@ -43,9 +44,9 @@ from hashstop.storage.notifications import KEYS_NOTICE, ChangeNotifications
 
 log = logging.getLogger(__name__)
 
-HAMMING_BITS = {"pdq": 256, "phash": 64}
-EXACT_ALGORITHMS = ("md5", "sha256")
-ALGORITHM_BYTES = {"pdq": 32, "phash": 8, "md5": 16, "sha256": 32}
+HAMMING_BITS = {a.name: a.bits for a in FACTS.perceptual.values()}
+EXACT_ALGORITHMS = tuple(a.name for a in FACTS.algorithms.values() if not a.perceptual)
+ALGORITHM_BYTES = {a.name: a.width for a in FACTS.algorithms.values()}
 SYNC_PAGE = 5000
 MAX_BACKOFF = 2.0  # seconds between attempts while the database is away
 RELISTEN_EVERY = 10.0  # seconds between attempts to reopen a lost change listener

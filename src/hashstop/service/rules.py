@@ -28,9 +28,10 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from hashstop.hashing import HashFormatError, HashValue, PdqHash, PHash, parse_hash
+from hashstop.hashing.facts import FACTS
 from hashstop.storage.cases import NewHash
 
-MIN_PDQ_QUALITY = 50
+MIN_PDQ_QUALITY = FACTS.min_pdq_quality
 PDQ_POPCOUNT_SLACK = 16
 PDQ_MIN_DISTINCT_WORDS = 8
 PHASH_POPCOUNT_SLACK = 12

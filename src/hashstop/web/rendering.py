@@ -22,9 +22,13 @@ from hashstop import __version__
 PACKAGE_DIR = Path(__file__).resolve().parent
 STATIC_DIR = PACKAGE_DIR / "static"
 TEMPLATES_DIR = PACKAGE_DIR / "templates"
-VARIANTS_JSON = PACKAGE_DIR.parent / "hashing" / "variants.json"
-"""The one definition of a photo's variants, read by `hashstop.hashing` and served to the
-browser's variants.js at /static/js/variants.json (so the two can never disagree)."""
+HASHING_DIR = PACKAGE_DIR.parent / "hashing"
+VARIANTS_JSON = HASHING_DIR / "variants.json"
+FACTS_JSON = HASHING_DIR / "facts.json"
+SHARED_DEFINITIONS = {"variants.json": VARIANTS_JSON, "facts.json": FACTS_JSON}
+"""The hashing package's definitions the browser reads too, served at /static/js/<name>: a
+photo's variants (variants.js) and the facts about hashes (facts.js). One file each, read by
+`hashstop.hashing` and by the pages, so the two can never disagree."""
 
 # Some platforms' registries map .js to text/plain, which a module script refuses to run.
 mimetypes.add_type("text/javascript", ".js")
@@ -82,12 +86,16 @@ class SecurityHeaders:
 
 
 def install(app: FastAPI) -> None:
-    """Serve /static (with the hashing package's variants.json) and add the security headers
-    to every response."""
+    """Serve /static (with the hashing package's variants.json and facts.json) and add the
+    security headers to every response."""
 
     @app.get("/static/js/variants.json", include_in_schema=False)
     def variants_json() -> FileResponse:
         return FileResponse(VARIANTS_JSON, media_type="application/json")
+
+    @app.get("/static/js/facts.json", include_in_schema=False)
+    def facts_json() -> FileResponse:
+        return FileResponse(FACTS_JSON, media_type="application/json")
 
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.add_middleware(SecurityHeaders)

@@ -12,15 +12,22 @@
 
 import { lumaFromPixels, pdqFromLuma } from "./pdq.js";
 
+import { loadFacts } from "./facts.js";
+
 let specPromise = null;
 
-/** The parsed variants.json (fetched once per page or worker, from this module's folder). */
+/** The parsed variants.json, with the quality floor of facts.json as `min_quality` (fetched
+ * once per page or worker, from this module's folder). */
 export function loadVariantSpec() {
   if (specPromise === null) {
-    specPromise = fetch(new URL("./variants.json", import.meta.url)).then(async (response) => {
+    const spec = fetch(new URL("./variants.json", import.meta.url)).then(async (response) => {
       if (!response.ok) throw new Error(`variants.json: ${response.status}`);
       return response.json();
     });
+    specPromise = Promise.all([spec, loadFacts()]).then(([parsed, facts]) => ({
+      ...parsed,
+      min_quality: facts.min_pdq_quality,
+    }));
     specPromise.catch(() => {
       specPromise = null; // try again next time
     });

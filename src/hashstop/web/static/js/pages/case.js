@@ -5,11 +5,12 @@
 // or the page. The form's fields have no `name`, so even a form submitted without this script
 // could not put the secret into a URL.
 
+import { loadFacts } from "../facts.js";
 import { addHashes, readCase, withdrawCase } from "./api.js";
 import { PhotoSet, describeCounts } from "./photo-set.js";
 
-// Hashes per request, below the service's default limit of 500 per request.
-const BATCH_HASHES = 300;
+// Hashes per request (facts.json), below the service's default limit per request.
+const BATCH_HASHES = (await loadFacts()).client.hashes_per_request;
 
 const $ = (id) => document.getElementById(id);
 let current = null; // {caseId, secret} while a case is open

@@ -10,10 +10,11 @@
 // never by the network); thumbnails are object URLs revoked as soon as they are drawn; file
 // names are shown on the page but never put in the hash list.
 
+import { loadFacts } from "../facts.js";
 import { randomKey } from "./api.js";
 
 // PDQ hashes below this quality are refused by the service (too little detail to recognise).
-const MIN_PDQ_QUALITY = 50;
+const MIN_PDQ_QUALITY = (await loadFacts()).min_pdq_quality;
 
 let sharedWorker = null;
 const waiting = new Map(); // request id -> the PhotoSet entry waiting for it

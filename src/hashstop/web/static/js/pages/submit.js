@@ -4,14 +4,15 @@
 // The secret lives in this module's memory and in the page's text until the page is closed;
 // it is never written to a URL, localStorage, sessionStorage or a cookie.
 
+import { loadFacts } from "../facts.js";
 import { openCase, addHashes, newIdempotencyKey } from "./api.js";
 import { PhotoSet, describeCounts } from "./photo-set.js";
 import { downloadReceipt, wireCopyButtons } from "./receipt.js";
 
-// Hashes per request, below the service's default limit of 500 per request; the hashes of one
-// file never straddle two requests. More files: the case is opened with the first batch and
+// Hashes per request (facts.json), below the service's default limit per request; the hashes of
+// one file never straddle two requests. More files: the case is opened with the first batch and
 // the others are added to it.
-const BATCH_HASHES = 300;
+const BATCH_HASHES = (await loadFacts()).client.hashes_per_request;
 
 const $ = (id) => document.getElementById(id);
 // One key per set of files: pressing send again after a failure reuses it, so a server that
