@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import click
 
-from hashstop import __version__
+from hashstop import __version__, i18n
 from hashstop.cli.allowlist import allowlist
 from hashstop.cli.case import COMMANDS as CASE_COMMANDS
 from hashstop.cli.hash import hash_command
@@ -21,6 +21,9 @@ from hashstop.cli.submit import submit_command
 @click.version_option(__version__, prog_name="hashstop")
 def main() -> None:
     """hashstop: stop the recirculation of intimate images, with fingerprints only."""
+    # The victim's messages speak the terminal's language (LANGUAGE, LC_ALL, LC_MESSAGES, LANG);
+    # options' help and the server's commands are English.
+    i18n.set_language(i18n.terminal_language())
 
 
 main.add_command(hash_command)

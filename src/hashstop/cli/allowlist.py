@@ -13,7 +13,7 @@ from typing import Any
 
 import click
 
-from hashstop.cli.database import in_transaction
+from hashstop.cli.database import in_transaction, require_server
 from hashstop.cli.errors import one_line_errors
 
 
@@ -42,6 +42,7 @@ def _entry_dict(entry: Any) -> dict[str, Any]:
 @click.group("allowlist")
 def allowlist() -> None:
     """Manage the allowlist of known benign hashes (news photos, memes)."""
+    require_server()
 
 
 @allowlist.command("add")

@@ -15,7 +15,6 @@ from hashstop.cli.case_access import (
     ask,
     case_access,
     check_paths,
-    counted,
     not_kept_note,
     say,
     server_url,
@@ -27,6 +26,7 @@ from hashstop.client import receipts
 from hashstop.client.api_client import CaseClient, CaseClientError, CaseState
 from hashstop.client.collection import collect
 from hashstop.client.receipts import ReceiptError
+from hashstop.i18n import _, ngettext
 
 server_option = click.option(
     "--server", metavar="URL", help="The hashstop server (default: the one in the receipt)."
@@ -41,19 +41,35 @@ yes_option = click.option("--yes", "-y", is_flag=True, help="Do not ask before c
 
 
 def _show(state: CaseState, server: str) -> None:
-    click.echo(f"Case {state.case_id}: {state.status}")
     if state.status == "withdrawn":
-        click.echo(f"  withdrawn on {when(state.withdrawn_at)}; its fingerprints were erased")
-    else:
+        click.echo(_("Case %(case)s: withdrawn", case=state.case_id))
         click.echo(
-            f"  registered: {counted(state.photo_count, 'photo or file', 'photos or files')}, "
-            f"{counted(state.hash_count, 'fingerprint')}"
+            "  "
+            + _(
+                "withdrawn on %(date)s; its fingerprints were erased",
+                date=when(state.withdrawn_at),
+            )
         )
-        found = "none so far" if state.matches_total == 0 else str(state.matches_total)
-        if state.matches_confirmed:
-            found += f" ({state.matches_confirmed} confirmed by the platform)"
-        click.echo(f"  copies found on platforms: {found}")
-    click.echo(f"  opened on {when(state.created_at)}, at {server}")
+    else:
+        click.echo(_("Case %(case)s: active", case=state.case_id))
+        photos = ngettext("%(num)s photo or file", "%(num)s photos or files", state.photo_count)
+        hashes = ngettext("%(num)s fingerprint", "%(num)s fingerprints", state.hash_count)
+        click.echo("  " + _("registered: %(photos)s, %(hashes)s", photos=photos, hashes=hashes))
+        if state.matches_total == 0:
+            found = _("copies found on platforms: none so far")
+        elif state.matches_confirmed:
+            found = ngettext(
+                "copies found on platforms: %(num)s (%(confirmed)s confirmed by the platform)",
+                "copies found on platforms: %(num)s (%(confirmed)s confirmed by the platforms)",
+                state.matches_total,
+                confirmed=state.matches_confirmed,
+            )
+        else:
+            found = _("copies found on platforms: %(num)s", num=state.matches_total)
+        click.echo(f"  {found}")
+    click.echo(
+        "  " + _("opened on %(date)s, at %(server)s", date=when(state.created_at), server=server)
+    )
 
 
 @click.command("status")
@@ -71,8 +87,11 @@ def status_command(case: str | None, server: str | None, secret: str | None) -> 
     paths = receipts.saved_paths()
     if not paths:
         raise Problem(
-            f"there are no saved cases on this computer (looked in {receipts.receipts_dir()}); "
-            "to check a case opened elsewhere: hashstop status CASE-ID --secret hsc_..."
+            _(
+                "there are no saved cases on this computer (looked in %(folder)s); to check a "
+                "case opened elsewhere: hashstop status CASE-ID --secret hsc_...",
+                folder=receipts.receipts_dir(),
+            )
         )
     failed = 0
     for number, path in enumerate(paths):
@@ -81,9 +100,19 @@ def status_command(case: str | None, server: str | None, secret: str | None) -> 
         reason = _check_saved(path, server)
         if reason is not None:
             failed += 1
-            click.echo(f"Case {path.stem}: could not be checked: {reason}", err=True)
+            click.echo(
+                _("Case %(case)s: could not be checked: %(reason)s", case=path.stem, reason=reason),
+                err=True,
+            )
     if failed:
-        raise Problem(f"{failed} of {len(paths)} saved case(s) could not be checked")
+        raise Problem(
+            ngettext(
+                "%(failed)s of %(num)s saved case could not be checked",
+                "%(failed)s of %(num)s saved cases could not be checked",
+                len(paths),
+                failed=failed,
+            )
+        )
 
 
 def _check_saved(path: Path, server: str | None) -> str | None:
@@ -115,10 +144,14 @@ def add_command(
     """Add photos and other files to a case (their fingerprints only)."""
     check_paths(paths)
     access = case_access(case, secret, server)
-    click.echo("Reading your files on this computer. Nothing is sent until you agree.")
+    click.echo(_("Reading your files on this computer. Nothing is sent until you agree."))
     collection = collect(paths)
     show_collection(collection, access.server)
-    ask(f"Add these fingerprints to case {access.case_id}?", yes, "Nothing was sent.")
+    ask(
+        _("Add these fingerprints to case %(case)s?", case=access.case_id),
+        yes,
+        _("Nothing was sent."),
+    )
     sent = kept = already = 0
     with CaseClient(access.server) as client:
         for batch in collection.batches():
@@ -129,9 +162,22 @@ def add_command(
                 already + added.duplicates,
             )
     click.echo("")
-    click.echo(f"Added {counted(kept, 'new fingerprint')} to case {access.case_id}.")
+    click.echo(
+        ngettext(
+            "Added %(num)s new fingerprint to case %(case)s.",
+            "Added %(num)s new fingerprints to case %(case)s.",
+            kept,
+            case=access.case_id,
+        )
+    )
     if already:
-        click.echo(f"{counted(already, 'fingerprint')} were already registered, so not again.")
+        click.echo(
+            ngettext(
+                "%(num)s fingerprint was already registered, so not again.",
+                "%(num)s fingerprints were already registered, so not again.",
+                already,
+            )
+        )
     note = not_kept_note(sent, kept, already)
     if note:
         say(note)
@@ -147,14 +193,17 @@ def withdraw_command(case: str, server: str | None, secret: str | None, yes: boo
     """Withdraw a case: its fingerprints are erased and stop being matched."""
     access = case_access(case, secret, server)
     say(
-        f"Withdrawing case {access.case_id} erases its fingerprints from the server, and "
-        "platforms stop recognising these photos through it. This cannot be undone, but you "
-        "can open a new case at any time."
+        _(
+            "Withdrawing case %(case)s erases its fingerprints from the server, and platforms "
+            "stop recognising these photos through it. This cannot be undone, but you can open "
+            "a new case at any time.",
+            case=access.case_id,
+        )
     )
-    ask(f"Withdraw case {access.case_id} now?", yes, "Nothing was changed.")
+    ask(_("Withdraw case %(case)s now?", case=access.case_id), yes, _("Nothing was changed."))
     with CaseClient(access.server) as client:
         state = client.withdraw(access.case_id, access.secret)
-    click.echo(f"Case {state.case_id} is withdrawn; its fingerprints were erased.")
+    click.echo(_("Case %(case)s is withdrawn; its fingerprints were erased.", case=state.case_id))
 
 
 COMMANDS = (status_command, add_command, withdraw_command)

@@ -23,6 +23,7 @@ from hashstop.client import receipts
 from hashstop.client.collection import Collection
 from hashstop.client.fingerprints import printable
 from hashstop.client.receipts import Receipt
+from hashstop.i18n import _, ngettext
 
 DEFAULT_SERVER = "http://127.0.0.1:8000"
 SERVER_VARIABLE = "HASHSTOP_SERVER"
@@ -33,7 +34,7 @@ def check_paths(paths: tuple[str, ...]) -> None:
     missing = [p for p in paths if not os.path.lexists(p)]
     if missing:
         names = ", ".join(printable(p) for p in missing)
-        raise MistypedPath(f"no such file or folder: {names}; nothing was sent")
+        raise MistypedPath(_("no such file or folder: %(names)s; nothing was sent", names=names))
 
 
 def server_url(flag: str | None, receipt: Receipt | None = None) -> str:
@@ -41,8 +42,12 @@ def server_url(flag: str | None, receipt: Receipt | None = None) -> str:
     url = flag or os.environ.get(SERVER_VARIABLE) or (receipt.server if receipt else None)
     if not url:
         click.echo(
-            f"No server given (--server or {SERVER_VARIABLE}), so using {DEFAULT_SERVER}, "
-            "a hashstop server on this computer.",
+            _(
+                "No server given (--server or %(variable)s), so using %(server)s, a hashstop "
+                "server on this computer.",
+                variable=SERVER_VARIABLE,
+                server=DEFAULT_SERVER,
+            ),
             err=True,
         )
         url = DEFAULT_SERVER
@@ -51,11 +56,19 @@ def server_url(flag: str | None, receipt: Receipt | None = None) -> str:
     except (httpx.InvalidURL, TypeError):
         parsed = None
     if parsed is None or parsed.scheme not in ("http", "https") or not parsed.host:
-        raise Problem(f"{url!r} is not a server address; it looks like https://example.org")
+        raise Problem(
+            _(
+                "%(url)s is not a server address; it looks like https://example.org",
+                url=repr(url),
+            )
+        )
     if parsed.scheme == "http" and not _loopback(parsed.host):
         click.echo(
-            f"Note: the connection to {url} is not encrypted; a server on the internet should "
-            "have an address starting with https://",
+            _(
+                "Note: the connection to %(url)s is not encrypted; a server on the internet "
+                "should have an address starting with https://",
+                url=url,
+            ),
             err=True,
         )
     return url.rstrip("/")
@@ -85,9 +98,13 @@ def case_access(case_id: str, secret: str | None, server: str | None) -> CaseAcc
     secret = secret or (receipt.secret if receipt else None) or os.environ.get(SECRET_VARIABLE)
     if not secret:
         raise Problem(
-            f"there is no saved receipt for case {case_id} on this computer (looked in "
-            f"{receipts.receipts_dir()}); give its secret with --secret hsc_... or "
-            f"{SECRET_VARIABLE}"
+            _(
+                "there is no saved receipt for case %(case)s on this computer (looked in "
+                "%(folder)s); give its secret with --secret hsc_... or %(variable)s",
+                case=case_id,
+                folder=receipts.receipts_dir(),
+                variable=SECRET_VARIABLE,
+            )
         )
     return CaseAccess(case_id, secret.strip(), server_url(server, receipt), receipt)
 
@@ -110,27 +127,31 @@ def say(text: str) -> None:
     click.echo(click.wrap_text(text, width=78, preserve_paragraphs=True))
 
 
-def counted(number: int, thing: str, things: str | None = None) -> str:
-    """`1 photo`, `2 photos`, `no photos`."""
-    plural = things or thing + "s"
-    return f"no {plural}" if number == 0 else f"{number} {thing if number == 1 else plural}"
-
-
 def show_collection(collection: Collection, where: str) -> None:
     """List the files set aside, then the counts of what will be sent: nothing else."""
     if collection.skipped:
-        left_out = counted(len(collection.skipped), "file")
-        click.echo(f"{left_out} could not be read and will be left out:".capitalize())
+        click.echo(
+            ngettext(
+                "%(num)s file could not be read and will be left out:",
+                "%(num)s files could not be read and will be left out:",
+                len(collection.skipped),
+            )
+        )
         for outcome in collection.skipped:
             click.echo(f"  - {printable(outcome.error or outcome.path)}")
     if not collection.files:
-        raise Problem("none of these files could be read, so nothing was sent")
+        raise Problem(_("none of these files could be read, so nothing was sent"))
+    rows = [
+        (_("photos:"), str(collection.photos)),
+        (_("other files:"), _("%(num)s  (videos, documents...)", num=collection.other_files)),
+        (_("fingerprints:"), str(collection.fingerprints)),
+    ]
+    width = max(len(label) for label, _value in rows) + 2
     click.echo("")
-    click.echo(f"Ready to send to {where}:")
-    click.echo(f"  photos:        {collection.photos}")
-    click.echo(f"  other files:   {collection.other_files}  (videos, documents...)")
-    click.echo(f"  fingerprints:  {collection.fingerprints}")
-    click.echo("Only fingerprints leave this computer, never the photos or files themselves.")
+    click.echo(_("Ready to send to %(server)s:", server=where))
+    for label, value in rows:
+        click.echo(f"  {label:<{width}}{value}")
+    click.echo(_("Only fingerprints leave this computer, never the photos or files themselves."))
 
 
 def not_kept_note(sent: int, kept: int, already: int) -> str | None:
@@ -138,16 +159,20 @@ def not_kept_note(sent: int, kept: int, already: int) -> str | None:
     refused = sent - kept - already
     if refused <= 0:
         return None
-    return (
-        f"{counted(refused, 'fingerprint')} of {sent} could not be used, usually because a "
-        "picture is too plain to be recognised reliably. The others are registered."
+    return ngettext(
+        "%(num)s fingerprint of %(sent)s could not be used, usually because a picture is too "
+        "plain to be recognised reliably. The others are registered.",
+        "%(num)s fingerprints of %(sent)s could not be used, usually because a picture is too "
+        "plain to be recognised reliably. The others are registered.",
+        refused,
+        sent=sent,
     )
 
 
 def when(text: str | None) -> str:
     """An ISO time from the server as `2026-11-28 07:31 UTC`."""
     if not text:
-        return "unknown"
+        return _("unknown")
     try:
         moment = datetime.fromisoformat(text)
     except ValueError:

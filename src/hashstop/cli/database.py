@@ -7,6 +7,7 @@ victim's `hashstop hash` never does.
 
 from __future__ import annotations
 
+import importlib.util
 from collections.abc import Callable
 from typing import TYPE_CHECKING, TypeVar
 
@@ -18,6 +19,32 @@ if TYPE_CHECKING:
     from hashstop.config import Settings
 
 T = TypeVar("T")
+
+# What the `server` extra installs that the server commands import (by import name).
+SERVER_MODULES = (
+    "fastapi",
+    "uvicorn",
+    "sqlalchemy",
+    "alembic",
+    "psycopg",
+    "pydantic_settings",
+    "numba",
+    "jinja2",
+    "multipart",
+    "prometheus_client",
+    "fastapi_offline",
+)
+
+
+def require_server() -> None:
+    """Stop with one line where the service is not installed (the victim's light client,
+    `pip install hashstop`): every server command calls this before importing any of it."""
+    missing = [name for name in SERVER_MODULES if importlib.util.find_spec(name) is None]
+    if missing:
+        raise click.ClickException(
+            "this command runs the hashstop service, which is not installed here "
+            f"(missing: {', '.join(missing)}): pip install 'hashstop[server]'"
+        )
 
 
 def read_settings() -> Settings:

@@ -21,6 +21,7 @@ import click
 
 from hashstop.client.api_client import CaseClientError, ServerRefused, ServerUnreachable
 from hashstop.client.receipts import ReceiptError
+from hashstop.i18n import _
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -47,7 +48,7 @@ def one_line_errors(command: F) -> F:
         except (click.ClickException, click.exceptions.Exit, click.Abort):
             raise
         except KeyboardInterrupt:
-            raise Stopped("stopped before finishing") from None
+            raise Stopped(_("stopped before finishing")) from None
         except Exception as exc:
             line = one_line(exc)
             if line is None:
@@ -101,18 +102,23 @@ def explain(error: CaseClientError) -> str:
     """The one line a victim reads for a failed request."""
     if isinstance(error, ServerUnreachable):
         if error.maybe_received:
-            return (
-                f"{error}. The server may have received the request without being able to "
-                "answer; check with `hashstop status` later, or try again"
+            return _(
+                "%(error)s. The server may have received the request without being able to "
+                "answer; check with `hashstop status` later, or try again",
+                error=error,
             )
-        return f"{error}. Nothing was sent; check the address and your connection, then try again"
+        return _(
+            "%(error)s. Nothing was sent; check the address and your connection, then try again",
+            error=error,
+        )
     if isinstance(error, ServerRefused):
         rejected = error.problem.get("rejected")
         if error.status == 422 and isinstance(rejected, list) and rejected:
             first = rejected[0].get("reason", "") if isinstance(rejected[0], dict) else ""
-            return (
+            return _(
                 "the server could use none of these fingerprints, so nothing was registered "
-                f"(for example: {first})"
+                "(for example: %(reason)s)",
+                reason=first,
             )
-        return f"the server refused: {error.detail}"
-    return f"{error}; please try again later"
+        return _("the server refused: %(detail)s", detail=error.detail)
+    return _("%(error)s; please try again later", error=error)

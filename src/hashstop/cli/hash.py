@@ -21,6 +21,7 @@ from rich.text import Text
 
 from hashstop.client.fingerprints import Outcome, files_under, hash_one, printable
 from hashstop.hashing.facts import FACTS
+from hashstop.i18n import _, ngettext
 
 
 def _hash_lines(outcome: Outcome, dihedral: bool) -> str:
@@ -109,7 +110,9 @@ def hash_command(
     missing = [p for p in paths if not os.path.lexists(p)]
     if missing:
         for path in missing:
-            click.echo(f"hashstop hash: no such file or folder: {printable(path)}", err=True)
+            click.echo(
+                _("hashstop hash: no such file or folder: %(path)s", path=printable(path)), err=True
+            )
         sys.exit(2)
     items = files_under(paths)
     stderr = Console(stderr=True)
@@ -139,7 +142,7 @@ def hash_command(
                     click.echo(json.dumps(outcome.as_json()))
                 progress.advance(task)
     except KeyboardInterrupt:
-        click.echo("hashstop hash: interrupted", err=True)
+        click.echo(_("hashstop hash: interrupted"), err=True)
         sys.exit(130)
     except BrokenPipeError:
         # The reader went away (`| head`): stop quietly, without a flush error at exit.
@@ -150,6 +153,12 @@ def hash_command(
     failed = sum(1 for o in outcomes if o.error is not None)
     if failed:
         click.echo(
-            f"hashstop hash: {failed} of {len(outcomes)} file(s) could not be hashed", err=True
+            ngettext(
+                "hashstop hash: %(failed)s of %(num)s file could not be hashed",
+                "hashstop hash: %(failed)s of %(num)s files could not be hashed",
+                len(outcomes),
+                failed=failed,
+            ),
+            err=True,
         )
         sys.exit(1)

@@ -1,8 +1,10 @@
 """The server's commands: `hashstop serve`, `hashstop db upgrade`, `hashstop keys ...`.
 
 Heavy imports (FastAPI, SQLAlchemy, uvicorn) happen inside the commands, so that a victim's
-`hashstop hash` starts fast. Every failure is one line on stderr and a non-zero exit; keys are
-printed once, at creation, and never again.
+`hashstop hash` starts fast, and so that the victim's light client (`pip install hashstop`,
+without the `server` extra) still lists these commands: run there, each says in one line how to
+install the service (`require_server`). Every failure is one line on stderr and a non-zero
+exit; keys are printed once, at creation, and never again.
 """
 
 from __future__ import annotations
@@ -14,13 +16,20 @@ from typing import Any
 
 import click
 
-from hashstop.cli.database import in_transaction, read_settings, require_schema, shown_url
+from hashstop.cli.database import (
+    in_transaction,
+    read_settings,
+    require_schema,
+    require_server,
+    shown_url,
+)
 from hashstop.cli.errors import one_line_errors
 
 
 @click.group("db")
 def db() -> None:
     """Manage the database schema."""
+    require_server()
 
 
 @db.command("upgrade")
@@ -40,6 +49,7 @@ def db_upgrade() -> None:
 @click.group("keys")
 def keys() -> None:
     """Create, list and revoke API keys (platform, moderator, admin)."""
+    require_server()
 
 
 def _key_service_run(action: Callable[[Any], Any]) -> Any:
@@ -131,6 +141,7 @@ def keys_revoke(name: str) -> None:
 @one_line_errors
 def serve(host: str, port: int, workers: int, migrate: bool, proxy_headers: bool) -> None:
     """Run the service (the embedded SQLite database is created and migrated by itself)."""
+    require_server()
     import uvicorn
 
     from hashstop.logs import configure_logging

@@ -28,12 +28,7 @@ from hashstop.client import receipts
 from hashstop.client.api_client import CaseClient, CaseClientError, new_idempotency_key
 from hashstop.client.collection import collect
 from hashstop.client.receipts import Receipt, ReceiptError
-
-KEEP_THEM = (
-    "Please keep the case ID and the secret somewhere safe, for example in a password manager "
-    "or on paper. You need them to check the case or to withdraw it later, and the server cannot "
-    "show the secret again. Anyone who has both can withdraw the case, so share them with no one."
-)
+from hashstop.i18n import _
 
 
 @click.command("submit")
@@ -49,10 +44,10 @@ def submit_command(paths: tuple[str, ...], server: str | None, yes: bool) -> Non
     """
     check_paths(paths)
     url = server_url(server)
-    click.echo("Reading your files on this computer. Nothing is sent until you agree.")
+    click.echo(_("Reading your files on this computer. Nothing is sent until you agree."))
     collection = collect(paths)
     show_collection(collection, url)
-    ask("Send these fingerprints now?", yes, "Nothing was sent.")
+    ask(_("Send these fingerprints now?"), yes, _("Nothing was sent."))
 
     batches = list(collection.batches())
     with CaseClient(url) as client:
@@ -85,26 +80,41 @@ def submit_command(paths: tuple[str, ...], server: str | None, yes: bool) -> Non
         saved, save_error = _save(replace(receipt, fingerprints_sent=sent, fingerprints_kept=kept))
 
     click.echo("")
-    click.echo("Your case is open.")
+    click.echo(_("Your case is open."))
     click.echo("")
-    click.echo(f"  Case ID:  {opened.case_id}")
-    click.echo(f"  Secret:   {opened.secret}")
+    labels = (_("Case ID:"), _("Secret:"))
+    width = max(len(label) for label in labels) + 2
+    click.echo(f"  {labels[0]:<{width}}{opened.case_id}")
+    click.echo(f"  {labels[1]:<{width}}{opened.secret}")
     click.echo("")
-    say(KEEP_THEM)
+    say(
+        _(
+            "Please keep the case ID and the secret somewhere safe, for example in a password "
+            "manager or on paper. You need them to check the case or to withdraw it later, and "
+            "the server cannot show the secret again. Anyone who has both can withdraw the "
+            "case, so share them with no one."
+        )
+    )
     note = not_kept_note(sent, kept, already)
     if note:
         click.echo("")
         say(note)
     if saved is not None:
         click.echo("")
-        click.echo("A copy is saved on this computer, readable only by you:")
+        click.echo(_("A copy is saved on this computer, readable only by you:"))
         click.echo(f"  {saved}")
     if save_error is not None:
-        raise Problem(f"{save_error}; write down the case ID and secret shown above")
+        raise Problem(
+            _("%(error)s; write down the case ID and secret shown above", error=save_error)
+        )
     if unsent is not None:
         raise Problem(
-            f"some fingerprints were not sent ({explain(unsent)}). Run `hashstop add "
-            f"{opened.case_id} ...` with the same files to send the rest; nothing is sent twice"
+            _(
+                "some fingerprints were not sent (%(reason)s). Run `hashstop add %(case)s ...` "
+                "with the same files to send the rest; nothing is sent twice",
+                reason=explain(unsent),
+                case=opened.case_id,
+            )
         )
 
 

@@ -25,6 +25,7 @@ from urllib.parse import quote
 import httpx
 
 from hashstop import __version__
+from hashstop.i18n import _, ngettext
 
 RETRIED_STATUSES = frozenset({429, 500, 502, 503, 504})
 TIMEOUT = httpx.Timeout(30.0, connect=10.0)
@@ -250,7 +251,12 @@ class CaseClient:
                 continue
             except (httpx.UnsupportedProtocol, httpx.LocalProtocolError) as exc:
                 raise ServerUnreachable(
-                    f"cannot talk to {self.server}: {_one_line(str(exc))}", maybe_received=False
+                    _(
+                        "cannot talk to %(server)s: %(reason)s",
+                        server=self.server,
+                        reason=_one_line(str(exc)),
+                    ),
+                    maybe_received=False,
                 ) from None
             except httpx.TransportError as exc:
                 maybe_received = True
@@ -270,14 +276,19 @@ class CaseClient:
 
     def _unreachable(self, exc: httpx.TransportError, maybe_received: bool) -> ServerUnreachable:
         if isinstance(exc, httpx.TimeoutException):
-            reason = "it did not answer in time"
+            reason = _("it did not answer in time")
         elif isinstance(exc, httpx.ConnectError):
-            reason = "no connection could be made"
+            reason = _("no connection could be made")
         else:
-            reason = "the connection broke off"
-        tries = self.retry.attempts
+            reason = _("the connection broke off")
         return ServerUnreachable(
-            f"could not reach the server at {self.server} ({reason}, {tries} tries)",
+            ngettext(
+                "could not reach the server at %(server)s (%(reason)s, %(num)s try)",
+                "could not reach the server at %(server)s (%(reason)s, %(num)s tries)",
+                self.retry.attempts,
+                server=self.server,
+                reason=reason,
+            ),
             maybe_received=maybe_received,
         )
 
@@ -293,14 +304,28 @@ class CaseClient:
     def _refused(self, answer: httpx.Response) -> ServerRefused:
         detail, problem = self._detail(answer)
         if detail is None:
-            detail = f"the server answered {answer.status_code} {answer.reason_phrase}"
+            detail = _(
+                "the server answered %(status)s %(reason)s",
+                status=answer.status_code,
+                reason=answer.reason_phrase,
+            )
         return ServerRefused(answer.status_code, detail, problem)
 
     def _failed(self, answer: httpx.Response, wait: float | None) -> ServerFailed:
         detail, _ = self._detail(answer)
-        what = f"the server at {self.server} answered {answer.status_code}"
         if wait is not None and wait > self.retry.max_retry_after:
-            what += f" and asks to wait {round(wait)} s"
+            what = _(
+                "the server at %(server)s answered %(status)s and asks to wait %(seconds)s s",
+                server=self.server,
+                status=answer.status_code,
+                seconds=round(wait),
+            )
+        else:
+            what = _(
+                "the server at %(server)s answered %(status)s",
+                server=self.server,
+                status=answer.status_code,
+            )
         return ServerFailed(f"{what}: {detail}" if detail else what, answer.status_code)
 
     def _json(self, answer: httpx.Response) -> dict[str, Any]:
@@ -314,7 +339,11 @@ class CaseClient:
 
     def _not_the_api(self, answer: httpx.Response) -> ServerFailed:
         return ServerFailed(
-            f"the answer from {self.server} is not what a hashstop server sends (status "
-            f"{answer.status_code}); check the server address",
+            _(
+                "the answer from %(server)s is not what a hashstop server sends (status "
+                "%(status)s); check the server address",
+                server=self.server,
+                status=answer.status_code,
+            ),
             answer.status_code,
         )

@@ -26,6 +26,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
 from hashstop.client.fingerprints import Outcome, files_under, hash_one
 from hashstop.hashing.facts import FACTS
+from hashstop.i18n import _
 
 # Hashes per request (facts.json): under the server's default limit, so that no request is
 # refused for its size; a file's hashes always travel together.
@@ -97,7 +98,7 @@ def collect(paths: tuple[str, ...]) -> Collection:
     collection = Collection()
     seen: set[str] = set()
     progress = Progress(
-        TextColumn("reading your files"),
+        TextColumn(_("reading your files")),
         BarColumn(),
         MofNCompleteColumn(),
         console=Console(stderr=True),

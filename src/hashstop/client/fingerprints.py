@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from hashstop.i18n import _
+
 if TYPE_CHECKING:  # the hashing stack (numpy, Pillow, scipy) loads when `hash` runs, not before
     from hashstop.hashing import FileHashes, Variant
 
@@ -49,7 +51,10 @@ def _walk(folder: str) -> Iterator[Outcome | str]:
         found.extend(os.path.join(root, name) for name in files)
     yield from sorted(found, key=lambda p: Path(p).parts)
     for failure in failures:
-        yield Outcome(str(failure.filename), error=f"cannot read folder: {failure.strerror}")
+        yield Outcome(
+            str(failure.filename),
+            error=_("cannot read folder: %(reason)s", reason=failure.strerror),
+        )
 
 
 def files_under(paths: tuple[str, ...]) -> list[Outcome | str]:

@@ -22,11 +22,10 @@ from typing import Any
 
 import platformdirs
 
+from hashstop.i18n import _
+
 CASE_ID = re.compile(r"[0-9a-z]{1,32}")
 DATA_DIR_VARIABLE = "HASHSTOP_DATA_DIR"
-RECEIPT_NOTE = (
-    "Keep this file private: with the case id and secret, anyone can see or withdraw this case."
-)
 
 
 class ReceiptError(Exception):
@@ -45,7 +44,11 @@ class Receipt:
     fingerprints_kept: int = 0
 
     def as_json(self) -> dict[str, Any]:
-        return {**asdict(self), "note": RECEIPT_NOTE}
+        note = _(
+            "Keep this file private: with the case id and secret, anyone can see or withdraw "
+            "this case."
+        )
+        return {**asdict(self), "note": note}
 
 
 def data_dir() -> Path:
@@ -65,7 +68,10 @@ def is_case_id(text: str) -> bool:
 def receipt_path(case_id: str) -> Path:
     if not is_case_id(case_id):
         raise ReceiptError(
-            f"{case_id!r} is not a case ID (case IDs are lower-case letters and digits)"
+            _(
+                "%(case)s is not a case ID (case IDs are lower-case letters and digits)",
+                case=repr(case_id),
+            )
         )
     return receipts_dir() / f"{case_id}.json"
 
@@ -92,7 +98,13 @@ def save(receipt: Receipt) -> Path:
         finally:
             tmp.unlink(missing_ok=True)
     except OSError as exc:
-        raise ReceiptError(f"could not save the receipt in {folder}: {exc.strerror}") from None
+        raise ReceiptError(
+            _(
+                "could not save the receipt in %(folder)s: %(reason)s",
+                folder=folder,
+                reason=exc.strerror,
+            )
+        ) from None
     return path
 
 
@@ -108,9 +120,13 @@ def read(path: Path) -> Receipt:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except OSError as exc:
-        raise ReceiptError(f"cannot read the receipt {path}: {exc.strerror}") from None
+        raise ReceiptError(
+            _("cannot read the receipt %(path)s: %(reason)s", path=path, reason=exc.strerror)
+        ) from None
     except ValueError:
-        raise ReceiptError(f"the receipt {path} is damaged (it is not valid JSON)") from None
+        raise ReceiptError(
+            _("the receipt %(path)s is damaged (it is not valid JSON)", path=path)
+        ) from None
     try:
         receipt = Receipt(
             case_id=str(data["case_id"]),
@@ -124,10 +140,12 @@ def read(path: Path) -> Receipt:
         )
     except (KeyError, TypeError, ValueError):
         raise ReceiptError(
-            f"the receipt {path} is damaged (it lacks the case ID, secret or server)"
+            _("the receipt %(path)s is damaged (it lacks the case ID, secret or server)", path=path)
         ) from None
     if not is_case_id(receipt.case_id):
-        raise ReceiptError(f"the receipt {path} is damaged (its case ID is not valid)")
+        raise ReceiptError(
+            _("the receipt %(path)s is damaged (its case ID is not valid)", path=path)
+        )
     return receipt
 
 
@@ -137,4 +155,10 @@ def saved_paths() -> list[Path]:
     try:
         return sorted(p for p in folder.glob("*.json") if is_case_id(p.stem))
     except OSError as exc:
-        raise ReceiptError(f"cannot read the receipts folder {folder}: {exc.strerror}") from None
+        raise ReceiptError(
+            _(
+                "cannot read the receipts folder %(folder)s: %(reason)s",
+                folder=folder,
+                reason=exc.strerror,
+            )
+        ) from None

@@ -25,6 +25,7 @@ from urllib.parse import quote
 from fastapi import Depends, FastAPI, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from hashstop import i18n
 from hashstop.api.deps import RuntimeDep
 from hashstop.api.problems import domain_error
 from hashstop.service.actors import Actor
@@ -127,14 +128,14 @@ def render(
     status_code: int = 200,
     **context: Any,
 ) -> HTMLResponse:
-    response = templates.TemplateResponse(
-        request,
-        template,
-        {"reviewer": reviewer, "when": when, "path": request.url.path, **context},
-        status_code=status_code,
-        headers=NO_STORE,
-    )
-    return response
+    with i18n.use("en"):  # the review pages are not translated yet: English, whatever else is set
+        return templates.TemplateResponse(
+            request,
+            template,
+            {"reviewer": reviewer, "when": when, "path": request.url.path, **context},
+            status_code=status_code,
+            headers=NO_STORE,
+        )
 
 
 def error_page(

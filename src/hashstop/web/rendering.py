@@ -11,13 +11,14 @@ from __future__ import annotations
 import mimetypes
 from pathlib import Path
 
+import jinja2
 from fastapi import FastAPI
 from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from hashstop import __version__
+from hashstop import __version__, i18n
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 STATIC_DIR = PACKAGE_DIR / "static"
@@ -33,8 +34,21 @@ photo's variants (variants.js) and the facts about hashes (facts.js). One file e
 # Some platforms' registries map .js to text/plain, which a module script refuses to run.
 mimetypes.add_type("text/javascript", ".js")
 
-templates = Jinja2Templates(directory=TEMPLATES_DIR)
+templates = Jinja2Templates(
+    env=jinja2.Environment(
+        loader=jinja2.FileSystemLoader(TEMPLATES_DIR),
+        autoescape=True,
+        extensions=["jinja2.ext.i18n"],
+    )
+)
 templates.env.globals["version"] = __version__
+# Every word of a page goes through the catalogue (hashstop.i18n), in the language of the
+# request (web/language.py sets it around each render): `{{ _("...") }}` and `{% trans %}`,
+# with whitespace inside trans blocks collapsed so a message does not depend on indentation.
+templates.env.policies["ext.i18n.trimmed"] = True
+templates.env.install_gettext_callables(  # type: ignore[attr-defined]
+    i18n.lookup, i18n.lookup_plural, newstyle=True
+)
 
 CONTENT_SECURITY_POLICY = "; ".join(
     [

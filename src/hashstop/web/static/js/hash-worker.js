@@ -6,7 +6,8 @@
 // and then exactly one of
 //   { id, type: "result", kind: "image" | "file", md5, sha256,
 //     pdq?, pdq_quality?, pdq_dihedral?, variants?, width?, height?, pdq_error? }
-//   { id, type: "error", message }
+//   { id, type: "error", reason, message }   (reason: a code the page words in the person's
+//                                             language; message: English, for developers)
 // (the field names are those of `hashstop hash --json`; `variants: true` adds a photo's stored
 // variants, [{name, pdq, pdq_quality}], as `hashstop hash --json --variants` does, and then
 // `pdq` is the full-resolution hash the variants start from). Requests are handled one at a time, in
@@ -63,7 +64,8 @@ self.addEventListener("message", (event) => {
       if (!(file instanceof Blob)) throw new Error("expected a File or Blob to fingerprint");
       self.postMessage(await fingerprint(id, file, dihedral, variants));
     } catch (error) {
-      self.postMessage({ id, type: "error", message: error.message || String(error) });
+      const message = error.message || String(error);
+      self.postMessage({ id, type: "error", reason: "unreadable", message });
     }
   });
 });

@@ -2,7 +2,10 @@
 // it, withdraw it. Requests go to this page's own origin only (the Content-Security-Policy
 // allows nothing else), carry no cookies, and send the case secret only in the Authorization
 // header: never in a URL, never stored. Errors become an ApiError whose message is plain words
-// a person can act on (the server's problem+json `detail`, or what a network failure means).
+// a person can act on (the server's problem+json `detail`, or what a network failure means),
+// in the page's language (the `detail` itself is the API's English).
+
+import { t } from "../i18n.js";
 
 /** An API call that failed; `message` is meant to be shown as it is. */
 export class ApiError extends Error {
@@ -14,9 +17,6 @@ export class ApiError extends Error {
   }
 }
 
-const OFFLINE =
-  "We could not reach the hashstop service. Check your internet connection and try again. " +
-  "Your photos are still only on this device.";
 
 async function call(method, path, { secret = null, body = null, headers = {} } = {}) {
   const init = {
@@ -34,7 +34,11 @@ async function call(method, path, { secret = null, body = null, headers = {} } =
   try {
     response = await fetch(path, init);
   } catch {
-    throw new ApiError(OFFLINE);
+    throw new ApiError(
+      t(
+        "We could not reach the hashstop service. Check your internet connection and try again. Your photos are still only on this device.",
+      ),
+    );
   }
   let data = null;
   try {
@@ -52,17 +56,23 @@ async function call(method, path, { secret = null, body = null, headers = {} } =
 function explain(status, problem) {
   const detail = problem && typeof problem.detail === "string" ? problem.detail : "";
   if (status === 404 || status === 401) {
-    return "We could not find a case with this case id and secret. Check both (the receipt has them) and try again.";
+    return t(
+      "We could not find a case with this case id and secret. Check both (the receipt has them) and try again.",
+    );
   }
   if (status === 429) {
-    return `Too many requests from this network for now. Please wait a while and try again. ${detail}`.trim();
+    return t("Too many requests from this network for now. Please wait a while and try again. %(detail)s", {
+      detail,
+    }).trim();
   }
   if (status >= 500) {
-    return "The hashstop service had a problem and could not finish this. Please try again in a few minutes.";
+    return t(
+      "The hashstop service had a problem and could not finish this. Please try again in a few minutes.",
+    );
   }
   return detail
-    ? `The service could not accept this: ${detail}`
-    : `The service answered with an error (${status}).`;
+    ? t("The service could not accept this: %(detail)s", { detail })
+    : t("The service answered with an error (%(status)s).", { status });
 }
 
 const caseUrl = (caseId) => `/v1/cases/${encodeURIComponent(caseId)}`;

@@ -6,6 +6,7 @@
 // could not put the secret into a URL.
 
 import { loadFacts } from "../facts.js";
+import { language, t, tn } from "../i18n.js";
 import { addHashes, readCase, withdrawCase } from "./api.js";
 import { PhotoSet, describeCounts } from "./photo-set.js";
 
@@ -22,7 +23,7 @@ $("toggle-secret").addEventListener("click", () => {
   const field = $("case-secret");
   const show = field.type === "password";
   field.type = show ? "text" : "password";
-  $("toggle-secret").textContent = show ? "Hide" : "Show";
+  $("toggle-secret").textContent = show ? t("Hide") : t("Show");
   $("toggle-secret").setAttribute("aria-pressed", String(show));
 });
 
@@ -38,11 +39,12 @@ $("receipt-file").addEventListener("change", async () => {
       throw new Error();
     $("case-id").value = receipt.case_id;
     $("case-secret").value = receipt.secret;
-    $("open-status").textContent = "Filled in from your receipt. Press “Open my case”.";
+    $("open-status").textContent = t("Filled in from your receipt. Press “Open my case”.");
     $("open-case").focus();
   } catch {
-    $("open-error").textContent =
-      "This file is not a hashstop receipt. Type the case id and secret instead.";
+    $("open-error").textContent = t(
+      "This file is not a hashstop receipt. Type the case id and secret instead.",
+    );
   }
 });
 
@@ -52,11 +54,11 @@ $("open-form").addEventListener("submit", async (event) => {
   const secret = $("case-secret").value.trim();
   $("open-error").textContent = "";
   if (!caseId || !secret) {
-    $("open-error").textContent = "Enter both the case id and the secret.";
+    $("open-error").textContent = t("Enter both the case id and the secret.");
     $(caseId ? "case-secret" : "case-id").focus();
     return;
   }
-  $("open-status").textContent = "Opening your case…";
+  $("open-status").textContent = t("Opening your case…");
   try {
     const view = await readCase(caseId, secret);
     current = { caseId, secret };
@@ -73,14 +75,16 @@ $("open-form").addEventListener("submit", async (event) => {
 
 // --- The case -------------------------------------------------------------------------------
 
-const dateFormat = new Intl.DateTimeFormat(undefined, { dateStyle: "long", timeStyle: "short" });
+const dateFormat = new Intl.DateTimeFormat(language, { dateStyle: "long", timeStyle: "short" });
 
 function show(view) {
   const withdrawn = view.status === "withdrawn";
   $("view-case-id").textContent = view.case_id;
   $("fact-status").textContent = withdrawn
-    ? `Withdrawn on ${dateFormat.format(new Date(view.withdrawn_at))}. Its fingerprints are erased and match nothing.`
-    : "Active: platforms are checking uploads against its fingerprints.";
+    ? t("Withdrawn on %(date)s. Its fingerprints are erased and match nothing.", {
+        date: dateFormat.format(new Date(view.withdrawn_at)),
+      })
+    : t("Active: platforms are checking uploads against its fingerprints.");
   $("fact-status").className = withdrawn ? "muted" : "ok";
   $("fact-photos").textContent = String(view.photo_count);
   $("fact-hashes").textContent = String(view.hash_count);
@@ -112,7 +116,7 @@ $("close-case").addEventListener("click", () => {
   }
   $("case-id").value = "";
   $("sign-in").hidden = false;
-  $("open-status").textContent = "Your case is closed on this page.";
+  $("open-status").textContent = t("Your case is closed on this page.");
   $("case-id").focus();
 });
 
@@ -123,10 +127,12 @@ function updateAdd() {
   $("add-review").hidden = photos.entries.length === 0;
   $("add-error").textContent = "";
   $("add-summary").textContent = photos.busy
-    ? "Fingerprinting your files…"
+    ? t("Fingerprinting your files…")
     : counts.hashes
-      ? `Ready to add ${describeCounts(counts)}. Only the fingerprints will be sent.`
-      : "There is nothing to add yet.";
+      ? t("Ready to add %(counts)s. Only the fingerprints will be sent.", {
+          counts: describeCounts(counts),
+        })
+      : t("There is nothing to add yet.");
   $("add-send").disabled = photos.busy || counts.hashes === 0;
 }
 
@@ -135,7 +141,7 @@ $("add-send").addEventListener("click", async () => {
   if (!list.length || current === null) return;
   const { caseId, secret } = current;
   $("add-send").disabled = true;
-  $("add-result").textContent = "Sending the fingerprints…";
+  $("add-result").textContent = t("Sending the fingerprints…");
   try {
     let accepted = 0;
     let repeated = 0;
@@ -146,13 +152,16 @@ $("add-send").addEventListener("click", async () => {
       repeated += answer.duplicates;
       for (const r of answer.rejected) {
         if (!r.reason.startsWith("duplicate"))
-          refused.push(`${owners[start + r.index].file.name}: ${r.reason}`);
+          refused.push(
+            t("%(file)s: %(reason)s", { file: owners[start + r.index].file.name, reason: r.reason }),
+          );
       }
     }
     photos.clear();
-    let words = `Added ${accepted} ${accepted === 1 ? "fingerprint" : "fingerprints"}.`;
-    if (repeated) words += ` ${repeated} were already in your case.`;
-    if (refused.length) words += ` Not accepted: ${refused.join("; ")}.`;
+    let words = tn("Added %(num)s fingerprint.", "Added %(num)s fingerprints.", accepted);
+    if (repeated)
+      words += ` ${tn("%(num)s was already in your case.", "%(num)s were already in your case.", repeated)}`;
+    if (refused.length) words += ` ${t("Not accepted: %(list)s.", { list: refused.join("; ") })}`;
     $("add-result").textContent = words;
     await refresh();
     $("add-files").focus();

@@ -11,6 +11,7 @@
 // names are shown on the page but never put in the hash list.
 
 import { loadFacts } from "../facts.js";
+import { t, tn } from "../i18n.js";
 import { randomKey } from "./api.js";
 
 // PDQ hashes below this quality are refused by the service (too little detail to recognise).
@@ -30,7 +31,7 @@ function hashWorker() {
     worker.terminate();
     if (sharedWorker === worker) sharedWorker = null;
     for (const entry of waiting.values()) {
-      entry.onMessage({ type: "error", message: "the fingerprinting stopped" });
+      entry.onMessage({ type: "error", reason: "stopped" });
     }
   });
   sharedWorker = worker;
@@ -38,37 +39,49 @@ function hashWorker() {
 }
 
 function formatSize(bytes) {
-  const units = ["bytes", "KB", "MB", "GB"];
-  let value = bytes;
+  if (bytes < 1000) return tn("%(num)s byte", "%(num)s bytes", bytes);
+  const units = ["KB", "MB", "GB"];
+  let value = bytes / 1000;
   let unit = 0;
   while (value >= 1000 && unit < units.length - 1) {
     value /= 1000;
     unit += 1;
   }
-  return `${unit === 0 ? value : value.toFixed(1)} ${units[unit]}`;
+  return `${value.toFixed(1)} ${units[unit]}`;
+}
+
+// Why the worker could not fingerprint a file, in the person's language (the worker answers
+// with a reason code; its own `message` is a developer's English).
+function failure(data) {
+  if (data.reason === "stopped") return t("the fingerprinting stopped");
+  return t("this file could not be read");
 }
 
 // What a finished file's fingerprints mean, in plain words.
 function describe(result) {
   if (result.kind === "image" && result.pdq_quality >= MIN_PDQ_QUALITY) {
-    return { text: "Fingerprinted.", tone: "ok" };
+    return { text: t("Fingerprinted."), tone: "ok" };
   }
   if (result.kind === "image") {
     return {
-      text: "Fingerprinted by its exact copy only: this picture has too little detail for a visual fingerprint.",
+      text: t(
+        "Fingerprinted by its exact copy only: this picture has too little detail for a visual fingerprint.",
+      ),
       tone: "note",
     };
   }
   if (result.pdq_error) {
     return {
-      text:
-        "This browser cannot open this kind of photo, so it is registered by its exact fingerprint: " +
-        "an identical copy will be recognised. (The hashstop program on a computer can read it fully.)",
+      text: t(
+        "This browser cannot open this kind of photo, so it is registered by its exact fingerprint: an identical copy will be recognised. (The hashstop program on a computer can read it fully.)",
+      ),
       tone: "note",
     };
   }
   return {
-    text: "A video or other file: registered by its exact fingerprint, so an identical copy will be recognised.",
+    text: t(
+      "A video or other file: registered by its exact fingerprint, so an identical copy will be recognised.",
+    ),
     tone: "note",
   };
 }
@@ -126,7 +139,7 @@ export class PhotoSet {
 
     const name = document.createElement("p");
     name.className = "file-name";
-    name.textContent = file.name || "(no name)";
+    name.textContent = file.name || t("(no name)");
     const size = document.createElement("span");
     size.className = "muted";
     size.textContent = ` ${formatSize(file.size)}`;
@@ -134,16 +147,16 @@ export class PhotoSet {
 
     const progress = document.createElement("progress");
     progress.max = 100;
-    progress.setAttribute("aria-label", `Fingerprinting ${file.name}`);
+    progress.setAttribute("aria-label", t("Fingerprinting %(file)s", { file: file.name }));
     const state = document.createElement("p");
     state.className = "file-state";
-    state.textContent = "Waiting…";
+    state.textContent = t("Waiting…");
 
     const remove = document.createElement("button");
     remove.type = "button";
     remove.className = "secondary remove";
-    remove.textContent = "Remove";
-    remove.setAttribute("aria-label", `Remove ${file.name}`);
+    remove.textContent = t("Remove");
+    remove.setAttribute("aria-label", t("Remove %(file)s", { file: file.name }));
     remove.addEventListener("click", () => this.remove(entry));
 
     const text = document.createElement("div");
@@ -158,10 +171,10 @@ export class PhotoSet {
       if (data.type === "progress") {
         if (data.stage === "pdq") {
           progress.removeAttribute("value"); // decoding: indeterminate
-          state.textContent = "Making the visual fingerprint…";
+          state.textContent = t("Making the visual fingerprint…");
         } else {
           progress.value = data.total > 0 ? Math.round((100 * data.done) / data.total) : 100;
-          state.textContent = "Making the exact fingerprints…";
+          state.textContent = t("Making the exact fingerprints…");
         }
         return;
       }
@@ -173,8 +186,10 @@ export class PhotoSet {
         state.textContent = words;
         state.classList.add(tone);
       } else {
-        entry.error = data.message;
-        state.textContent = `Could not fingerprint this file (${data.message}). It will not be sent.`;
+        entry.error = data.message ?? data.reason;
+        state.textContent = t("Could not fingerprint this file (%(reason)s). It will not be sent.", {
+          reason: failure(data),
+        });
         state.classList.add("error");
       }
       this.announce();
@@ -195,7 +210,7 @@ export class PhotoSet {
       box.textContent = word;
     };
     if (!file.type.startsWith("image/")) {
-      placeholder(file.type.startsWith("video/") ? "video" : "file");
+      placeholder(file.type.startsWith("video/") ? t("video") : t("file"));
       return box;
     }
     const url = URL.createObjectURL(file);
@@ -207,7 +222,7 @@ export class PhotoSet {
       "error",
       () => {
         URL.revokeObjectURL(url);
-        placeholder("photo");
+        placeholder(t("photo"));
       },
       { once: true },
     );
@@ -221,7 +236,7 @@ export class PhotoSet {
     entry.item.remove();
     this.entries = this.entries.filter((e) => e !== entry);
     this.list.hidden = this.entries.length === 0;
-    this.announce(`Removed ${entry.file.name}.`);
+    this.announce(t("Removed %(file)s.", { file: entry.file.name }));
     this.onChange();
     this.input.focus();
   }
@@ -249,13 +264,23 @@ export class PhotoSet {
     const pending = this.entries.filter((e) => e.result === null && e.error === null).length;
     const failed = this.entries.filter((e) => e.error !== null).length;
     let words;
-    if (total === 0) words = "No files chosen.";
-    else if (pending > 0) words = `Fingerprinting: ${total - pending} of ${total} files done…`;
+    if (total === 0) words = t("No files chosen.");
+    else if (pending > 0)
+      words = tn(
+        "Fingerprinting: %(done)s of %(num)s file done…",
+        "Fingerprinting: %(done)s of %(num)s files done…",
+        total,
+        { done: total - pending },
+      );
     else if (failed > 0)
-      words = `${total - failed} of ${total} files fingerprinted; ${failed} could not be.`;
-    else
-      words = total === 1 ? "The file is fingerprinted." : `All ${total} files are fingerprinted.`;
-    if (total > 0 && pending === 0) words += " Nothing has been sent yet.";
+      words = tn(
+        "%(done)s of %(num)s file fingerprinted; %(failed)s could not be.",
+        "%(done)s of %(num)s files fingerprinted; %(failed)s could not be.",
+        total,
+        { done: total - failed, failed },
+      );
+    else words = tn("The file is fingerprinted.", "All %(num)s files are fingerprinted.", total);
+    if (total > 0 && pending === 0) words += ` ${t("Nothing has been sent yet.")}`;
     this.status.textContent = `${prefix} ${words}`.trim();
   }
 
@@ -311,13 +336,18 @@ export class PhotoSet {
   }
 }
 
-/** "4 photos and 1 other file: 11 fingerprints." in plain words. */
+/** "4 photos and 1 file by exact fingerprint only: 11 fingerprints" in plain words. */
 export function describeCounts({ visual, exactOnly, hashes }) {
-  const parts = [];
-  if (visual) parts.push(`${visual} ${visual === 1 ? "photo" : "photos"}`);
-  if (exactOnly)
-    parts.push(`${exactOnly} ${exactOnly === 1 ? "file" : "files"} by exact fingerprint only`);
-  return `${parts.join(" and ")}: ${hashes} ${hashes === 1 ? "fingerprint" : "fingerprints"}`;
+  const photos = tn("%(num)s photo", "%(num)s photos", visual);
+  const files = tn(
+    "%(num)s file by exact fingerprint only",
+    "%(num)s files by exact fingerprint only",
+    exactOnly,
+  );
+  const fingerprints = tn("%(num)s fingerprint", "%(num)s fingerprints", hashes);
+  if (visual && exactOnly)
+    return t("%(photos)s and %(files)s: %(fingerprints)s", { photos, files, fingerprints });
+  return t("%(things)s: %(fingerprints)s", { things: visual ? photos : files, fingerprints });
 }
 
 // A file dropped outside a drop zone would make the browser open it in place of the page.

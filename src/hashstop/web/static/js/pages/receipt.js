@@ -2,6 +2,14 @@
 // file built in the page (a Blob behind an object URL, revoked once saved). Nothing here makes
 // a network request; the secret goes only to the clipboard or the file the person asks for.
 
+import { t } from "../i18n.js";
+
+// What each copy button copies, for the message that says it was copied (or not).
+const WHAT = {
+  "case-id": () => t("the case id"),
+  "case-secret": () => t("the secret"),
+};
+
 /**
  * Wire every button[data-copy] under `root`: it copies the text of the element whose id it
  * names, and says so in `status` (a polite live region).
@@ -10,17 +18,19 @@ export function wireCopyButtons(root, status) {
   for (const button of root.querySelectorAll("button[data-copy]")) {
     button.addEventListener("click", async () => {
       const source = document.getElementById(button.dataset.copy);
-      const what = button.getAttribute("aria-label").replace(/^Copy /, "");
+      const what = (WHAT[button.dataset.copy] ?? (() => t("the text")))();
       try {
         await navigator.clipboard.writeText(source.textContent);
-        status.textContent = `Copied ${what}.`;
+        status.textContent = t("Copied %(what)s.", { what });
       } catch {
         // No clipboard access (an older browser, or not allowed): select it for the person.
         const range = document.createRange();
         range.selectNodeContents(source);
         getSelection().removeAllRanges();
         getSelection().addRange(range);
-        status.textContent = `Could not copy automatically: ${what} is selected, copy it by hand.`;
+        status.textContent = t("Could not copy automatically: %(what)s is selected, copy it by hand.", {
+          what,
+        });
       }
     });
   }

@@ -5,6 +5,7 @@
 // it is never written to a URL, localStorage, sessionStorage or a cookie.
 
 import { loadFacts } from "../facts.js";
+import { t, tn } from "../i18n.js";
 import { openCase, addHashes, newIdempotencyKey } from "./api.js";
 import { PhotoSet, describeCounts } from "./photo-set.js";
 import { downloadReceipt, wireCopyButtons } from "./receipt.js";
@@ -31,14 +32,18 @@ function update() {
   const counts = photos.counts();
   $("review").hidden = photos.entries.length === 0;
   if (photos.busy) {
-    $("summary").textContent =
-      "Fingerprinting your files. The summary appears when every file is done.";
+    $("summary").textContent = t(
+      "Fingerprinting your files. The summary appears when every file is done.",
+    );
   } else if (counts.hashes === 0) {
-    $("summary").textContent = "There is nothing to send yet: choose at least one photo or video.";
+    $("summary").textContent = t(
+      "There is nothing to send yet: choose at least one photo or video.",
+    );
   } else {
-    $("summary").textContent =
-      `Ready to send ${describeCounts(counts)}. No photo, video or file name will be sent: only ` +
-      "the fingerprints below.";
+    $("summary").textContent = t(
+      "Ready to send %(counts)s. No photo, video or file name will be sent: only the fingerprints below.",
+      { counts: describeCounts(counts) },
+    );
   }
   $("payload").textContent = JSON.stringify({ hashes: photos.hashes().list }, null, 2);
   $("send").disabled = sending || photos.busy || counts.hashes === 0;
@@ -65,7 +70,12 @@ function batches({ list, owners }) {
 function refusals(rejected, batch) {
   return rejected
     .filter((r) => !r.reason.startsWith("duplicate"))
-    .map((r) => `${batch.owners[r.index]?.file.name ?? "a file"}: ${r.reason}`);
+    .map((r) =>
+      t("%(file)s: %(reason)s", {
+        file: batch.owners[r.index]?.file.name ?? t("a file"),
+        reason: r.reason,
+      }),
+    );
 }
 
 function listItems(element, lines) {
@@ -87,7 +97,7 @@ async function send() {
   update();
   const error = $("send-error");
   error.replaceChildren();
-  $("send-status").textContent = "Sending the fingerprints…";
+  $("send-status").textContent = t("Sending the fingerprints…");
 
   let opened;
   try {
@@ -96,7 +106,9 @@ async function send() {
     $("send-status").textContent = "";
     const rejected = failure.problem?.rejected;
     if (Array.isArray(rejected)) {
-      error.textContent = "None of these fingerprints could be registered, so no case was opened:";
+      error.textContent = t(
+        "None of these fingerprints could be registered, so no case was opened:",
+      );
       listItems(error, refusals(rejected, requests[0]));
     } else {
       error.textContent = failure.message;
@@ -133,18 +145,21 @@ function showReceipt(opened, { files, accepted, notes, unsent }) {
   for (const id of ["intro", "choose", "review"]) $(id).hidden = true;
   $("case-id").textContent = receipt.case_id;
   $("case-secret").textContent = receipt.secret;
-  $("receipt-summary").textContent =
-    `${accepted} ${accepted === 1 ? "fingerprint" : "fingerprints"} of ${files} ` +
-    `${files === 1 ? "file" : "files"} registered. Platforms that work with hashstop can now recognise them.`;
+  $("receipt-summary").textContent = tn(
+    "%(fingerprints)s of %(num)s file registered. Platforms that work with hashstop can now recognise them.",
+    "%(fingerprints)s of %(num)s files registered. Platforms that work with hashstop can now recognise them.",
+    files,
+    { fingerprints: tn("%(num)s fingerprint", "%(num)s fingerprints", accepted) },
+  );
   const warnings = $("receipt-warnings");
   if (notes.length || unsent.length) {
     warnings.hidden = false;
     if (notes.length) {
-      warnings.append("Some fingerprints were not accepted:");
+      warnings.append(t("Some fingerprints were not accepted:"));
       listItems(warnings, notes);
     }
     if (unsent.length) {
-      warnings.append("These files could not be sent; add them again from “Your case”:");
+      warnings.append(t("These files could not be sent; add them again from “Your case”:"));
       listItems(warnings, unsent);
     }
   }
