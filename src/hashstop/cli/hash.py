@@ -120,7 +120,7 @@ def hash_command(
     out = None if as_json else Console(width=None if sys.stdout.isatty() else 160)
     outcomes: list[Outcome] = []
     progress = Progress(
-        TextColumn("hashing"),
+        TextColumn(_("hashing")),
         BarColumn(),
         MofNCompleteColumn(),
         TimeRemainingColumn(),

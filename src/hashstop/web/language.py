@@ -38,13 +38,13 @@ def chosen(request: Request) -> tuple[str, bool]:
 
 
 def language_links(request: Request, current: str) -> list[dict[str, Any]]:
-    """One link per language to this same page (its other query parameters kept)."""
-    others = [(k, v) for k, v in request.query_params.multi_items() if k != "lang"]
+    """One link per language to this same page. Nothing else of the request is copied into
+    them: a victim page echoes no input (a secret pasted into a URL must not spread)."""
     return [
         {
             "code": language.code,
             "name": language.name,
-            "href": f"{request.url.path}?{urlencode([*others, ('lang', language.code)])}",
+            "href": f"{request.url.path}?{urlencode([('lang', language.code)])}",
             "current": language.code == current,
         }
         for language in i18n.LANGUAGES.values()
