@@ -1,7 +1,9 @@
 # syntax=docker/dockerfile:1
 # hashstop: the service image. Two stages: the first builds the wheel of this package and
 # collects the wheels of its dependencies; the second installs those wheels only (no compiler,
-# no source tree) and runs as an unprivileged user. Every runtime dependency ships wheels.
+# no source tree) and runs as an unprivileged user. Every runtime dependency ships wheels. The
+# image is the service: the package with its `server` extra (a plain `pip install hashstop` is
+# the victim's light client, without it).
 #
 #   docker build -t hashstop:0.1.0 .
 #   docker run -e HASHSTOP_DATABASE_URL=... -e HASHSTOP_SECRET_KEY=... -p 8000:8000 hashstop:0.1.0
@@ -17,9 +19,10 @@ ENV PIP_DISABLE_PIP_VERSION_CHECK=1 \
     PIP_NO_CACHE_DIR=1
 COPY pyproject.toml README.md ./
 COPY src ./src
-# The package's wheel, then the wheels of everything it needs (downloaded, never compiled).
+# The package's wheel, then the wheels of everything the service needs (downloaded, never
+# compiled).
 RUN pip wheel --no-deps --wheel-dir /wheels . \
-    && pip wheel --only-binary=:all: --wheel-dir /wheels /wheels/hashstop-*.whl
+    && pip wheel --only-binary=:all: --wheel-dir /wheels "$(ls /wheels/hashstop-*.whl)[server]"
 
 FROM ${PYTHON_IMAGE} AS runtime
 ARG HASHSTOP_VERSION=0.1.0
@@ -31,7 +34,7 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     HASHSTOP_DATABASE_URL=sqlite:////var/lib/hashstop/hashstop.db \
     HASHSTOP_LOG_LEVEL=INFO
 RUN --mount=type=bind,from=build,source=/wheels,target=/wheels \
-    pip install --no-index --find-links=/wheels "hashstop==${HASHSTOP_VERSION}" \
+    pip install --no-index --find-links=/wheels "hashstop[server]==${HASHSTOP_VERSION}" \
     && useradd --system --uid 10001 --user-group --home-dir /var/lib/hashstop --create-home \
        --shell /usr/sbin/nologin hashstop
 USER 10001:10001

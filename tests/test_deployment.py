@@ -53,6 +53,9 @@ def test_the_image_installs_the_built_wheel_and_runs_unprivileged():
     assert not any(ln.startswith(("COPY src", "COPY .", "ADD ")) for ln in runtime)
     install = next(ln for ln in runtime if "pip install" in ln)
     assert "--no-index" in install and "from=build" in install
+    # The image is the service: the package with its server extra, in both stages.
+    assert '"hashstop[server]==' in install
+    assert any("[server]" in ln and "--only-binary=:all:" in ln for ln in build)
     user = next(ln for ln in runtime if ln.startswith("USER "))
     assert user.split()[1].split(":")[0] not in ("0", "root")
     healthcheck = next(ln for ln in runtime if ln.startswith("HEALTHCHECK "))

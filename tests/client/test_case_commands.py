@@ -236,7 +236,7 @@ def test_damaged_receipts_are_reported_and_the_others_still_shown(live_service, 
     assert "zzzbroken.json is damaged" in result.stderr
     assert "zzzpartial.json is damaged" in result.stderr
     assert "cannot read the receipt" in result.stderr
-    assert "3 of 4 saved case(s) could not be checked" in one_error_line(result)
+    assert "3 of 4 saved cases could not be checked" in one_error_line(result)
     assert "damaged" in one_error_line(run("status", "zzzbroken"))
 
 

@@ -62,7 +62,7 @@ def test_json_lines_in_sorted_order_and_the_run_goes_on(folder: Path) -> None:
     )
     assert "empty" in by_name["empty.jpg"]["error"]
     assert code == 1
-    assert err.strip() == "hashstop hash: 2 of 5 file(s) could not be hashed"
+    assert err.strip() == "hashstop hash: 2 of 5 files could not be hashed"
     assert "Traceback" not in out + err
 
 

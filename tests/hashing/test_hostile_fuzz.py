@@ -119,7 +119,7 @@ def test_hashstop_hash_prints_one_line_per_hostile_file(hostile_paths):
         entry = json.loads(line)
         assert entry["path"] == str(path) and str(path) in entry["error"]
     assert done.stderr.strip().splitlines() == [
-        f"hashstop hash: {len(hostile_paths)} of {len(hostile_paths)} file(s) could not be hashed"
+        f"hashstop hash: {len(hostile_paths)} of {len(hostile_paths)} files could not be hashed"
     ]
 
 

@@ -198,7 +198,9 @@ JS_LITERAL = r"""(?:"(?:\\.|[^"\\])*"|'(?:\\.|[^'\\])*')"""
 JS_TRANSLATED = re.compile(rf"\b(?:t|tn)\(\s*{JS_LITERAL}(?:\s*,\s*{JS_LITERAL})?")
 JS_STRING = re.compile(r"""(?P<q>["'`])(?P<text>(?:\\.|(?!(?P=q)).)*)(?P=q)""")
 # Module paths, MIME types, ids and CSS classes ("secondary remove"): lower-case, no sentence.
-JS_EXEMPT = re.compile(r"^(?:[./\w-]+\.(?:js|json)|[\w.-]+/[\w.+*-]+|#?[a-z][\w-]*(?: [a-z][\w-]*)?)$")
+JS_EXEMPT = re.compile(
+    r"^(?:[./\w-]+\.(?:js|json)|[\w.-]+/[\w.+*-]+|#?[a-z][\w-]*(?: [a-z][\w-]*)?)$"
+)
 
 
 def script_strings_outside_the_catalogue(source: str) -> list[str]:
@@ -223,7 +225,12 @@ def script_strings_outside_the_catalogue(source: str) -> list[str]:
 def test_the_script_checker_finds_a_bypassing_string():
     source = 'x.textContent = "Sending now"; y = t("Fine words"); z = tn("one %(num)s", "%(num)s many", n);'
     assert script_strings_outside_the_catalogue(source) == ["Sending now"]
-    assert script_strings_outside_the_catalogue('import { t } from "../i18n.js"; e.className = "secondary remove";') == []
+    assert (
+        script_strings_outside_the_catalogue(
+            'import { t } from "../i18n.js"; e.className = "secondary remove";'
+        )
+        == []
+    )
 
 
 @pytest.mark.parametrize("name", sorted(p.name for p in PAGE_SCRIPTS.glob("*.js")))
@@ -268,7 +275,10 @@ def python_words_outside_the_catalogue(source: str) -> list[str]:
             continue
         for argument in node.args[:1]:
             for part in ast.walk(argument):
-                if isinstance(part, ast.Call) and getattr(part.func, "id", None) in {"_", "ngettext"}:
+                if isinstance(part, ast.Call) and getattr(part.func, "id", None) in {
+                    "_",
+                    "ngettext",
+                }:
                     break
                 if isinstance(part, ast.Constant) and isinstance(part.value, str):
                     if re.search(r"[^\W\d_]{2,}", part.value):
@@ -277,7 +287,10 @@ def python_words_outside_the_catalogue(source: str) -> list[str]:
 
 
 def test_the_python_checker_finds_a_bypassing_string():
-    assert python_words_outside_the_catalogue('click.echo(f"Sent {n} files")') == ["Sent ", " files"]
+    assert python_words_outside_the_catalogue('click.echo(f"Sent {n} files")') == [
+        "Sent ",
+        " files",
+    ]
     assert python_words_outside_the_catalogue('click.echo(_("Sent %(n)s files", n=n))') == []
 
 

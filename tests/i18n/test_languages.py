@@ -122,7 +122,9 @@ def test_a_bad_language_choice_is_ignored(pages):
 @pytest.mark.parametrize("path", VICTIM_PAGES)
 def test_every_victim_page_links_to_every_language_without_javascript(pages, path):
     html = pages.get(path, headers={"Accept-Language": "es"}).text
-    links = re.findall(r'<a href="([^"]+)" lang="(\w+)" hreflang="\w+"( aria-current="true")?', html)
+    links = re.findall(
+        r'<a href="([^"]+)" lang="(\w+)" hreflang="\w+"( aria-current="true")?', html
+    )
     assert [(unescape(href), code) for href, code, _ in links] == [
         (f"{path}?lang={code}", code) for code in i18n.LANGUAGES
     ]

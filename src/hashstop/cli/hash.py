@@ -50,7 +50,7 @@ def _hash_lines(outcome: Outcome, dihedral: bool) -> str:
             (f"query {i} {algorithm}", value)
             for i, (algorithm, value) in enumerate(outcome.query, start=1)
         )
-    width = max(len(label) for label, _ in rows) + 2
+    width = max(len(label) for label, _value in rows) + 2
     return "\n".join(f"{label:<{width}}{value}" for label, value in rows)
 
 

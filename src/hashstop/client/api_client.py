@@ -312,7 +312,7 @@ class CaseClient:
         return ServerRefused(answer.status_code, detail, problem)
 
     def _failed(self, answer: httpx.Response, wait: float | None) -> ServerFailed:
-        detail, _ = self._detail(answer)
+        detail, _problem = self._detail(answer)
         if wait is not None and wait > self.retry.max_retry_after:
             what = _(
                 "the server at %(server)s answered %(status)s and asks to wait %(seconds)s s",
