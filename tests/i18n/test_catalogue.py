@@ -21,9 +21,9 @@ from typing import Any
 import pytest
 from babel.messages.catalog import Catalog
 from babel.messages.pofile import read_po
+from scripts import translations
 
 from hashstop import i18n
-from scripts import translations
 
 SRC = Path(__file__).resolve().parents[2] / "src" / "hashstop"
 TEMPLATES = SRC / "web" / "templates"
@@ -223,7 +223,10 @@ def script_strings_outside_the_catalogue(source: str) -> list[str]:
 
 
 def test_the_script_checker_finds_a_bypassing_string():
-    source = 'x.textContent = "Sending now"; y = t("Fine words"); z = tn("one %(num)s", "%(num)s many", n);'
+    source = (
+        'x.textContent = "Sending now"; y = t("Fine words"); '
+        'z = tn("one %(num)s", "%(num)s many", n);'
+    )
     assert script_strings_outside_the_catalogue(source) == ["Sending now"]
     assert (
         script_strings_outside_the_catalogue(

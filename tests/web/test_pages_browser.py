@@ -75,7 +75,8 @@ def open_case_by_api(live_service: LiveService, conformance: dict[str, Any]) -> 
 
 NO_INLINE_CODE = """() => ({
   // A data block (type="application/json": the page's messages) is not code and never runs.
-  inlineScripts: [...document.scripts].filter((s) => !s.src && s.type !== "application/json").length,
+  inlineScripts: [...document.scripts]
+    .filter((s) => !s.src && s.type !== "application/json").length,
   handlers: [...document.querySelectorAll("*")].flatMap(
     (e) => [...e.attributes].filter((a) => a.name.startsWith("on")).map((a) => a.name)),
 })"""
