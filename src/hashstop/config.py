@@ -44,8 +44,9 @@ class SettingsError(ValueError):
 class Settings(BaseSettings):
     """Every setting of the service; environment variables are the names with `HASHSTOP_`."""
 
-    # Each field's docstring is its description: the README's configuration reference is made
-    # from them (scripts/settings_reference.py), and a test fails when the two differ.
+    # Each field's docstring is its description: the operators' configuration reference
+    # (docs/operators.md) is made from them (scripts/settings_reference.py), and a test fails
+    # when the two differ.
     model_config = SettingsConfigDict(
         env_prefix="HASHSTOP_", extra="ignore", use_attribute_docstrings=True
     )
