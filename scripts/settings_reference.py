@@ -1,4 +1,4 @@
-"""The operators' configuration reference (docs/operators.md), made from the `Settings` class (one row per setting).
+"""The operators' configuration reference, made from the `Settings` class (one row per setting).
 
     .venv/bin/python -m scripts.settings_reference           # print the table
     .venv/bin/python -m scripts.settings_reference --write   # put it into docs/operators.md

@@ -158,11 +158,13 @@ $("add-send").addEventListener("click", async () => {
       }
     }
     photos.clear();
-    let words = tn("Added %(num)s fingerprint.", "Added %(num)s fingerprints.", accepted);
+    const words = [tn("Added %(num)s fingerprint.", "Added %(num)s fingerprints.", accepted)];
     if (repeated)
-      words += ` ${tn("%(num)s was already in your case.", "%(num)s were already in your case.", repeated)}`;
-    if (refused.length) words += ` ${t("Not accepted: %(list)s.", { list: refused.join("; ") })}`;
-    $("add-result").textContent = words;
+      words.push(
+        tn("%(num)s was already in your case.", "%(num)s were already in your case.", repeated),
+      );
+    if (refused.length) words.push(t("Not accepted: %(list)s.", { list: refused.join("; ") }));
+    $("add-result").textContent = words.join(" ");
     await refresh();
     $("add-files").focus();
   } catch (failure) {

@@ -280,8 +280,9 @@ export class PhotoSet {
         { done: total - failed, failed },
       );
     else words = tn("The file is fingerprinted.", "All %(num)s files are fingerprinted.", total);
-    if (total > 0 && pending === 0) words += ` ${t("Nothing has been sent yet.")}`;
-    this.status.textContent = `${prefix} ${words}`.trim();
+    const parts = [prefix, words];
+    if (total > 0 && pending === 0) parts.push(t("Nothing has been sent yet."));
+    this.status.textContent = parts.join(" ").trim();
   }
 
   /**
