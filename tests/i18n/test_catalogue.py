@@ -254,6 +254,7 @@ VICTIM_PYTHON = [
     "cli/case.py",
     "cli/case_access.py",
     "cli/hash.py",
+    "cli/errors.py",
     "client/api_client.py",
     "client/receipts.py",
     "client/collection.py",
