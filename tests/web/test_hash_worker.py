@@ -157,6 +157,7 @@ def test_request_without_file_is_an_error(worker_page: Any) -> None:
     assert result == {
         "id": "x",
         "type": "error",
+        "reason": "unreadable",  # the code the page words in the person's language
         "message": "expected a File or Blob to fingerprint",
         "progress": [],
     }
