@@ -10,9 +10,6 @@ import { language, t, tn } from "../i18n.js";
 import { addHashes, readCase, withdrawCase } from "./api.js";
 import { PhotoSet, describeCounts } from "./photo-set.js";
 
-// Hashes per request (facts.json), below the service's default limit per request.
-const BATCH_HASHES = (await loadFacts()).client.hashes_per_request;
-
 const $ = (id) => document.getElementById(id);
 let current = null; // {caseId, secret} while a case is open
 const photos = new PhotoSet("add", { onChange: updateAdd });
@@ -146,8 +143,9 @@ $("add-send").addEventListener("click", async () => {
     let accepted = 0;
     let repeated = 0;
     const refused = [];
-    for (let start = 0; start < list.length; start += BATCH_HASHES) {
-      const answer = await addHashes(caseId, secret, list.slice(start, start + BATCH_HASHES));
+    const batchSize = (await loadFacts()).client.hashes_per_request;
+    for (let start = 0; start < list.length; start += batchSize) {
+      const answer = await addHashes(caseId, secret, list.slice(start, start + batchSize));
       accepted += answer.accepted;
       repeated += answer.duplicates;
       for (const r of answer.rejected) {

@@ -15,7 +15,12 @@ import { t, tn } from "../i18n.js";
 import { randomKey } from "./api.js";
 
 // PDQ hashes below this quality are refused by the service (too little detail to recognise).
-const MIN_PDQ_QUALITY = (await loadFacts()).min_pdq_quality;
+// From facts.json, read before any worker answer is handled (the page itself never waits on it;
+// a worker that could not read it could not have fingerprinted anything either).
+let MIN_PDQ_QUALITY = null;
+const factsLoaded = loadFacts().then((facts) => {
+  MIN_PDQ_QUALITY = facts.min_pdq_quality;
+});
 
 let sharedWorker = null;
 const waiting = new Map(); // request id -> the PhotoSet entry waiting for it
@@ -24,7 +29,10 @@ let nextRequest = 0;
 function hashWorker() {
   if (sharedWorker !== null) return sharedWorker;
   const worker = new Worker("/static/js/hash-worker.js", { type: "module" });
-  worker.addEventListener("message", ({ data }) => waiting.get(data.id)?.onMessage(data));
+  worker.addEventListener("message", async ({ data }) => {
+    await factsLoaded.catch(() => {}); // a failed fetch keeps the service's usual floor
+    waiting.get(data.id)?.onMessage(data);
+  });
   // The worker itself failed (it could not load, say): fail what it held, start afresh next time.
   worker.addEventListener("error", (event) => {
     event.preventDefault();

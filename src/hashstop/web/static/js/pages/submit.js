@@ -13,7 +13,7 @@ import { downloadReceipt, wireCopyButtons } from "./receipt.js";
 // Hashes per request (facts.json), below the service's default limit per request; the hashes of
 // one file never straddle two requests. More files: the case is opened with the first batch and
 // the others are added to it.
-const BATCH_HASHES = (await loadFacts()).client.hashes_per_request;
+const batchSize = async () => (await loadFacts()).client.hashes_per_request;
 
 const $ = (id) => document.getElementById(id);
 // One key per set of files: pressing send again after a failure reuses it, so a server that
@@ -49,14 +49,14 @@ function update() {
   $("send").disabled = sending || photos.busy || counts.hashes === 0;
 }
 
-// Split the hash list into requests of at most BATCH_HASHES, keeping each file's together.
-function batches({ list, owners }) {
+// Split the hash list into requests of at most `size` hashes, keeping each file's together.
+function batches({ list, owners }, size) {
   const result = [];
   let current = null;
   list.forEach((hash, i) => {
     const newFile = i === 0 || owners[i] !== owners[i - 1];
     const fileSize = owners.filter((o) => o === owners[i]).length;
-    if (current === null || (newFile && current.hashes.length + fileSize > BATCH_HASHES)) {
+    if (current === null || (newFile && current.hashes.length + fileSize > size)) {
       current = { hashes: [], owners: [] };
       result.push(current);
     }
@@ -90,11 +90,11 @@ function listItems(element, lines) {
 
 async function send() {
   const hashList = photos.hashes();
-  if (hashList.list.length === 0 || photos.busy) return;
-  const requests = batches(hashList);
-  idempotencyKey ??= newIdempotencyKey();
+  if (hashList.list.length === 0 || photos.busy || sending) return;
   sending = true;
   update();
+  const requests = batches(hashList, await batchSize());
+  idempotencyKey ??= newIdempotencyKey();
   const error = $("send-error");
   error.replaceChildren();
   $("send-status").textContent = t("Sending the fingerprints…");
