@@ -30,18 +30,46 @@ from pathlib import Path
 import imagehash
 import numpy as np
 
+from hashstop.hashing.local import local_hashes_of_rgb, local_spec
 from hashstop.hashing.query import query_pdq
 from hashstop.hashing.variant_spec import load_spec
 from hashstop.hashing.variants import pdq_dihedral, photo_variants
+from hashstop.matching.geometry import LOCAL_MAX_DISTANCE, MIN_AGREEING, agreeing
 
 if __package__ in (None, ""):  # run as a script: make the `benchmarks` package importable
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from benchmarks.robustness_edits import EDITS  # noqa: E402
-from benchmarks.robustness_photos import REPO_ROOT, Photo, candidate_photos, load_photo  # noqa: E402
+from benchmarks.robustness_photos import (  # noqa: E402
+    REPO_ROOT,
+    Photo,
+    candidate_photos,
+    dev_photos,
+    load_photo,
+)
+from benchmarks.robustness_random import FAMILIES, edited_copy  # noqa: E402
 from benchmarks.robustness_report import Results, write_report  # noqa: E402
 
 THRESHOLD = 31
 SEED = 8
+RANDOM_SEED = 14  # issue 14's randomised edits: one draw per photo and family from this seed
+CRH = True  # imagehash's crop-resistant hash, for comparison (slow; --no-crh leaves it out)
+
+
+@dataclass
+class LocalSet:
+    """Local hashes of one image: codes (n, 8) uint8 and frames (n, 4) int."""
+
+    codes: np.ndarray
+    frames: np.ndarray
+
+
+def _local(rgb: np.ndarray, limit: int) -> LocalSet:
+    found = local_hashes_of_rgb(rgb, limit)
+    codes = np.array([np.frombuffer(h.code, np.uint8) for h in found], np.uint8).reshape(-1, 8)
+    frames = np.array(
+        [(h.frame.x, h.frame.y, h.frame.scale, h.frame.angle) for h in found], np.int64
+    ).reshape(-1, 4)
+    return LocalSet(codes, frames)
 
 
 @dataclass
@@ -55,11 +83,15 @@ class PhotoHashes:
     stored_names: list[str]
     dropped: list[str]  # variants dropped for quality
     crh: np.ndarray  # (k,) uint64 segment hashes of the crop-resistant hash
+    local: LocalSet  # the stored local hashes (issue 14)
     copies: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] = field(default_factory=dict)
     # copy name -> (plain query (32,), hashstop query (m, 32), crop-resistant segments)
+    local_copies: dict[str, LocalSet] = field(default_factory=dict)  # the query local hashes
 
 
 def _crh(image) -> np.ndarray:
+    if not CRH:
+        return np.zeros(0, np.uint64)
     multi = imagehash.crop_resistant_hash(image)
     bits = [np.packbits(h.hash.flatten()) for h in multi.segment_hashes]
     return np.array([int.from_bytes(b.tobytes(), "big") for b in bits], dtype=np.uint64)
@@ -84,16 +116,26 @@ def hash_photo(args: tuple[int, Photo]) -> PhotoHashes:
         stored_names=names,
         dropped=[n for n in load_spec().variant_names() if n not in names],
         crh=_crh(image),
+        local=_local(rgb, local_spec().stored),
     )
     copies = [("unedited", lambda im, rng: im)]
     copies += [copy for row in EDITS for copy in row.copies]
     for edit_index, (copy_name, edit) in enumerate(copies):
         rng = np.random.default_rng([SEED, index, edit_index])
-        edited = edit(image, rng)
-        erg = np.asarray(edited.convert("RGB"))
-        query = np.array([_packed(h) for h in query_pdq(erg)], dtype=np.uint8)
-        result.copies[copy_name] = (_packed(pdq_dihedral(erg)[0][0]), query, _crh(edited))
+        _hash_copy(result, copy_name, edit(image, rng))
+    for family_index, family in enumerate(FAMILIES):
+        # seeded by the photo's name, not its position: the same draw whatever else is listed
+        key = int.from_bytes(photo.name.encode()[-8:].rjust(8, b"\0"), "big")
+        rng = np.random.default_rng([RANDOM_SEED, key, family_index])
+        _hash_copy(result, family.name, edited_copy(family, image, rng))
     return result
+
+
+def _hash_copy(result: PhotoHashes, copy_name: str, edited) -> None:
+    erg = np.asarray(edited.convert("RGB"))
+    query = np.array([_packed(h) for h in query_pdq(erg)], dtype=np.uint8)
+    result.copies[copy_name] = (_packed(pdq_dihedral(erg)[0][0]), query, _crh(edited))
+    result.local_copies[copy_name] = _local(erg, local_spec().query)
 
 
 def distances(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -125,8 +167,34 @@ def _matched_variant(p: PhotoHashes, query: np.ndarray) -> str:
     return p.stored_names[int(np.argmin(column))]
 
 
+def local_agreeing(stored: LocalSet, query: LocalSet) -> int:
+    """How many of the query's local hits on this photo agree on one transform."""
+    if not len(stored.codes) or not len(query.codes):
+        return 0
+    d = distances(query.codes, stored.codes)
+    qi, si = np.nonzero(d <= LOCAL_MAX_DISTANCE)
+    return agreeing(query.frames[qi], stored.frames[si], qi, si)
+
+
+def _local_different(photos: list[PhotoHashes], copies: list[str]) -> list[tuple[str, str, int]]:
+    """For each ordered pair of distinct photos: the most agreeing hits of any copy of the
+    second (the upload) on the first's stored local hashes."""
+    out = []
+    for p in photos:
+        if not len(p.local.codes):
+            out += [(p.name, o.name, 0) for o in photos if o is not p]
+            continue
+        for o in photos:
+            if o is p:
+                continue
+            best = max(local_agreeing(p.local, o.local_copies[c]) for c in copies)
+            out.append((p.name, o.name, best))
+    return out
+
+
 def measure(photos: list[PhotoHashes]) -> Results:
     rows = [(row.name, [c for c, _ in row.copies]) for row in EDITS]
+    rows += [(f"random: {f.name}", [f.name]) for f in FAMILIES]
     res = Results(threshold=THRESHOLD, photos=[p.name for p in photos], rows=rows)
     all_copies = ["unedited"] + [c for _, cs in rows for c in cs]
     for p in photos:
@@ -142,6 +210,7 @@ def measure(photos: list[PhotoHashes]) -> Results:
             matched = _matched_variant(p, query)
             res.same[c].append((d_plain, d_var, d_full, matched))
             res.crh_same[c].append((crh_found(p.crh, crh, 16, 1), crh_found(p.crh, crh, 8, 2)))
+            res.local_same[c].append(local_agreeing(p.local, p.local_copies[c]))
     for i, p in enumerate(photos):
         for j, o in enumerate(photos):
             if i == j:
@@ -160,6 +229,7 @@ def measure(photos: list[PhotoHashes]) -> Results:
             crh_default = any(crh_found(p.crh, o.copies[c][2], 16, 1) for c in all_copies)
             crh_strict = any(crh_found(p.crh, o.copies[c][2], 8, 2) for c in all_copies)
             res.crh_different.append((p.name, o.name, crh_default, crh_strict))
+    res.local_different = _local_different(photos, all_copies)
     return res
 
 
@@ -170,8 +240,17 @@ def main() -> int:
         "--limit", type=int, default=0, help="only the first N photos (a quick look)"
     )
     parser.add_argument("--out", type=Path, default=REPO_ROOT / "docs", help="where to write")
+    parser.add_argument(
+        "--photos",
+        choices=("heldout", "dev"),
+        default="heldout",
+        help="the held-out photos (the table), or the development set the method was tuned on",
+    )
+    parser.add_argument("--no-crh", action="store_true", help="leave out imagehash's hash")
     args = parser.parse_args()
-    found, missing = candidate_photos()
+    global CRH
+    CRH = not args.no_crh
+    found, missing = candidate_photos() if args.photos == "heldout" else dev_photos()
     if args.limit:
         found = found[: args.limit]
     started = time.perf_counter()

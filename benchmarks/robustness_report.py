@@ -23,6 +23,9 @@ class Results:
         default_factory=lambda: defaultdict(list)
     )
     different: list[DiffRow] = field(default_factory=list)
+    local_same: defaultdict[str, list[int]] = field(default_factory=lambda: defaultdict(list))
+    local_different: list[tuple[str, str, int]] = field(default_factory=list)
+    min_agreeing: int = 4
     crh_different: list[tuple[str, str, bool, bool]] = field(default_factory=list)
     stored_counts: list[int] = field(default_factory=list)
     query_counts: list[int] = field(default_factory=list)
@@ -38,20 +41,24 @@ def _recall(values: list[bool]) -> str:
 
 
 def _table(res: Results) -> list[str]:
-    t = res.threshold
+    t, m = res.threshold, res.min_agreeing
     lines = [
-        "| edit | copies | plain PDQ | variants, plain query | hashstop | "
+        "| edit | copies | plain PDQ | variants, plain query | variants (issue 8) | "
+        f"local (>= {m} agree) | **hashstop** (variants or local) | "
         "crop-resistant (imagehash) | crop-resistant, strict | matched by (most often) |",
-        "|---|---|---|---|---|---|---|---|",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for name, copies in [("unedited", ["unedited"]), *res.rows]:
         same = [s for c in copies for s in res.same[c]]
+        local = [a for c in copies for a in res.local_same[c]]
+        both = [s[2] <= t or a >= m for s, a in zip(same, local, strict=True)]
         crh = [s for c in copies for s in res.crh_same[c]]
         found = [s[3] for s in same if s[2] <= t]
         top = ", ".join(f"{n} {k}" for n, k in Counter(found).most_common(2))
         lines.append(
             f"| {name} | {len(same)} | {_recall([s[0] <= t for s in same])} | "
-            f"{_recall([s[1] <= t for s in same])} | **{_recall([s[2] <= t for s in same])}** | "
+            f"{_recall([s[1] <= t for s in same])} | {_recall([s[2] <= t for s in same])} | "
+            f"{_recall([a >= m for a in local])} | **{_recall(both)}** | "
             f"{_recall([c[0] for c in crh])} | {_recall([c[1] for c in crh])} | {top} |"
         )
     return lines
@@ -62,10 +69,10 @@ def _misses(res: Results) -> list[str]:
     lines = []
     for name, copies in res.rows:
         missed = [
-            f"{res.photos[i]} ({s[2]})"
+            f"{res.photos[i]} ({s[2]} bits, {a} agreeing)"
             for c in copies
-            for i, s in enumerate(res.same[c])
-            if s[2] > res.threshold
+            for i, (s, a) in enumerate(zip(res.same[c], res.local_same[c], strict=True))
+            if s[2] > res.threshold and a < res.min_agreeing
         ]
         if missed:
             lines.append(f"- {name}: {', '.join(missed)}")
@@ -101,6 +108,27 @@ def _false_matches(res: Results) -> list[str]:
     lines.append(
         f"| crop-resistant, strict (2 regions within 8 bits) | {len(crh_strict)} | -{dashes} |"
     )
+    agree = [d[2] for d in res.local_different]
+    m = res.min_agreeing
+    local_hits = [d for d in res.local_different if d[2] >= m]
+    lines.append(
+        f"| local hashes (>= {m} hits agreeing on one transform) | {len(local_hits)} | "
+        f"most agreeing: {max(agree, default=0)} | "
+        + " | ".join(f">= {k} agreeing: {sum(1 for a in agree if a >= k)}" for k in (2, 3, m - 1))
+        + " |"
+    )
+    both = [
+        d for d, ld in zip(res.different, res.local_different, strict=True)
+        if d[4] <= t or ld[2] >= m
+    ]
+    lines.append(f"| **hashstop** (variants or local) | {len(both)} | - | - | - | - |")
+    lines.append("")
+    most = sorted(res.local_different, key=lambda d: -d[2])[:8]
+    lines.append("Most agreeing local hits between distinct photos (stored photo, upload, hits):")
+    lines.append("")
+    lines += [f"- {a} vs {b}: {k}" for a, b, k in most]
+    for a, b, k in local_hits:
+        lines.append(f"- **false match (local)**: {a} vs {b} ({k} agreeing)")
     lines.append("")
     closest = sorted(res.different, key=lambda d: d[4])[:8]
     lines.append(
