@@ -34,7 +34,7 @@ from hashstop.hashing.local import local_hashes_of_rgb, local_spec
 from hashstop.hashing.query import query_pdq
 from hashstop.hashing.variant_spec import load_spec
 from hashstop.hashing.variants import pdq_dihedral, photo_variants
-from hashstop.matching.geometry import LOCAL_MAX_DISTANCE, MIN_AGREEING, agreeing
+from hashstop.matching.geometry import LOCAL_MAX_DISTANCE, agreeing
 
 if __package__ in (None, ""):  # run as a script: make the `benchmarks` package importable
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))

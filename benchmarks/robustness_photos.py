@@ -242,7 +242,11 @@ def dev_photos() -> tuple[list[Photo], list[str]]:
     for f in DEV_SKIMAGE:
         add(f"skimage/{f}", "scikit-image", skimage_dir / f if skimage_dir else None)
     for d in DEV_PLASMA:
-        add(f"plasma/{d}", "plasma-workspace-wallpapers", _largest(PLASMA / d / "contents" / "images"))
+        add(
+            f"plasma/{d}",
+            "plasma-workspace-wallpapers",
+            _largest(PLASMA / d / "contents" / "images"),
+        )
     for f in DEV_BACKGROUNDS:
         add(f"backgrounds/{f}", "wallpapers", BACKGROUNDS / f)
     _add_wheels(DEV_WHEEL_PHOTOS, found, missing)
@@ -290,7 +294,7 @@ def _from_wheel(photo: Photo) -> Image.Image:
     if photo.kind == "face":
         return Image.fromarray(np.frombuffer(bz2.decompress(raw), np.uint8).reshape(768, 1024, 3))
     if photo.kind == "pickle":
-        grey = np.asarray(pickle.loads(raw)).astype(np.uint8)  # nosec B301 - see the import
+        grey = np.asarray(pickle.loads(raw)).astype(np.uint8)  # noqa: S301  # nosec B301
         return Image.fromarray(grey)
     with np.load(io.BytesIO(raw)) as arrays:
         return Image.fromarray(np.asarray(arrays["data"]).astype(np.uint8))

@@ -109,7 +109,9 @@ def random_overlay(im: Image.Image, rng: np.random.Generator) -> Image.Image:
     draw = ImageDraw.Draw(out)
     fill = _colour(rng)
     if kind == 0:  # a sticker: a disc with a face
-        draw.ellipse((x0, y0, x0 + ow, y0 + oh), fill=fill, outline=(0, 0, 0), width=max(1, ow // 30))
+        draw.ellipse(
+            (x0, y0, x0 + ow, y0 + oh), fill=fill, outline=(0, 0, 0), width=max(1, ow // 30)
+        )
         ex, ey, r = ow * 0.3, oh * 0.35, max(1, ow // 12)
         for cx in (x0 + ex, x0 + ow - ex):
             draw.ellipse((cx - r, y0 + ey - r, cx + r, y0 + ey + r), fill=(0, 0, 0))

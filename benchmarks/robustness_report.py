@@ -118,7 +118,8 @@ def _false_matches(res: Results) -> list[str]:
         + " |"
     )
     both = [
-        d for d, ld in zip(res.different, res.local_different, strict=True)
+        d
+        for d, ld in zip(res.different, res.local_different, strict=True)
         if d[4] <= t or ld[2] >= m
     ]
     lines.append(f"| **hashstop** (variants or local) | {len(both)} | - | - | - | - |")

@@ -57,6 +57,7 @@ def test_load_then_poll_then_withdraw(database, settings):
         "phash": 0,
         "md5": 2,
         "sha256": 0,
+        "local": 0,
     }
     assert sync.poll() == 0  # idempotent: nothing new
 

@@ -289,6 +289,17 @@ def _bilinear(img: F64, ys: F64, xs: F64) -> F64:
     return result
 
 
+LN2_THIRD = 0.23104906018664842  # ln(2) / 3
+
+
+def _exp2_third(offset: F64) -> F64:
+    """2 ** (offset / 3) for offsets in [-0.5, 0.5], by its Taylor polynomial to the 5th
+    power (error under 2e-7): `pow` is not correctly rounded in every libm, this is."""
+    u = offset * LN2_THIRD
+    result: F64 = 1 + u * (1 + (u / 2) * (1 + (u / 3) * (1 + (u / 4) * (1 + u / 5))))
+    return result
+
+
 def _sequential_sum(terms: F64) -> F64:
     """The sum over the last axis, left to right, one add at a time (what a JavaScript loop
     does; `np.sum` adds pairwise and would round differently)."""
@@ -348,13 +359,12 @@ def local_hashes_of_rgb(rgb: RGB, limit: int) -> list[LocalHash]:
         return out
     o_all, l_all = kp.octave[order], kp.level[order]
     y_all, x_all, off_all = kp.y[order], kp.x[order], kp.offset[order]
-    sigma0 = spec.sigmas[0]
     codes = np.zeros((len(order), CODE_BYTES), np.uint8)
     cos = np.zeros(len(order))
     sin = np.zeros(len(order))
     for o, lvl in sorted({(int(a), int(b)) for a, b in zip(o_all, l_all, strict=True)}):
         sel = np.flatnonzero((o_all == o) & (l_all == lvl))
-        sigma = sigma0 * 2 ** ((lvl + off_all[sel]) / spec.levels)
+        sigma = spec.sigmas[lvl] * _exp2_third(off_all[sel])
         c, s, coeffs = _describe(pyramid[o][lvl], y_all[sel], x_all[sel], sigma, spec)
         codes[sel] = _bits(coeffs)
         cos[sel], sin[sel] = c, s
@@ -363,7 +373,9 @@ def local_hashes_of_rgb(rgb: RGB, limit: int) -> list[LocalHash]:
         scale = 2.0**o
         qx = min(1023, max(0, int(math.floor(4 * (x_all[k] * scale) + 0.5))))
         qy = min(1023, max(0, int(math.floor(4 * (y_all[k] * scale) + 0.5))))
-        qs = min(63, max(0, int(math.floor(12 * (o + (l_all[k] + off_all[k]) / spec.levels) + 0.5))))
+        qs = min(
+            63, max(0, int(math.floor(12 * (o + (l_all[k] + off_all[k]) / spec.levels) + 0.5)))
+        )
         qa = int(math.floor(math.atan2(sin[k], cos[k]) * 64 / (2 * math.pi) + 0.5)) % 64
         out.append(LocalHash(codes[k].tobytes(), Frame(qx, qy, qs, qa)))
     return out

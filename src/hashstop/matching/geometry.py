@@ -41,7 +41,7 @@ class Tolerances:
 DEFAULT = Tolerances()
 MIN_AGREEING = 4
 """Hits that must agree for a match (measured: 2 or 3 happen between unrelated photos)."""
-LOCAL_MAX_DISTANCE = 8
+LOCAL_MAX_DISTANCE = 7
 """Bits of 64 within which a query patch hits a stored one."""
 
 
@@ -70,9 +70,21 @@ def agreeing(
     patch and the stored patch it came near. `query_ids` and `stored_ids` name the patches, so
     that one patch hitting several others counts once (default: every row its own patch).
     """
+    return agreement(query, stored, query_ids, stored_ids, tol)[0]
+
+
+def agreement(
+    query: npt.NDArray[np.integer],
+    stored: npt.NDArray[np.integer],
+    query_ids: npt.NDArray[np.integer] | None = None,
+    stored_ids: npt.NDArray[np.integer] | None = None,
+    tol: Tolerances = DEFAULT,
+) -> tuple[int, npt.NDArray[np.bool_]]:
+    """`agreeing`, and which hits make up that largest set."""
     n = len(query)
+    best_mask = np.zeros(n, bool)
     if n == 0:
-        return 0
+        return 0, best_mask
     qx, qy, qs, qa = _frames(query)
     sx, sy, ss, sa = _frames(stored)
     qid = np.arange(n) if query_ids is None else np.asarray(query_ids)
@@ -99,8 +111,9 @@ def agreeing(
                     if again.sum() >= agree.sum():
                         agree = again
         count = min(len(set(qid[agree].tolist())), len(set(sid[agree].tolist())))
-        best = max(best, count)
-    return best
+        if count > best:
+            best, best_mask = count, agree
+    return best, best_mask
 
 
 def _agree(

@@ -37,7 +37,13 @@ import numpy as np
 from sqlalchemy.orm import Session
 
 from hashstop.matching import ExactIndex, HammingIndex
-from hashstop.storage.changelog import ChangeLog, matchable_hashes, packed_hash_ranges
+from hashstop.matching.local_index import LocalIndex
+from hashstop.storage.changelog import (
+    ChangeLog,
+    matchable_hashes,
+    matchable_local_hashes,
+    packed_hash_ranges,
+)
 from hashstop.storage.database import Database
 from hashstop.storage.notifications import KEYS_NOTICE, ChangeNotifications
 
@@ -46,6 +52,7 @@ log = logging.getLogger(__name__)
 HAMMING_BITS = {"pdq": 256, "phash": 64}
 EXACT_ALGORITHMS = ("md5", "sha256")
 ALGORITHM_BYTES = {"pdq": 32, "phash": 8, "md5": 16, "sha256": 32}
+LOCAL = "local"  # local hashes (issue 14): their own index, with photo and frame per id
 SYNC_PAGE = 5000
 MAX_BACKOFF = 2.0  # seconds between attempts while the database is away
 RELISTEN_EVERY = 10.0  # seconds between attempts to reopen a lost change listener
@@ -59,11 +66,22 @@ class HashIndex:
     def __init__(self) -> None:
         self.hamming = {alg: HammingIndex(bits) for alg, bits in HAMMING_BITS.items()}
         self.exact = {alg: ExactIndex() for alg in EXACT_ALGORITHMS}
+        self.local = LocalIndex()
 
-    def add(self, algorithm: str, ids: Sequence[int], values: Sequence[bytes]) -> None:
+    def add(
+        self,
+        algorithm: str,
+        ids: Sequence[int],
+        values: Sequence[bytes],
+        photos: Sequence[int] | None = None,
+    ) -> None:
+        """Add hashes; local hashes need their photos (row ids) and are ignored without."""
         if not ids:
             return
-        if algorithm in self.hamming:
+        if algorithm == LOCAL:
+            if photos is not None:
+                self.local.add(ids, values, photos)
+        elif algorithm in self.hamming:
             width = HAMMING_BITS[algorithm] // 8
             codes = np.frombuffer(b"".join(values), dtype=np.uint8).reshape(-1, width)
             self.hamming[algorithm].add(np.asarray(ids, dtype=np.int64), codes)
@@ -83,7 +101,9 @@ class HashIndex:
     def remove(self, algorithm: str, ids: Sequence[int]) -> None:
         if not ids:
             return
-        if algorithm in self.hamming:
+        if algorithm == LOCAL:
+            self.local.remove(ids)
+        elif algorithm in self.hamming:
             self.hamming[algorithm].remove(np.asarray(ids, dtype=np.int64))
         elif algorithm in self.exact:
             self.exact[algorithm].remove(ids)
@@ -92,6 +112,7 @@ class HashIndex:
         return {
             **{a: len(i) for a, i in self.hamming.items()},
             **{a: len(i) for a, i in self.exact.items()},
+            LOCAL: len(self.local),
         }
 
 
@@ -218,10 +239,13 @@ class IndexSync:
                 ids: dict[str, list[int]] = defaultdict(list)
                 values: dict[str, list[bytes]] = defaultdict(list)
                 for hash_id, algorithm, value in matchable_hashes(session):
-                    ids[algorithm].append(hash_id)
-                    values[algorithm].append(value)
+                    if algorithm != LOCAL:
+                        ids[algorithm].append(hash_id)
+                        values[algorithm].append(value)
                 for algorithm in ids:
                     self.index.add(algorithm, ids[algorithm], values[algorithm])
+            for local_ids, photos, local_values in matchable_local_hashes(session):
+                self.index.add(LOCAL, local_ids, local_values, photos)
             self.applied_seq = head
             self.loaded = True
             self.caught_up = True
@@ -245,7 +269,9 @@ class IndexSync:
                     page = ChangeLog(session).after(self.applied_seq, SYNC_PAGE)
                 adds: dict[str, dict[int, bytes]] = defaultdict(dict)
                 removes: dict[str, set[int]] = defaultdict(set)
+                photos: dict[int, int] = {}
                 for entry in page:
+                    photos[entry.hash_id] = entry.photo_id
                     if entry.value is not None:
                         removes[entry.algorithm].discard(entry.hash_id)
                         adds[entry.algorithm][entry.hash_id] = entry.value
@@ -255,7 +281,9 @@ class IndexSync:
                 for algorithm, gone in removes.items():
                     self.index.remove(algorithm, sorted(gone))
                 for algorithm, new in adds.items():
-                    self.index.add(algorithm, list(new), list(new.values()))
+                    self.index.add(
+                        algorithm, list(new), list(new.values()), [photos[i] for i in new]
+                    )
                 if page:
                     self.applied_seq = page[-1].seq
                 applied += len(page)
