@@ -27,7 +27,7 @@ import pytest
 from PIL import Image
 from playwright.sync_api import expect
 
-from hashstop.hashing import photo_variants
+from hashstop.hashing import local_hashes, photo_variants
 from tests.web.live_service import LiveService
 from tests.web.recording import ImageBytes, Recorder
 from tests.web.reference import displayed_rgb, hamming
@@ -48,11 +48,12 @@ class Chosen:
     data: bytes
     pdq: str | None
     variants: tuple[str, ...] = ()  # the stored variants' names, as Python computes them
+    local: int = 0  # how many local hashes Python computes for it (issue 14)
 
     @property
     def fingerprints(self) -> int:
-        """What the page sends for this file: its PDQ variants, MD5 and SHA-256."""
-        return len(self.variants) + 2
+        """What the page sends for this file: its PDQ variants, local hashes, MD5 and SHA-256."""
+        return len(self.variants) + self.local + 2
 
     def payload(self) -> dict[str, Any]:
         return {"name": self.name, "mimeType": self.mime, "buffer": self.data}
@@ -70,8 +71,12 @@ def conformance_file(conformance: dict[str, Any], relative: str) -> Chosen:
     case = next(c for c in conformance["cases"] if c["file"] == relative)
     mime = "image/png" if relative.endswith(".png") else "image/jpeg"
     pdq = case["pdq"] if case["quality"] >= 80 else None
-    names = tuple(v.name for v in photo_variants(displayed_rgb(case["path"])))
-    return Chosen(Path(relative).name, mime, case["path"].read_bytes(), pdq, names)
+    rgb = displayed_rgb(case["path"])
+    names = tuple(v.name for v in photo_variants(rgb))
+    # A photo too flat for variants stores no local hash; these photos have more than 64
+    # keypoints, so the browser's decoder sends 64 as well.
+    local = len(local_hashes(rgb)) if names else 0
+    return Chosen(Path(relative).name, mime, case["path"].read_bytes(), pdq, names, local)
 
 
 def heic_file(conformance: dict[str, Any]) -> Chosen:
@@ -373,7 +378,7 @@ def test_post_bodies_hold_only_the_hashes(
             assert set(h) <= HASH_FIELDS
             assert re.fullmatch(r"[0-9a-f]{32}", h["photo"])
             assert ("quality" in h) == (h["algorithm"] == "pdq")
-            assert ("variant" in h) == (h["algorithm"] == "pdq")
+            assert ("variant" in h) == (h["algorithm"] in ("pdq", "local"))
             by_photo.setdefault(h["photo"], {})[h["algorithm"]] = h
             if h["algorithm"] == "pdq":
                 pdq_of_photo.setdefault(h["photo"], []).append(h)
