@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import multiprocessing
+import pickle
 import sys
 import time
 from dataclasses import dataclass, field
@@ -101,7 +102,13 @@ def _packed(pdq) -> np.ndarray:
     return np.frombuffer(pdq.data, dtype=np.uint8)
 
 
-def hash_photo(args: tuple[int, Photo]) -> PhotoHashes:
+def hash_distractor(args: tuple[int, Photo]) -> PhotoHashes:
+    """A photo that only widens the false-match pairs (issue 14: >= 8,000 ordered pairs): its
+    stored hashes, and the query hashes of itself and of its randomised copies."""
+    return hash_photo(args, grid=False)
+
+
+def hash_photo(args: tuple[int, Photo], grid: bool = True) -> PhotoHashes:
     index, photo = args
     image = load_photo(photo)
     rgb = np.asarray(image)
@@ -119,7 +126,7 @@ def hash_photo(args: tuple[int, Photo]) -> PhotoHashes:
         local=_local(rgb, local_spec().stored),
     )
     copies = [("unedited", lambda im, rng: im)]
-    copies += [copy for row in EDITS for copy in row.copies]
+    copies += [copy for row in EDITS for copy in row.copies] if grid else []
     for edit_index, (copy_name, edit) in enumerate(copies):
         rng = np.random.default_rng([SEED, index, edit_index])
         _hash_copy(result, copy_name, edit(image, rng))
@@ -176,7 +183,7 @@ def local_agreeing(stored: LocalSet, query: LocalSet) -> int:
     return agreeing(query.frames[qi], stored.frames[si], qi, si)
 
 
-def _local_different(photos: list[PhotoHashes], copies: list[str]) -> list[tuple[str, str, int]]:
+def _local_different(photos: list[PhotoHashes]) -> list[tuple[str, str, int]]:
     """For each ordered pair of distinct photos: the most agreeing hits of any copy of the
     second (the upload) on the first's stored local hashes."""
     out = []
@@ -187,12 +194,12 @@ def _local_different(photos: list[PhotoHashes], copies: list[str]) -> list[tuple
         for o in photos:
             if o is p:
                 continue
-            best = max(local_agreeing(p.local, o.local_copies[c]) for c in copies)
+            best = max(local_agreeing(p.local, o.local_copies[c]) for c in o.local_copies)
             out.append((p.name, o.name, best))
     return out
 
 
-def measure(photos: list[PhotoHashes]) -> Results:
+def measure(photos: list[PhotoHashes], distractors: list[PhotoHashes] | None = None) -> Results:
     rows = [(row.name, [c for c, _ in row.copies]) for row in EDITS]
     rows += [(f"random: {f.name}", [f.name]) for f in FAMILIES]
     res = Results(threshold=THRESHOLD, photos=[p.name for p in photos], rows=rows)
@@ -211,12 +218,13 @@ def measure(photos: list[PhotoHashes]) -> Results:
             res.same[c].append((d_plain, d_var, d_full, matched))
             res.crh_same[c].append((crh_found(p.crh, crh, 16, 1), crh_found(p.crh, crh, 8, 2)))
             res.local_same[c].append(local_agreeing(p.local, p.local_copies[c]))
-    for i, p in enumerate(photos):
-        for j, o in enumerate(photos):
+    pool = photos + (distractors or [])
+    for i, p in enumerate(pool):
+        for j, o in enumerate(pool):
             if i == j:
                 continue
-            plain_q = np.array([o.copies[c][0] for c in all_copies])
-            queries = np.concatenate([o.copies[c][1] for c in all_copies])
+            plain_q = np.array([o.copies[c][0] for c in o.copies])
+            queries = np.concatenate([o.copies[c][1] for c in o.copies])
             d_plain = int(distances(p.plain[None], plain_q).min())
             if len(p.stored):
                 d = distances(p.stored, queries)
@@ -226,10 +234,10 @@ def measure(photos: list[PhotoHashes]) -> Results:
             else:
                 d_full, d_var, which = 256, 256, "-"
             res.different.append((p.name, o.name, d_plain, d_var, d_full, which))
-            crh_default = any(crh_found(p.crh, o.copies[c][2], 16, 1) for c in all_copies)
-            crh_strict = any(crh_found(p.crh, o.copies[c][2], 8, 2) for c in all_copies)
+            crh_default = any(crh_found(p.crh, o.copies[c][2], 16, 1) for c in o.copies)
+            crh_strict = any(crh_found(p.crh, o.copies[c][2], 8, 2) for c in o.copies)
             res.crh_different.append((p.name, o.name, crh_default, crh_strict))
-    res.local_different = _local_different(photos, all_copies)
+    res.local_different = _local_different(pool)
     return res
 
 
@@ -247,6 +255,14 @@ def main() -> int:
         help="the held-out photos (the table), or the development set the method was tuned on",
     )
     parser.add_argument("--no-crh", action="store_true", help="leave out imagehash's hash")
+    parser.add_argument(
+        "--no-distractors",
+        action="store_true",
+        help="leave the development photos out of the false-match pairs (held-out run only)",
+    )
+    parser.add_argument(
+        "--cache", type=Path, help="keep the hashes here and reuse them (re-reporting only)"
+    )
     args = parser.parse_args()
     global CRH
     CRH = not args.no_crh
@@ -254,12 +270,21 @@ def main() -> int:
     if args.limit:
         found = found[: args.limit]
     started = time.perf_counter()
-    with multiprocessing.Pool(args.jobs) as pool:
-        hashed = list(pool.imap(hash_photo, list(enumerate(found))))
+    extra = [] if args.no_distractors or args.photos == "dev" else dev_photos()[0]
+    if args.cache is not None and args.cache.exists():
+        hashed, others = pickle.loads(args.cache.read_bytes())  # noqa: S301 - our own file
+    else:
+        with multiprocessing.Pool(args.jobs) as pool:
+            hashed = list(pool.imap(hash_photo, list(enumerate(found))))
+            others = list(pool.imap(hash_distractor, list(enumerate(extra))))
+        if args.cache is not None:
+            args.cache.write_bytes(pickle.dumps((hashed, others)))
     spec = load_spec()
     kept = [h for h in hashed if h.quality >= spec.min_quality]
     flat = [f"{h.name} (quality {h.quality})" for h in hashed if h.quality < spec.min_quality]
-    res = measure(kept)
+    distractors = [h for h in others if h.quality >= spec.min_quality]
+    res = measure(kept, distractors)
+    res.distractors = [h.name for h in distractors]
     res.missing, res.too_flat = missing, flat
     res.sources = sorted({(p.source, sum(1 for q in found if q.source == p.source)) for p in found})
     res.seconds = time.perf_counter() - started

@@ -26,6 +26,7 @@ class Results:
     local_same: defaultdict[str, list[int]] = field(default_factory=lambda: defaultdict(list))
     local_different: list[tuple[str, str, int]] = field(default_factory=list)
     min_agreeing: int = 4
+    distractors: list[str] = field(default_factory=list)
     crh_different: list[tuple[str, str, bool, bool]] = field(default_factory=list)
     stored_counts: list[int] = field(default_factory=list)
     query_counts: list[int] = field(default_factory=list)
