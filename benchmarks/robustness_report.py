@@ -193,9 +193,9 @@ def _plot(res: Results, path: Path) -> None:
     import matplotlib.pyplot as plt
 
     t = res.threshold
-    fig, axes = plt.subplots(1, 2, figsize=(11, 4), sharey=True)
+    fig, axes = plt.subplots(1, 3, figsize=(16, 4))
     bins = np.arange(0, 161, 2)
-    for ax, k, title in ((axes[0], 0, "plain PDQ"), (axes[1], 2, "hashstop")):
+    for ax, k, title in ((axes[0], 0, "plain PDQ"), (axes[1], 2, "PDQ variants (issue 8)")):
         same = [s[k] for c in res.same for s in res.same[c] if c != "unedited"]
         diff = [d[2 + k] for d in res.different]
         ax.hist(same, bins=bins, alpha=0.6, label="same photo, edited", color="tab:blue")
@@ -205,9 +205,25 @@ def _plot(res: Results, path: Path) -> None:
         ax.set_yscale("log")
         ax.set_title(f"{title}: smallest PDQ distance")
         ax.set_xlabel("Hamming distance (bits of 256)")
+    ax = axes[2]
+    m = res.min_agreeing
+    same_local = [a for c in res.local_same for a in res.local_same[c] if c != "unedited"]
+    diff_local = [d[2] for d in res.local_different]
+    top = max([*same_local, *diff_local, m + 1])
+    abins = np.arange(0, top + 2) - 0.5
+    ax.hist(same_local, bins=abins, alpha=0.6, label="same photo, edited", color="tab:blue")
+    ax.hist(diff_local, bins=abins, alpha=0.6, label="different photos", color="tab:red")
+    ax.axvline(m - 0.5, color="black", linestyle="--", linewidth=1)
+    ax.text(m, ax.get_ylim()[1] * 0.5, f"match >= {m}", fontsize=8)
+    ax.set_yscale("log")
+    ax.set_title("local hashes: hits agreeing on one transform")
+    ax.set_xlabel("agreeing hits (most for any copy of the upload)")
     axes[0].set_ylabel("count (log)")
     axes[1].legend(loc="upper right", fontsize=8)
-    fig.suptitle(f"{len(res.photos)} photos, {len(res.same) - 1} edited copies each")
+    fig.suptitle(
+        f"{len(res.photos)} held-out photos, {len(res.same) - 1} edited copies each; "
+        f"different photos: {len(res.different)} ordered pairs"
+    )
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
