@@ -285,6 +285,7 @@ def main() -> int:
     distractors = [h for h in others if h.quality >= spec.min_quality]
     res = measure(kept, distractors)
     res.distractors = [h.name for h in distractors]
+    res.crh_measured = CRH
     res.missing, res.too_flat = missing, flat
     res.sources = sorted({(p.source, sum(1 for q in found if q.source == p.source)) for p in found})
     res.seconds = time.perf_counter() - started
