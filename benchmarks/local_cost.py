@@ -6,8 +6,8 @@ same uploads, alternating (today, then issue 14, upload by upload), so machine l
 
   - today (issue 8): `--pdq-per-photo` (19) stored PDQ hashes per photo in a 256-bit index; an
     upload sends `--query-pdq` (16) PDQ hashes, searched at distance 31;
-  - issue 14: the same, plus `--local-per-photo` (64) local hashes per photo in a 64-bit index;
-    the upload also sends `--query-local` (64), searched at `LOCAL_MAX_DISTANCE`, then the hits
+  - issue 14: the same, plus `--local-per-photo` (48) local hashes per photo in a 64-bit index;
+    the upload also sends `--query-local` (48), searched at `LOCAL_MAX_DISTANCE`, then the hits
     are grouped by photo and every photo with at least `MIN_AGREEING` hits goes through the
     geometric check (`hashstop.matching.geometry.agreeing`).
 
@@ -51,11 +51,11 @@ def _build(bits: int, n: int, rng: np.random.Generator, chunk: int = 4_000_000) 
 
 
 def _local_match(
-    index: HammingIndex, queries: np.ndarray, frames: np.ndarray, per_photo: int
+    index: HammingIndex, queries: np.ndarray, frames: np.ndarray, per_photo: int, radius: int
 ) -> tuple[int, int]:
     """Search, group the hits by photo, check geometry where enough hits landed: (hits,
     photos checked)."""
-    found = index.search(queries, LOCAL_MAX_DISTANCE)
+    found = index.search(queries, radius)
     q_rows = [q for q, hits in enumerate(found) for _ in hits]
     ids = np.array([i for hits in found for i, _ in hits], dtype=np.int64)
     if not ids.size:
@@ -82,7 +82,7 @@ def _real_chunk_factor() -> float | None:
     photos = dev_photos()[0] + candidate_photos()[0]
     codes = []
     for p in photos:
-        for h in local_hashes_of_rgb(np.asarray(load_photo(p)), 64):
+        for h in local_hashes_of_rgb(np.asarray(load_photo(p)), 48):
             codes.append(np.frombuffer(h.code, np.uint8))
     if len(codes) < 100:
         return None
@@ -101,10 +101,11 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--photos", type=int, default=1_000_000)
     parser.add_argument("--pdq-per-photo", type=int, default=19)
-    parser.add_argument("--local-per-photo", type=int, default=64)
+    parser.add_argument("--local-per-photo", type=int, default=48)
     parser.add_argument("--query-pdq", type=int, default=16)
-    parser.add_argument("--query-local", type=int, default=64)
+    parser.add_argument("--query-local", type=int, default=48)
     parser.add_argument("--uploads", type=int, default=200)
+    parser.add_argument("--radius", type=int, default=LOCAL_MAX_DISTANCE, help="local distance")
     parser.add_argument("--real", action="store_true", help="measure real codes' chunk skew")
     args = parser.parse_args()
     rng = np.random.default_rng(14)
@@ -126,7 +127,7 @@ def main() -> int:
     )  # fmt: skip
     # warm up the compiled kernels
     pdq.search(rng.integers(0, 256, (2, 32), dtype=np.uint8), 31)
-    local.search(rng.integers(0, 256, (2, 8), dtype=np.uint8), LOCAL_MAX_DISTANCE)
+    local.search(rng.integers(0, 256, (2, 8), dtype=np.uint8), args.radius)
     today, issue14, local_only, hits, checked = [], [], [], [], []
     for _ in range(args.uploads):
         qp = rng.integers(0, 256, (args.query_pdq, 32), dtype=np.uint8)
@@ -136,7 +137,7 @@ def main() -> int:
         t1 = time.perf_counter()
         pdq.search(qp, 31)
         t2 = time.perf_counter()
-        h, c = _local_match(local, ql, frames, args.local_per_photo)
+        h, c = _local_match(local, ql, frames, args.local_per_photo, args.radius)
         t3 = time.perf_counter()
         today.append(t1 - t0)
         issue14.append((t2 - t1) + (t3 - t2))

@@ -35,7 +35,7 @@ from hashstop.hashing.local import local_hashes_of_rgb, local_spec
 from hashstop.hashing.query import query_pdq
 from hashstop.hashing.variant_spec import load_spec
 from hashstop.hashing.variants import pdq_dihedral, photo_variants
-from hashstop.matching.geometry import LOCAL_MAX_DISTANCE, agreeing
+from hashstop.matching.geometry import LOCAL_MAX_DISTANCE, MIN_AGREEING, agreeing
 
 if __package__ in (None, ""):  # run as a script: make the `benchmarks` package importable
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -174,13 +174,19 @@ def _matched_variant(p: PhotoHashes, query: np.ndarray) -> str:
     return p.stored_names[int(np.argmin(column))]
 
 
+# --local-radius, --local-query, --local-stored: re-report cached hashes under other settings
+LOCAL = {"radius": LOCAL_MAX_DISTANCE, "query": 10**6, "stored": 10**6}
+
+
 def local_agreeing(stored: LocalSet, query: LocalSet) -> int:
     """How many of the query's local hits on this photo agree on one transform."""
-    if not len(stored.codes) or not len(query.codes):
+    codes, frames = query.codes[: LOCAL["query"]], query.frames[: LOCAL["query"]]
+    s_codes, s_frames = stored.codes[: LOCAL["stored"]], stored.frames[: LOCAL["stored"]]
+    if not len(s_codes) or not len(codes):
         return 0
-    d = distances(query.codes, stored.codes)
-    qi, si = np.nonzero(d <= LOCAL_MAX_DISTANCE)
-    return agreeing(query.frames[qi], stored.frames[si], qi, si)
+    d = distances(codes, s_codes)
+    qi, si = np.nonzero(d <= LOCAL["radius"])
+    return agreeing(frames[qi], s_frames[si], qi, si)
 
 
 def _local_different(photos: list[PhotoHashes]) -> list[tuple[str, str, int]]:
@@ -263,7 +269,17 @@ def main() -> int:
     parser.add_argument(
         "--cache", type=Path, help="keep the hashes here and reuse them (re-reporting only)"
     )
+    parser.add_argument("--local-radius", type=int, default=LOCAL_MAX_DISTANCE)
+    parser.add_argument(
+        "--local-query", type=int, default=0, help="send only the first N local hashes"
+    )
+    parser.add_argument(
+        "--local-stored", type=int, default=0, help="store only the first N local hashes"
+    )
     args = parser.parse_args()
+    LOCAL["radius"] = args.local_radius
+    LOCAL["query"] = args.local_query or 10**6
+    LOCAL["stored"] = args.local_stored or 10**6
     global CRH
     CRH = not args.no_crh
     found, missing = candidate_photos() if args.photos == "heldout" else dev_photos()
@@ -285,6 +301,10 @@ def main() -> int:
     distractors = [h for h in others if h.quality >= spec.min_quality]
     res = measure(kept, distractors)
     res.distractors = [h.name for h in distractors]
+    res.min_agreeing, res.local_radius = MIN_AGREEING, LOCAL["radius"]
+    most = max((len(h.local.codes) for h in kept), default=0)
+    res.local_stored = min(LOCAL["stored"], most)
+    res.local_query = min(LOCAL["query"], local_spec().query, most)
     res.crh_measured = CRH
     res.missing, res.too_flat = missing, flat
     res.sources = sorted({(p.source, sum(1 for q in found if q.source == p.source)) for p in found})

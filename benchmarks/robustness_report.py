@@ -26,6 +26,9 @@ class Results:
     local_same: defaultdict[str, list[int]] = field(default_factory=lambda: defaultdict(list))
     local_different: list[tuple[str, str, int]] = field(default_factory=list)
     min_agreeing: int = 4
+    local_radius: int = 7
+    local_query: int = 48
+    local_stored: int = 48
     distractors: list[str] = field(default_factory=list)
     crh_measured: bool = True
     crh_different: list[tuple[str, str, bool, bool]] = field(default_factory=list)
@@ -248,8 +251,9 @@ def write_report(res: Results, out: Path) -> str:
         "",
         f"{len(res.photos)} held-out photos ({sources}), none of them used to develop the local "
         "hashes; PDQ match at distance <= "
-        f"{res.threshold}, local match when >= {res.min_agreeing} local hits (each within 7 of "
-        "64 bits) agree on one transform. Recall is the share of edited copies found. Made by "
+        f"{res.threshold}, local match when >= {res.min_agreeing} local hits (each within "
+        f"{res.local_radius} of 64 bits; up to {res.local_query} local hashes per upload) agree "
+        "on one transform. Recall is the share of edited copies found. Made by "
         f"`benchmarks/robustness.py` in {res.seconds:.0f} s.",
         "",
         "Rows: the fixed edits of issue 8 (each with one set of parameters; the crops and the 3 "
@@ -264,10 +268,12 @@ def write_report(res: Results, out: Path) -> str:
         "Columns: *plain PDQ*, one reference hash of the photo against one of the copy; "
         "*variants, plain query*, the stored PDQ variants against the copy's plain hash (a "
         "platform that computes plain PDQ only); *variants (issue 8)*, the stored variants "
-        "against the PDQ query hashes of the copy (today's design); *local*, the photo's 64 "
-        "stored local hashes against the copy's 48 (issue 14); **hashstop**, either of the two "
-        "(what the service answers); *crop-resistant*, imagehash's `crop_resistant_hash` of the "
-        "photo against the copy's, by its own rule (one segment within 16 of 64 bits), and "
+        "against the PDQ query hashes of the copy (today's design); *local*, the photo's "
+        f"{res.local_stored} "
+        f"stored local hashes against the copy's {res.local_query} (issue 14); **hashstop**, "
+        "either of the two (what the service answers); *crop-resistant*, imagehash's "
+        "`crop_resistant_hash` of the photo against the copy's, by its own rule (one segment "
+        "within 16 of 64 bits), and "
         "*strict*, two segments within 8 bits (`-` when the run left it out); *matched by*, the "
         "stored variant that the earliest matching PDQ query hash found. The (extra) row is not "
         "in issue 8's list: a plain rotation that keeps black corners, where the listed one "

@@ -96,7 +96,7 @@ def test_an_edit_off_the_grid_matches_through_agreeing_local_hashes(client, plat
     assert response.status_code == 200
     assert match(client, platform, query)["matched"] is False
     feed = client.get("/v1/hashlist", headers=platform).json()["entries"]
-    assert sum(e["algorithm"] == "local" and e["change"] == "withdrawn" for e in feed) == 64
+    assert sum(e["algorithm"] == "local" and e["change"] == "withdrawn" for e in feed) == 48
 
 
 def test_a_different_photo_does_not_match(client, platform, opened):

@@ -103,7 +103,7 @@ def test_different_photos_do_not_agree() -> None:
 def test_counts_and_wire_form() -> None:
     photo = load(PHOTOS[0])
     stored, query = local_hashes(photo), local_hashes(photo, query=True)
-    assert len(stored) == local_spec().stored == 64 and len(query) == local_spec().query
+    assert len(stored) == local_spec().stored == 48 and len(query) == local_spec().query
     assert [h.hex for h in query] == [h.hex for h in stored[: len(query)]]  # strongest first
     for h in stored:
         assert len(h.value) == 12 and LocalHash.from_value(h.value) == h

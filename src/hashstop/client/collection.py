@@ -5,7 +5,7 @@ pHash, MD5 and SHA-256; every other file (videos included) MD5 and SHA-256. A ph
 as its stored variants (`photo_variants`: the photo itself, crops, mirror, turns, each a pdq
 entry named by its `variant`; those under quality 50 are dropped, as variants.json says), so a
 platform finds an edited re-post with one plain PDQ hash, and with its local hashes (issue 14:
-up to 64 `local` entries, variant `local`), which find crops, turns and stretches off any grid.
+up to 48 `local` entries, variant `local`), which find crops, turns and stretches off any grid.
 The hashes of one file travel as one `photo` of the case, under a random key made for this
 submission, so that the case counts photos rather than hashes. The key is random, not derived
 from the file, because the server keeps it after a withdrawal erases the hash values. A file

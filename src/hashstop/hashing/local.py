@@ -23,8 +23,9 @@ and the tables that would need `exp` or `cos` are integers in variants.json. One
 remains, `atan2` for the 6-bit angle of the frame; it can only matter when an angle lies within
 an ulp of a bin edge.
 
-What it refuses: it never stores more than `stored` features (64; the 4 KB per photo budget with
-the PDQ variants), and it hashes no patch of a flat image (no keypoint there, no feature).
+What it refuses: it never stores more than `stored` features (48: 576 bytes, within the 4 KB per
+photo with the PDQ variants; the number is set by the matching cost, see
+benchmarks/local_cost.py), and it hashes no patch of a flat image (no keypoint, no feature).
 It decides nothing about matching.
 """
 
@@ -382,8 +383,8 @@ def local_hashes_of_rgb(rgb: RGB, limit: int) -> list[LocalHash]:
 
 
 def local_hashes(image: ImageSource, *, query: bool = False) -> list[LocalHash]:
-    """The local hashes a victim's client stores for a photo (`stored`, 64 at most), or with
-    `query=True` those a platform sends for an upload (`query`, 64 at most). Decoded as
+    """The local hashes a victim's client stores for a photo (`stored`, 48 at most), or with
+    `query=True` those a platform sends for an upload (`query`, 48 at most). Decoded as
     displayed when given a path or bytes (see `as_rgb`)."""
     spec = local_spec()
     return local_hashes_of_rgb(as_rgb(image), spec.query if query else spec.stored)

@@ -41,7 +41,7 @@ class Tolerances:
 DEFAULT = Tolerances()
 MIN_AGREEING = 4
 """Hits that must agree for a match (measured: 2 or 3 happen between unrelated photos)."""
-LOCAL_MAX_DISTANCE = 7
+LOCAL_MAX_DISTANCE = 6
 """Bits of 64 within which a query patch hits a stored one."""
 
 

@@ -2,7 +2,7 @@
 the photo it belongs to and its frame, so that hits can be grouped by photo and checked for
 geometric agreement without a database round trip.
 
-Why not the database: an upload's 64 local hashes meet thousands of chance hits among tens of
+Why not the database: an upload's 48 local hashes meet thousands of chance hits among tens of
 millions of stored patches (textures repeat), nearly all on photos with one or two hits; the
 geometric check must see them all, in memory, to keep the one photo whose hits agree.
 

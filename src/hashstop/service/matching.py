@@ -1,7 +1,7 @@
 """Matching a platform's uploads against the stored hashes.
 
 An item (one upload) carries up to 16 hashes, e.g. its 8 dihedral PDQ hashes, a pHash and an
-MD5; it matches if any of them does. It may also carry up to 64 local hashes (issue 14), which
+MD5; it matches if any of them does. It may also carry up to 48 local hashes (issue 14), which
 match by another rule: several of them must agree on one photo and one transform
 (`agreement.py`). Every matched item becomes a match record (platform, its
 `ref`, the hashes hit and their distances); an item that matches nothing leaves no trace here,
