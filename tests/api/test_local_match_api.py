@@ -134,3 +134,34 @@ def test_limits_and_rules(client, platform):
     assert "degenerate local hash" in reasons
     assert "belongs to a photo" in reasons
     assert "24 hex characters" in reasons
+
+
+def test_a_photo_cannot_gather_more_local_hashes_request_by_request(client):
+    """The attack: one photo key fed thousands of patches over many requests would collect
+    chance hits from every upload. Its local hashes stay within 48 however they arrive."""
+    rng = np.random.default_rng(14)
+
+    def plausible(n: int) -> list[str]:
+        out = []
+        for _ in range(n):
+            bits = np.zeros(64, np.uint8)
+            bits[rng.choice(64, 32, replace=False)] = 1
+            out.append(np.packbits(bits).tobytes().hex() + f"{int(rng.integers(0, 2**32)):08x}")
+        return out
+
+    def entries(values: list[str]) -> list[dict[str, object]]:
+        return [{"algorithm": "local", "value": v, "photo": "f-big", "variant": "local"}
+                for v in values]  # fmt: skip
+
+    first = client.post("/v1/cases", json={"hashes": entries(plausible(40))})
+    assert first.status_code == 201 and first.json()["accepted"] == 40
+    opened = first.json()
+    more = client.post(
+        f"/v1/cases/{opened['case_id']}/hashes",
+        json={"hashes": entries(plausible(20))},
+        headers=bearer(opened["secret"]),
+    )
+    assert more.status_code in (200, 201), more.text
+    assert more.json()["accepted"] == 8
+    reasons = {r["reason"] for r in more.json()["rejected"]}
+    assert len(more.json()["rejected"]) == 12 and any("at most 48" in r for r in reasons)

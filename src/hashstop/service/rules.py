@@ -29,7 +29,7 @@ apart); such hashes match nothing, and their quality (0-44) refuses them anyway.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from hashstop.hashing import HashFormatError, HashValue, LocalValue, PdqHash, PHash, parse_hash
@@ -143,6 +143,8 @@ def sort_submissions(
     submitted: Sequence[SubmittedHash],
     already_stored: set[tuple[str, bytes]],
     screen: Callable[[Sequence[NewHash]], Sequence[str | None]] | None = None,
+    *,
+    local_stored: Mapping[str, int] | None = None,
 ) -> tuple[list[NewHash], list[Rejection], int]:
     """Apply every rule to each hash, collapse duplicates.
 
@@ -150,8 +152,11 @@ def sort_submissions(
     duplicates of a hash already in the case or earlier in the request (collapsed: stored once,
     listed in the rejections with the index they repeat). `screen` sees the hashes that passed
     every rule, in one batch, and gives a reason to refuse each or None (the allowlist).
+    `local_stored` counts the local hashes each photo key of the case holds already: a photo's
+    local hashes stay within `MAX_LOCAL_PER_PHOTO` however many requests bring them (a photo
+    with thousands of patches would collect chance hits from every upload).
     """
-    accepted, rejected, duplicates = _sort(submitted, already_stored)
+    accepted, rejected, duplicates = _sort(submitted, already_stored, local_stored or {})
     if screen is None or not accepted:
         return [h for _, h in accepted], rejected, duplicates
     reasons = screen([h for _, h in accepted])
@@ -166,7 +171,9 @@ def sort_submissions(
 
 
 def _sort(
-    submitted: Sequence[SubmittedHash], already_stored: set[tuple[str, bytes]]
+    submitted: Sequence[SubmittedHash],
+    already_stored: set[tuple[str, bytes]],
+    local_stored: Mapping[str, int],
 ) -> tuple[list[tuple[int, NewHash]], list[Rejection], int]:
     accepted: list[tuple[int, NewHash]] = []
     rejected: list[Rejection] = []
@@ -178,12 +185,6 @@ def _sort(
         if isinstance(result, str):
             rejected.append(Rejection(index, result))
             continue
-        if result.algorithm == "local":
-            seen = local_per_photo.get(result.photo_key, 0)
-            if result.photo_key is None or seen >= MAX_LOCAL_PER_PHOTO:
-                rejected.append(Rejection(index, _LOCAL_PHOTO))
-                continue
-            local_per_photo[result.photo_key] = seen + 1
         key = (result.algorithm, result.value)
         if key in first_index:
             duplicates += 1
@@ -193,6 +194,13 @@ def _sort(
             duplicates += 1
             rejected.append(Rejection(index, "duplicate of a hash already in this case"))
             continue
+        if result.algorithm == "local":
+            photo = result.photo_key
+            seen = local_per_photo.get(photo, local_stored.get(photo or "", 0))
+            if photo is None or seen >= MAX_LOCAL_PER_PHOTO:
+                rejected.append(Rejection(index, _LOCAL_PHOTO))
+                continue
+            local_per_photo[photo] = seen + 1
         first_index[key] = index
         accepted.append((index, result))
     return accepted, rejected, duplicates
