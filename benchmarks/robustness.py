@@ -1,21 +1,30 @@
 """Robustness benchmark: which edited copies of a real photo still match, and at what cost.
 
-For every photo (see robustness_photos.py for where they come from and how to install them)
-and every edit of issue 8 (robustness_edits.py), side by side on the same files:
+For every held-out photo (see robustness_photos.py for where they come from, how to install
+them, and the separate development set the local hashes were tuned on), every edit of issue 8
+(robustness_edits.py) and every randomised edit of issue 14 (robustness_random.py: parameters
+drawn per photo from a fixed seed), side by side on the same files:
   - plain PDQ: the photo's one reference PDQ hash against the edited copy's one hash;
   - variants, plain query: hashstop's stored variants against the copy's one plain PDQ hash
     (a platform that computes plain PDQ only);
-  - hashstop: the stored variants against `query_pdq` of the copy (the platform helper);
-  - imagehash's crop-resistant hash, for comparison (its own matching rule).
-A copy is found when any stored hash is within the threshold of any query hash. False matches are
-counted over every ordered pair of distinct photos (the stored hashes of one against the query
-hashes of the other photo and of all its edited copies). Deterministic: edits are seeded.
+  - variants (issue 8): the stored variants against `query_pdq` of the copy (the helper);
+  - local hashes (issue 14): the photo's stored local hashes against the copy's, found when at
+    least MIN_AGREEING hits agree on one transform; hashstop answers "found" when the variants or
+    the local hashes find the copy;
+  - imagehash's crop-resistant hash, for comparison (its own matching rule; slow, --no-crh).
+A copy is found by PDQ when any stored hash is within the threshold of any query hash. False
+matches are counted over every ordered pair of distinct photos (the stored hashes of one against
+the query hashes of the other and of all its edited copies); the development images join as
+distractors (stored, and uploaded with each randomised edit). Deterministic: edits are seeded.
+`--cache FILE` keeps the hashes, so that a second run only reports (also under other local
+settings: --local-radius, --local-query, --local-stored).
 
-Install, then run (a few minutes on 2 cores):
+Install, then run (about an hour on 2 busy shared cores, hashing 77 photos in 31 copies each):
     .venv/bin/pip install -e '.[test,bench]'
     apt-get install -y --no-install-recommends mate-backgrounds lomiri-wallpapers-16.04 \
-        lomiri-wallpapers-20.04 plasma-workspace-wallpapers
-    .venv/bin/python benchmarks/robustness.py            # writes docs/robustness.{md,png}
+        lomiri-wallpapers-20.04 plasma-workspace-wallpapers ukui-wallpapers gnome-backgrounds
+    .venv/bin/python benchmarks/robustness.py --no-crh    # writes docs/robustness.{md,png}
+    .venv/bin/python benchmarks/robustness.py --photos dev --no-crh --out /tmp/dev
 """
 
 from __future__ import annotations

