@@ -51,6 +51,7 @@ if __package__ in (None, ""):  # run as a script: make the `benchmarks` package 
 from benchmarks.robustness_edits import EDITS  # noqa: E402
 from benchmarks.robustness_photos import (  # noqa: E402
     REPO_ROOT,
+    SAME_SCENE,
     Photo,
     candidate_photos,
     dev_photos,
@@ -198,16 +199,20 @@ def local_agreeing(stored: LocalSet, query: LocalSet) -> int:
     return agreeing(frames[qi], s_frames[si], qi, si)
 
 
+def _same_scene(p: PhotoHashes, o: PhotoHashes) -> bool:
+    return frozenset({p.name, o.name}) in SAME_SCENE
+
+
 def _local_different(photos: list[PhotoHashes]) -> list[tuple[str, str, int]]:
     """For each ordered pair of distinct photos: the most agreeing hits of any copy of the
     second (the upload) on the first's stored local hashes."""
     out = []
     for p in photos:
         if not len(p.local.codes):
-            out += [(p.name, o.name, 0) for o in photos if o is not p]
+            out += [(p.name, o.name, 0) for o in photos if o is not p and not _same_scene(p, o)]
             continue
         for o in photos:
-            if o is p:
+            if o is p or _same_scene(p, o):
                 continue
             best = max(local_agreeing(p.local, o.local_copies[c]) for c in o.local_copies)
             out.append((p.name, o.name, best))
@@ -234,9 +239,11 @@ def measure(photos: list[PhotoHashes], distractors: list[PhotoHashes] | None = N
             res.crh_same[c].append((crh_found(p.crh, crh, 16, 1), crh_found(p.crh, crh, 8, 2)))
             res.local_same[c].append(local_agreeing(p.local, p.local_copies[c]))
     pool = photos + (distractors or [])
+    names = {p.name for p in pool}
+    res.same_scene = [(sorted(k), why) for k, why in SAME_SCENE.items() if k <= names]
     for i, p in enumerate(pool):
         for j, o in enumerate(pool):
-            if i == j:
+            if i == j or _same_scene(p, o):
                 continue
             plain_q = np.array([o.copies[c][0] for c in o.copies])
             queries = np.concatenate([o.copies[c][1] for c in o.copies])

@@ -162,6 +162,19 @@ DEV_BACKGROUNDS = [
 ]  # fmt: skip
 
 
+# Pairs of distinct files that show one scene, left out of the false-match pairs (both orders):
+# a match between them is a true one, not a false one.
+SAME_SCENE: dict[frozenset[str], str] = {
+    frozenset({"skimage/motorcycle_left.png", "skimage/motorcycle_right.png"}): (
+        "scikit-image's stereo pair: one scene from two viewpoints a few centimetres apart (the "
+        "right view is a development image, the left a held-out one)"
+    ),
+    frozenset({"conformance/misc/pen-and-coaster.png", "conformance/misc-images/c.png"}): (
+        "the conformance set photographs the same printed coaster twice: its picture is in both"
+    ),
+}
+
+
 @dataclass(frozen=True)
 class Photo:
     name: str  # source/file, unique

@@ -341,11 +341,20 @@ def _describe(img: F64, y: F64, x: F64, sigma: F64, spec: LocalSpec) -> tuple[F6
     return cos, sin, coeffs
 
 
+# Bit k of the hash is value (k * 29) % 64: neighbouring frequencies, whose signs go together in
+# photographs, land in different 16-bit chunks of the index. The distance is the same under any
+# fixed order; the index's candidates are not: measured on the robustness photos, two real local
+# hashes share a chunk 4.5 times as often as uniform codes do in frequency order, 2.1 times in
+# this one (the index's cost per query grows with that factor).
+BIT_ORDER = np.array([(k * 29) % 64 for k in range(64)])
+
+
 def _bits(coeffs: F64) -> npt.NDArray[np.uint8]:
     flat = coeffs.reshape(len(coeffs), 64)[:, 1:]
     median = np.sort(flat, axis=1)[:, 31]
     values = np.concatenate([flat, coeffs[:, 7, 7, None]], axis=1)
-    packed: npt.NDArray[np.uint8] = np.packbits(values > median[:, None], axis=1)
+    above = values > median[:, None]
+    packed: npt.NDArray[np.uint8] = np.packbits(above[:, BIT_ORDER], axis=1)
     return packed
 
 

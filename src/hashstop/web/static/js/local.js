@@ -254,7 +254,8 @@ function describe(img, kp, sigma, spec) {
   values.push(coeffs[63]);
   const code = new Uint8Array(8);
   for (let k = 0; k < 64; k++) {
-    if (values[k] > median) code[k >> 3] |= 0x80 >> (k & 7);
+    // bit k is value (k * 29) % 64: neighbouring frequencies in different index chunks
+    if (values[(k * 29) % 64] > median) code[k >> 3] |= 0x80 >> (k & 7);
   }
   return { code, cos, sin };
 }
