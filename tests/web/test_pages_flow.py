@@ -389,7 +389,7 @@ def test_post_bodies_hold_only_the_hashes(
             if file.pdq is None:
                 assert set(group) == {"md5", "sha256"}, file.name
             else:
-                assert set(group) == {"pdq", "md5", "sha256"}, file.name
+                assert set(group) == {"pdq", "local", "md5", "sha256"}, file.name
                 variants = pdq_of_photo[group["md5"]["photo"]]
                 # The page's variants are Python's (the same definition, the same pixels).
                 assert tuple(v["variant"] for v in variants) == file.variants, file.name
