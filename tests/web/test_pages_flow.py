@@ -134,14 +134,21 @@ class Journey:
 
 
 def match_each(service: LiveService, key: str, hashes: list[dict[str, Any]]) -> dict[str, bool]:
-    """Ask the match API about each hash alone; {algorithm:value: matched}."""
+    """Ask the match API about each hash alone, and about each photo's local hashes together
+    (one alone never matches: several must agree); {algorithm:value or local:photo: matched}."""
     items = [
         {
             "ref": f"{h['algorithm']}:{h['value']}",
             "hashes": [{k: h[k] for k in ("algorithm", "value")}],
         }
         for h in hashes
+        if h["algorithm"] != "local"
     ]
+    local: dict[str, list[dict[str, Any]]] = {}
+    for h in hashes:
+        if h["algorithm"] == "local":
+            local.setdefault(h["photo"], []).append({"algorithm": "local", "value": h["value"]})
+    items += [{"ref": f"local:{photo}", "hashes": group} for photo, group in local.items()]
     with service.api() as api:
         response = api.post(
             "/v1/match", json={"items": items}, headers={"Authorization": f"Bearer {key}"}
@@ -301,8 +308,9 @@ def test_case_page_shows_adds_and_withdraws(
     assert re.search(rf"Photos and files\s+7\s+Fingerprints\s+{total}\b", journey.facts_added)
     assert journey.focus_on_confirm == "withdraw-confirm-title"
     assert "Withdrawn on" in journey.facts_withdrawn
-    # The fixture's match requests before the withdrawal made these match records.
-    assert journey.match_records >= total
+    # The fixture's match requests before the withdrawal made these match records (one per
+    # hash, a photo's local hashes asked together).
+    assert journey.match_records >= len(journey.matched_before)
     assert re.search(rf"Matches on platforms\s+{journey.match_records}\s", journey.facts_withdrawn)
     assert journey.case_after["status"] == "withdrawn"
     assert journey.case_after["withdrawn_at"] is not None
