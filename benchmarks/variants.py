@@ -1,5 +1,6 @@
-"""Time the stored variants (`photo_variants`) and the query hashes (`query_hashes`) of a 12 MP
-phone photo, and check that they are what they were.
+"""Time the stored variants (`photo_variants`), the stored local hashes (`local_hashes`, issue
+14) and the query hashes (`query_hashes`, PDQ and local) of a 12 MP phone photo, and check that
+they are what they were.
 
     .venv/bin/python -m benchmarks.variants [--repeat 5] [--profile]
 
@@ -22,7 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
-from hashstop.hashing import open_image, photo_variants, query_hashes
+from hashstop.hashing import local_hashes, open_image, photo_variants, query_hashes
 
 ROOT = Path(__file__).resolve().parents[1]
 PHOTO_12MP = ROOT / "tests/data/pdq-conformance/images/exif-rotn/exif-rotn-1.jpg"
@@ -49,7 +50,17 @@ def main() -> None:
     args = parser.parse_args()
     rgb = np.asarray(open_image(PHOTO_12MP))
     print(f"photo: {PHOTO_12MP.name}, {rgb.shape[1]}x{rgb.shape[0]}")  # noqa: T201
-    for name, run in (("photo_variants", photo_variants), ("query_hashes", query_hashes)):
+
+    def query_pdq_only(image: np.ndarray) -> object:
+        return query_hashes(image, local=False)
+
+    runs = (
+        ("photo_variants", photo_variants),
+        ("local_hashes", local_hashes),
+        ("query_hashes", query_hashes),
+        ("query (PDQ only)", query_pdq_only),
+    )
+    for name, run in runs:
         if args.profile:
             from pyinstrument import Profiler
 
@@ -60,7 +71,7 @@ def main() -> None:
             continue
         wall, cpu, digest = _median_seconds(run, rgb, args.repeat)
         print(  # noqa: T201
-            f"{name:<15} median {wall:.3f} s wall, {cpu:.3f} s CPU over {args.repeat} runs,"
+            f"{name:<16} median {wall:.3f} s wall, {cpu:.3f} s CPU over {args.repeat} runs,"
             f" output {digest}"
         )
 

@@ -31,10 +31,15 @@ def test_the_hash_types_take_their_widths_from_the_facts():
 
 
 def test_the_index_takes_its_widths_from_the_facts():
-    perceptual = {n for n, a in RAW["algorithms"].items() if a["perceptual"]}
-    assert set(HAMMING_BITS) == perceptual
-    assert set(EXACT_ALGORITHMS) == set(RAW["algorithms"]) - perceptual
-    assert ALGORITHM_BYTES == {n: a["bits"] // 8 for n, a in RAW["algorithms"].items()}
+    def kept_in(index):
+        return {n: a["bits"] for n, a in RAW["algorithms"].items() if a["index"] == index}
+
+    assert HAMMING_BITS == kept_in("hamming")
+    assert set(EXACT_ALGORITHMS) == set(kept_in("exact"))
+    assert ALGORITHM_BYTES == {
+        n: b // 8 for n, b in (kept_in("hamming") | kept_in("exact")).items()
+    }
+    assert set(kept_in("local")) == {"local"}
 
 
 def test_one_quality_floor_for_the_service_and_the_stored_variants():
@@ -56,6 +61,7 @@ def test_the_client_sends_no_more_hashes_per_request_than_the_service_takes():
         (lambda d: d["algorithms"]["pdq"].update(bits=255), "multiple of 8"),
         (lambda d: d.update(min_pdq_quality=101), "0-100"),
         (lambda d: d["client"].update(hashes_per_request=0), "at least one"),
+        (lambda d: d["algorithms"]["md5"].update(index="faiss"), "index is one of"),
     ],
 )
 def test_a_facts_file_that_contradicts_itself_is_refused(change, message):

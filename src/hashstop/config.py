@@ -65,7 +65,9 @@ class Settings(BaseSettings):
     max_items_per_match: int = Field(default=1000, ge=1)
     """Items (uploads) in one `POST /v1/match`."""
     max_hashes_per_item: int = Field(default=16, ge=1)
-    """Hashes of one match item."""
+    """Hashes of one match item, local hashes not counted."""
+    max_local_hashes_per_item: int = Field(default=48, ge=0)
+    """Local hashes (issue 14) of one match item."""
     max_hashlist_page: int = Field(default=10_000, ge=1)
     """Largest `limit` of one `GET /v1/hashlist` page."""
 

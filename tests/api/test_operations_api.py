@@ -56,7 +56,8 @@ def bearer_for(settings):
 def test_healthz_and_readyz_when_ready(client):
     assert client.get("/healthz").json() == {"status": "ok"}
     ready = client.get("/readyz").json()
-    assert ready["status"] == "ready" and set(ready["index"]) == {"pdq", "phash", "md5", "sha256"}
+    indexes = {"pdq", "phash", "md5", "sha256", "local"}
+    assert ready["status"] == "ready" and set(ready["index"]) == indexes
 
 
 def test_metrics_report_requests_latency_index_and_sync(client):

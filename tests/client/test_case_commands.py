@@ -13,7 +13,7 @@ from click.testing import CliRunner, Result
 
 from hashstop.cli import main
 from hashstop.client import collection
-from hashstop.hashing import hash_file, photo_variants
+from hashstop.hashing import hash_file, local_hashes, photo_variants
 from hashstop.hashing.variants import as_rgb, pdq_dihedral
 from tests.client.conftest import (
     HASHSTOP,
@@ -51,8 +51,10 @@ def one_error_line(result: Result) -> str:
 
 
 def fingerprints_of_photo(path) -> int:
-    """What a client sends for one photo: its stored PDQ variants, pHash, MD5 and SHA-256."""
-    return len(photo_variants(path)) + 3
+    """What a client sends for one photo: its stored PDQ variants, its local hashes (none for a
+    photo too flat for variants), pHash, MD5 and SHA-256."""
+    variants = photo_variants(path)
+    return len(variants) + (len(local_hashes(path)) if variants else 0) + 3
 
 
 def test_submit_status_add_withdraw(live_service: LiveService, data_dir, mixed_folder, tmp_path):

@@ -151,7 +151,10 @@ def test_count_limits_hold_for_any_image() -> None:
         assert len(variants) <= 24
         assert len({v.name for v in variants}) == len(variants)
         hashes = query_hashes(synthetic_photo(seed))
-        assert 1 <= len(hashes) <= 16
+        pdq = [h for h in hashes if h[0] == "pdq"]
+        local = [h for h in hashes if h[0] == "local"]
+        assert 1 <= len(pdq) <= 16 and len(local) <= 64 and len(pdq) + len(local) == len(hashes)
+        assert hashes[0] == pdq[0]  # the plain PDQ hash stays first
 
 
 def jpeg(image: Image.Image, quality: int) -> Image.Image:
@@ -218,7 +221,7 @@ EDITS: dict[str, Callable[[Image.Image], Image.Image]] = {
 
 
 def best_distance(stored: list[PdqHash], image: Image.Image) -> int:
-    query = [PdqHash.from_hex(value) for _, value in query_hashes(image)]
+    query = [PdqHash.from_hex(value) for _, value in query_hashes(image, local=False)]
     return min(s.distance(q) for s in stored for q in query)
 
 

@@ -13,7 +13,7 @@ from typing import Any
 
 from PIL import Image, ImageOps
 
-from hashstop.hashing import photo_variants, query_hashes
+from hashstop.hashing import local_hashes, photo_variants, query_hashes
 from hashstop.hashing.variant_spec import load_spec
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -37,7 +37,10 @@ def compute(conformance_dir: Path) -> dict[str, Any]:
                     {"name": v.name, "pdq": v.pdq.hex, "pdq_quality": v.quality}
                     for v in photo_variants(image)
                 ],
-                "query_hashes": [{"algorithm": a, "value": v} for a, v in query_hashes(image)],
+                "query_hashes": [
+                    {"algorithm": a, "value": v} for a, v in query_hashes(image, local=False)
+                ],
+                "local_hashes": [h.hex for h in local_hashes(image)],
             }
         )
     return {

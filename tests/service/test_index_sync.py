@@ -57,6 +57,7 @@ def test_load_then_poll_then_withdraw(database, settings):
         "phash": 0,
         "md5": 2,
         "sha256": 0,
+        "local": 0,
     }
     assert sync.poll() == 0  # idempotent: nothing new
 
@@ -130,3 +131,48 @@ def test_postgresql_notifications_wake_a_waiting_worker(postgres_url):
         stop.set()
         notifications.close()
         database.dispose()
+
+
+def local_case(database, settings, photo: str, values: list[str]) -> tuple[str, str]:
+    with database.transaction() as session:
+        opened = CaseService(session, Keyring(settings.secret_key_bytes)).open(
+            [SubmittedHash("local", v, photo=photo, variant="local") for v in values]
+        )
+        return opened.case.public_id, opened.secret
+
+
+def local_values(seed: int, n: int) -> list[str]:
+    """n plausible local hashes (32 of 64 bits set) whose frames lie on a grid: one photo."""
+    rng = np.random.default_rng(seed)
+    out = []
+    for k in range(n):
+        bits = np.zeros(64, np.uint8)
+        bits[rng.choice(64, 32, replace=False)] = 1
+        word = ((40 + 60 * (k % 4)) * 4) << 22 | ((40 + 60 * (k // 4)) * 4) << 12 | 20 << 6 | 3
+        out.append(np.packbits(bits).tobytes().hex() + f"{word:08x}")
+    return out
+
+
+def test_local_hashes_are_loaded_with_their_photos_and_followed(database, settings):
+    """Local hashes reach the index both ways, at load and by the change log, each with its
+    photo (hits are grouped by it), and leave it on withdrawal."""
+    first = local_values(1, 8)
+    local_case(database, settings, "f-a", first)
+    sync = new_sync(database, settings)
+    sync.load()
+    assert sync.index.sizes()["local"] == 8
+    found = sync.index.local.search([bytes.fromhex(v) for v in first], 0, 4)
+    assert len(found) == 8 and len({h.photo for h in found}) == 1
+    second = local_values(2, 8)
+    case_id, secret = local_case(database, settings, "f-b", second)
+    assert sync.poll() == 8
+    found = sync.index.local.search([bytes.fromhex(v) for v in second], 0, 4)
+    assert len(found) == 8 and {h.photo for h in found}.isdisjoint(
+        {h.photo for h in sync.index.local.search([bytes.fromhex(v) for v in first], 0, 4)}
+    )
+    with database.transaction() as session:
+        service = CaseService(session, Keyring(settings.secret_key_bytes))
+        service.withdraw(service.authorise(case_id, secret))
+    sync.poll()
+    assert sync.index.local.search([bytes.fromhex(v) for v in second], 0, 4) == []
+    assert sync.index.sizes()["local"] == 8

@@ -27,7 +27,7 @@ import pytest
 from PIL import Image
 from playwright.sync_api import expect
 
-from hashstop.hashing import photo_variants
+from hashstop.hashing import local_hashes, photo_variants
 from tests.web.live_service import LiveService
 from tests.web.recording import ImageBytes, Recorder
 from tests.web.reference import displayed_rgb, hamming
@@ -48,11 +48,12 @@ class Chosen:
     data: bytes
     pdq: str | None
     variants: tuple[str, ...] = ()  # the stored variants' names, as Python computes them
+    local: int = 0  # how many local hashes Python computes for it (issue 14)
 
     @property
     def fingerprints(self) -> int:
-        """What the page sends for this file: its PDQ variants, MD5 and SHA-256."""
-        return len(self.variants) + 2
+        """What the page sends for this file: its PDQ variants, local hashes, MD5 and SHA-256."""
+        return len(self.variants) + self.local + 2
 
     def payload(self) -> dict[str, Any]:
         return {"name": self.name, "mimeType": self.mime, "buffer": self.data}
@@ -70,8 +71,12 @@ def conformance_file(conformance: dict[str, Any], relative: str) -> Chosen:
     case = next(c for c in conformance["cases"] if c["file"] == relative)
     mime = "image/png" if relative.endswith(".png") else "image/jpeg"
     pdq = case["pdq"] if case["quality"] >= 80 else None
-    names = tuple(v.name for v in photo_variants(displayed_rgb(case["path"])))
-    return Chosen(Path(relative).name, mime, case["path"].read_bytes(), pdq, names)
+    rgb = displayed_rgb(case["path"])
+    names = tuple(v.name for v in photo_variants(rgb))
+    # A photo too flat for variants stores no local hash; these photos have more than 64
+    # keypoints, so the browser's decoder sends 64 as well.
+    local = len(local_hashes(rgb)) if names else 0
+    return Chosen(Path(relative).name, mime, case["path"].read_bytes(), pdq, names, local)
 
 
 def heic_file(conformance: dict[str, Any]) -> Chosen:
@@ -129,14 +134,21 @@ class Journey:
 
 
 def match_each(service: LiveService, key: str, hashes: list[dict[str, Any]]) -> dict[str, bool]:
-    """Ask the match API about each hash alone; {algorithm:value: matched}."""
+    """Ask the match API about each hash alone, and about each photo's local hashes together
+    (one alone never matches: several must agree); {algorithm:value or local:photo: matched}."""
     items = [
         {
             "ref": f"{h['algorithm']}:{h['value']}",
             "hashes": [{k: h[k] for k in ("algorithm", "value")}],
         }
         for h in hashes
+        if h["algorithm"] != "local"
     ]
+    local: dict[str, list[dict[str, Any]]] = {}
+    for h in hashes:
+        if h["algorithm"] == "local":
+            local.setdefault(h["photo"], []).append({"algorithm": "local", "value": h["value"]})
+    items += [{"ref": f"local:{photo}", "hashes": group} for photo, group in local.items()]
     with service.api() as api:
         response = api.post(
             "/v1/match", json={"items": items}, headers={"Authorization": f"Bearer {key}"}
@@ -296,8 +308,9 @@ def test_case_page_shows_adds_and_withdraws(
     assert re.search(rf"Photos and files\s+7\s+Fingerprints\s+{total}\b", journey.facts_added)
     assert journey.focus_on_confirm == "withdraw-confirm-title"
     assert "Withdrawn on" in journey.facts_withdrawn
-    # The fixture's match requests before the withdrawal made these match records.
-    assert journey.match_records >= total
+    # The fixture's match requests before the withdrawal made these match records (one per
+    # hash, a photo's local hashes asked together).
+    assert journey.match_records >= len(journey.matched_before)
     assert re.search(rf"Matches on platforms\s+{journey.match_records}\s", journey.facts_withdrawn)
     assert journey.case_after["status"] == "withdrawn"
     assert journey.case_after["withdrawn_at"] is not None
@@ -306,7 +319,10 @@ def test_case_page_shows_adds_and_withdraws(
 def test_withdrawn_case_stops_matching(
     journey: Journey, chosen: list[Chosen], added: Chosen
 ) -> None:
-    assert len(journey.matched_before) == sum(c.fingerprints for c in [*chosen, added])
+    files = [*chosen, added]
+    # one item per hash, but a photo's local hashes are one item
+    items = sum(c.fingerprints - c.local + (1 if c.local else 0) for c in files)
+    assert len(journey.matched_before) == items
     assert all(journey.matched_before.values()), journey.matched_before
     assert not any(journey.matched_after.values()), journey.matched_after
 
@@ -373,7 +389,7 @@ def test_post_bodies_hold_only_the_hashes(
             assert set(h) <= HASH_FIELDS
             assert re.fullmatch(r"[0-9a-f]{32}", h["photo"])
             assert ("quality" in h) == (h["algorithm"] == "pdq")
-            assert ("variant" in h) == (h["algorithm"] == "pdq")
+            assert ("variant" in h) == (h["algorithm"] in ("pdq", "local"))
             by_photo.setdefault(h["photo"], {})[h["algorithm"]] = h
             if h["algorithm"] == "pdq":
                 pdq_of_photo.setdefault(h["photo"], []).append(h)
@@ -384,7 +400,7 @@ def test_post_bodies_hold_only_the_hashes(
             if file.pdq is None:
                 assert set(group) == {"md5", "sha256"}, file.name
             else:
-                assert set(group) == {"pdq", "md5", "sha256"}, file.name
+                assert set(group) == {"pdq", "local", "md5", "sha256"}, file.name
                 variants = pdq_of_photo[group["md5"]["photo"]]
                 # The page's variants are Python's (the same definition, the same pixels).
                 assert tuple(v["variant"] for v in variants) == file.variants, file.name

@@ -31,7 +31,10 @@ class _In(BaseModel):
 
 
 class HashIn(_In):
-    algorithm: str = Field(max_length=16, description="pdq, phash, md5 or sha256")
+    algorithm: str = Field(
+        max_length=16,
+        description="pdq, phash, md5, sha256 or local (a local hash: 24 hex, needs its photo)",
+    )
     value: str = Field(max_length=128, description="lower- or upper-case hex")
     quality: int | None = Field(
         default=None, ge=-(2**31), le=2**31, description="PDQ quality 0-100 (required for pdq)"
@@ -111,7 +114,11 @@ class CaseOut(BaseModel):
 
 
 class QueryHashIn(_In):
-    algorithm: str = Field(max_length=16)
+    algorithm: str = Field(
+        max_length=16,
+        description="pdq, phash, md5, sha256 or local (up to 48 local hashes per item, besides "
+        "the 16 others; they match only when several agree on one photo and transform)",
+    )
     value: str = Field(max_length=128)
 
 

@@ -4,11 +4,13 @@ Files are hashed here, on the device (`hashstop.hashing`): images get PDQ with i
 pHash, MD5 and SHA-256; every other file (videos included) MD5 and SHA-256. A photo's PDQ is sent
 as its stored variants (`photo_variants`: the photo itself, crops, mirror, turns, each a pdq
 entry named by its `variant`; those under the quality floor of facts.json are dropped), so a
-platform finds an edited re-post with one plain PDQ hash. The hashes of one
-file travel as one `photo` of the case, under a random key made for this submission, so that the
-case counts photos rather than hashes. The key is random, not derived from the file, because
-the server keeps it after a withdrawal erases the hash values. A file found twice (a copy in two
-folders) is sent once. Files that cannot be hashed are set aside with the reason, never sent.
+platform finds an edited re-post with one plain PDQ hash, and with its local hashes (issue 14:
+up to 48 `local` entries, variant `local`), which find crops, turns and stretches off any grid.
+The hashes of one file travel as one `photo` of the case, under a random key made for this
+submission, so that the case counts photos rather than hashes. The key is random, not derived
+from the file, because the server keeps it after a withdrawal erases the hash values. A file
+found twice (a copy in two folders) is sent once. Files that cannot be hashed are set aside with
+the reason, never sent.
 
 Nothing here opens a network connection or keeps a file's bytes.
 """
@@ -80,6 +82,9 @@ def _entries(outcome: Outcome) -> FileEntries:
         entries.extend(
             {"algorithm": "pdq", "value": v.pdq.hex, "quality": v.quality, "variant": v.name}
             for v in outcome.variants
+        )
+        entries.extend(
+            {"algorithm": "local", "value": h.hex, "variant": "local"} for h in outcome.local or ()
         )
     elif hashes.pdq is not None:  # too flat for variants: the server says why it is refused
         entries.append({"algorithm": "pdq", "value": hashes.pdq.hex, "quality": hashes.pdq_quality})

@@ -17,6 +17,7 @@ from hashstop.i18n import _
 
 if TYPE_CHECKING:  # the hashing stack (numpy, Pillow, scipy) loads when `hash` runs, not before
     from hashstop.hashing import FileHashes, Variant
+    from hashstop.hashing.local import LocalHash
 
 
 @dataclass(frozen=True)
@@ -28,6 +29,7 @@ class Outcome:
     error: str | None = None
     variants: tuple[Variant, ...] | None = None  # asked for, and the file is an image
     query: tuple[tuple[str, str], ...] | None = None  # asked for: (algorithm, hex) pairs
+    local: tuple[LocalHash, ...] | None = None  # stored with the variants (issue 14)
 
     def as_json(self) -> dict[str, object]:
         if self.hashes is None:
@@ -37,6 +39,8 @@ class Outcome:
             out["variants"] = [
                 {"name": v.name, "pdq": v.pdq.hex, "pdq_quality": v.quality} for v in self.variants
             ]
+        if self.local is not None:
+            out["local_hashes"] = [h.hex for h in self.local]
         if self.query is not None:
             out["query_hashes"] = [{"algorithm": a, "value": v} for a, v in self.query]
         return out
@@ -72,21 +76,24 @@ def files_under(paths: tuple[str, ...]) -> list[Outcome | str]:
 
 def _extras(
     path: str, hashes: FileHashes, variants: bool, query: bool
-) -> tuple[tuple[Variant, ...] | None, tuple[tuple[str, str], ...] | None]:
-    """The stored variants and the query hashes of one file, when asked for.
+) -> tuple[
+    tuple[Variant, ...] | None, tuple[tuple[str, str], ...] | None, tuple[LocalHash, ...] | None
+]:
+    """The stored variants, the query hashes and the stored local hashes of one file, when
+    asked for (the local hashes come with the variants: both are what a client stores).
 
-    Both decode the image again at full resolution (the variants start from its exact PDQ).
+    They decode the image again at full resolution (the variants start from its exact PDQ).
     A file that is no image has no variants; its query hashes are its exact digests."""
-    from hashstop.hashing import open_image, photo_variants, query_hashes
+    from hashstop.hashing import as_rgb, local_hashes, open_image, photo_variants, query_hashes
 
     if hashes.kind != "image":
         exact = (("md5", hashes.md5.hex), ("sha256", hashes.sha256.hex))
-        return (() if variants else None), (exact if query else None)
-    image = open_image(path)
-    return (
-        tuple(photo_variants(image)) if variants else None,
-        tuple(query_hashes(image)) if query else None,
-    )
+        return (() if variants else None), (exact if query else None), (() if variants else None)
+    rgb = as_rgb(open_image(path))
+    stored = tuple(photo_variants(rgb)) if variants else None
+    # a photo too flat for PDQ variants stores no local hashes either (variants.json)
+    local = tuple(local_hashes(rgb)) if stored else (() if variants else None)
+    return stored, tuple(query_hashes(rgb)) if query else None, local
 
 
 def hash_one(
@@ -105,8 +112,8 @@ def hash_one(
         hashes = hash_file(path, full_resolution=full_resolution, dihedral=dihedral)
         if not (variants or query):
             return Outcome(path, hashes)
-        stored, sent = _extras(path, hashes, variants, query)
-        return Outcome(path, hashes, variants=stored, query=sent)
+        stored, sent, local = _extras(path, hashes, variants, query)
+        return Outcome(path, hashes, variants=stored, query=sent, local=local)
     except HashingError as error:
         return Outcome(path, error=str(error))
     except Exception as error:  # noqa: BLE001 - one bad file must not end a victim's run

@@ -13,6 +13,8 @@ A platform can `pip install hashstop` and use this package alone:
   caption bars and app chrome removed, every rotation and flip;
 - `photo_variants(photo) -> [Variant]`: the PDQ hashes a victim's client stores for one photo
   (crops, mirror, turns; defined by variants.json, shared with the browser client);
+- `local_hashes(photo, query=False) -> [LocalHash]`: the local hashes (issue 14) a client
+  stores for a photo, or a platform sends for an upload: patches at the photo's own keypoints;
 - the hash value types (`PdqHash`, `PHash`, `Md5Hash`, `Sha256Hash`, `parse_hash`) and the
   errors (`HashingError` and its subclasses), whose messages are one line for a person.
 """
@@ -45,6 +47,7 @@ from hashstop.hashing.types import (
     ALGORITHMS,
     HashFormatError,
     HashValue,
+    LocalValue,
     Md5Hash,
     PdqHash,
     PHash,
@@ -66,6 +69,7 @@ __all__ = [
     "HashValue",
     "HashingError",
     "ImageDecodeError",
+    "LocalValue",
     "Md5Hash",
     "NotAnImageError",
     "PHash",
@@ -83,7 +87,8 @@ __all__ = [
 ]
 
 # The stored variants of a photo (victim side) and the query hashes of an upload (platform side).
+from hashstop.hashing.local import LocalHash, local_hashes  # noqa: E402
 from hashstop.hashing.query import query_hashes  # noqa: E402
-from hashstop.hashing.variants import Variant, photo_variants  # noqa: E402
+from hashstop.hashing.variants import Variant, as_rgb, photo_variants  # noqa: E402
 
-__all__ += ["Variant", "photo_variants", "query_hashes"]
+__all__ += ["LocalHash", "Variant", "as_rgb", "local_hashes", "photo_variants", "query_hashes"]

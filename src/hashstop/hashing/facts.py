@@ -15,12 +15,15 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
+INDEXES = ("hamming", "exact", "local")
+
 
 @dataclass(frozen=True, slots=True)
 class AlgorithmFacts:
     name: str
     bits: int
     perceptual: bool
+    index: str  # "hamming", "exact" or "local": which index of the service holds it
 
     @property
     def width(self) -> int:
@@ -37,10 +40,9 @@ class HashFacts:
     def of(self, algorithm: str) -> AlgorithmFacts:
         return self.algorithms[algorithm]
 
-    @property
-    def perceptual(self) -> dict[str, AlgorithmFacts]:
-        """The algorithms matched by Hamming distance (the others are matched exactly)."""
-        return {name: a for name, a in self.algorithms.items() if a.perceptual}
+    def indexed(self, index: str) -> list[AlgorithmFacts]:
+        """The algorithms the service keeps in one kind of index ("hamming", "exact", "local")."""
+        return [a for a in self.algorithms.values() if a.index == index]
 
 
 def parse_facts(data: dict[str, Any]) -> HashFacts:
@@ -50,7 +52,10 @@ def parse_facts(data: dict[str, Any]) -> HashFacts:
         bits = int(raw["bits"])
         if bits <= 0 or bits % 8:
             raise ValueError(f"{name}: bits is a positive multiple of 8, got {bits}")
-        algorithms[name] = AlgorithmFacts(name, bits, bool(raw["perceptual"]))
+        index = str(raw["index"])
+        if index not in INDEXES:
+            raise ValueError(f"{name}: index is one of {', '.join(INDEXES)}, got {index!r}")
+        algorithms[name] = AlgorithmFacts(name, bits, bool(raw["perceptual"]), index)
     facts = HashFacts(
         algorithms=algorithms,
         min_pdq_quality=int(data["min_pdq_quality"]),

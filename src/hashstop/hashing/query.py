@@ -206,10 +206,18 @@ def query_pdq(image: ImageSource) -> list[PdqHash]:
     return out
 
 
-def query_hashes(image: ImageSource) -> list[tuple[str, str]]:
-    """`(algorithm, hex)` pairs for one upload, ready for an item of `POST /v1/match`.
+def query_hashes(image: ImageSource, *, local: bool = True) -> list[tuple[str, str]]:
+    """`(algorithm, hex)` pairs for one upload, ready for an item of `POST /v1/match`: the PDQ
+    hashes (at most 16, the plain hash first), then with `local` its local hashes (issue 14,
+    at most 64; `hashstop.hashing.local`), which the service matches only when several agree.
 
     `image` is a file path, the file's bytes, a PIL image or an (h, w, 3) uint8 RGB array; a
     file is decoded as displayed (EXIF orientation applied), and one that is not an image, or
     is corrupt, raises a `HashingError` whose message is one line for a person."""
-    return [("pdq", pdq.hex) for pdq in query_pdq(image)]
+    from hashstop.hashing.local import local_hashes
+
+    rgb = as_rgb(image)
+    out = [("pdq", pdq.hex) for pdq in query_pdq(rgb)]
+    if local:
+        out += [("local", h.hex) for h in local_hashes(rgb, query=True)]
+    return out

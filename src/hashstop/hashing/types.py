@@ -112,8 +112,35 @@ class Sha256Hash(HashValue):
     perceptual: ClassVar[bool] = FACTS.of("sha256").perceptual
 
 
+@dataclass(frozen=True, slots=True)
+class LocalValue(HashValue):
+    """A local hash (issue 14): 64 bits of a patch's hash, then 32 bits of its frame (where the
+    patch is, its scale and orientation; `hashstop.hashing.local.Frame`). Only the first 64 bits
+    are a perceptual hash: `distance` compares those; the frame feeds the geometric check."""
+
+    algorithm: ClassVar[str] = "local"
+    bits: ClassVar[int] = FACTS.of("local").bits
+    perceptual: ClassVar[bool] = FACTS.of("local").perceptual
+
+    @property
+    def code(self) -> bytes:
+        return self.data[:8]
+
+    @property
+    def frame(self) -> bytes:
+        return self.data[8:]
+
+    def distance(self, other: HashValue) -> int:
+        if type(other) is not type(self):
+            raise HashFormatError(
+                f"cannot compare a {self.algorithm} hash with a {other.algorithm} hash"
+            )
+        diff = int.from_bytes(self.code, "big") ^ int.from_bytes(other.data[:8], "big")
+        return diff.bit_count()
+
+
 ALGORITHMS: dict[str, type[HashValue]] = {
-    cls.algorithm: cls for cls in (PdqHash, PHash, Md5Hash, Sha256Hash)
+    cls.algorithm: cls for cls in (PdqHash, PHash, Md5Hash, Sha256Hash, LocalValue)
 }
 
 

@@ -158,6 +158,7 @@ class VariantSpec:
     dihedral_order: tuple[str, ...]
     stored: tuple[StoredVariantSpec, ...]
     query: dict[str, Any]
+    local: dict[str, Any]
 
     def variant_names(self) -> list[str]:
         """Every stored variant name, in the order photo_variants returns them."""
@@ -232,6 +233,7 @@ def parse_spec(data: dict[str, Any]) -> VariantSpec:
         dihedral_order=order,
         stored=tuple(stored),
         query=dict(data["query"]),
+        local=dict(data.get("local", {})),
     )
     names = spec.variant_names()
     if len(names) != len(set(names)):

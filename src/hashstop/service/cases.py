@@ -167,7 +167,10 @@ class CaseService:
         if case.status != CaseStatus.ACTIVE:
             raise Conflict("this case was withdrawn; open a new case to register hashes again")
         accepted, rejected, duplicates = sort_submissions(
-            submitted, self.cases.existing_values(case.id), self._screen
+            submitted,
+            self.cases.existing_values(case.id),
+            self._screen,
+            local_stored=self.cases.local_counts(case.id),
         )
         if accepted:
             self._store(case, accepted)

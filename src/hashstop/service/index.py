@@ -38,15 +38,24 @@ from sqlalchemy.orm import Session
 
 from hashstop.hashing.facts import FACTS
 from hashstop.matching import ExactIndex, HammingIndex
-from hashstop.storage.changelog import ChangeLog, matchable_hashes, packed_hash_ranges
+from hashstop.matching.local_index import LocalIndex
+from hashstop.storage.changelog import (
+    ChangeLog,
+    matchable_hashes,
+    matchable_local_hashes,
+    packed_hash_ranges,
+)
 from hashstop.storage.database import Database
 from hashstop.storage.notifications import KEYS_NOTICE, ChangeNotifications
 
 log = logging.getLogger(__name__)
 
-HAMMING_BITS = {a.name: a.bits for a in FACTS.perceptual.values()}
-EXACT_ALGORITHMS = tuple(a.name for a in FACTS.algorithms.values() if not a.perceptual)
-ALGORITHM_BYTES = {a.name: a.width for a in FACTS.algorithms.values()}
+HAMMING_BITS = {a.name: a.bits for a in FACTS.indexed("hamming")}
+EXACT_ALGORITHMS = tuple(a.name for a in FACTS.indexed("exact"))
+ALGORITHM_BYTES = {name: bits // 8 for name, bits in HAMMING_BITS.items()} | {
+    name: FACTS.of(name).width for name in EXACT_ALGORITHMS
+}
+LOCAL = "local"  # local hashes (issue 14): their own index, with photo and frame per id
 SYNC_PAGE = 5000
 MAX_BACKOFF = 2.0  # seconds between attempts while the database is away
 RELISTEN_EVERY = 10.0  # seconds between attempts to reopen a lost change listener
@@ -60,11 +69,22 @@ class HashIndex:
     def __init__(self) -> None:
         self.hamming = {alg: HammingIndex(bits) for alg, bits in HAMMING_BITS.items()}
         self.exact = {alg: ExactIndex() for alg in EXACT_ALGORITHMS}
+        self.local = LocalIndex()
 
-    def add(self, algorithm: str, ids: Sequence[int], values: Sequence[bytes]) -> None:
+    def add(
+        self,
+        algorithm: str,
+        ids: Sequence[int],
+        values: Sequence[bytes],
+        photos: Sequence[int] | None = None,
+    ) -> None:
+        """Add hashes; local hashes need their photos (row ids) and are ignored without."""
         if not ids:
             return
-        if algorithm in self.hamming:
+        if algorithm == LOCAL:
+            if photos is not None:
+                self.local.add(ids, values, photos)
+        elif algorithm in self.hamming:
             width = HAMMING_BITS[algorithm] // 8
             codes = np.frombuffer(b"".join(values), dtype=np.uint8).reshape(-1, width)
             self.hamming[algorithm].add(np.asarray(ids, dtype=np.int64), codes)
@@ -84,7 +104,9 @@ class HashIndex:
     def remove(self, algorithm: str, ids: Sequence[int]) -> None:
         if not ids:
             return
-        if algorithm in self.hamming:
+        if algorithm == LOCAL:
+            self.local.remove(ids)
+        elif algorithm in self.hamming:
             self.hamming[algorithm].remove(np.asarray(ids, dtype=np.int64))
         elif algorithm in self.exact:
             self.exact[algorithm].remove(ids)
@@ -93,6 +115,7 @@ class HashIndex:
         return {
             **{a: len(i) for a, i in self.hamming.items()},
             **{a: len(i) for a, i in self.exact.items()},
+            LOCAL: len(self.local),
         }
 
 
@@ -219,10 +242,13 @@ class IndexSync:
                 ids: dict[str, list[int]] = defaultdict(list)
                 values: dict[str, list[bytes]] = defaultdict(list)
                 for hash_id, algorithm, value in matchable_hashes(session):
-                    ids[algorithm].append(hash_id)
-                    values[algorithm].append(value)
+                    if algorithm != LOCAL:
+                        ids[algorithm].append(hash_id)
+                        values[algorithm].append(value)
                 for algorithm in ids:
                     self.index.add(algorithm, ids[algorithm], values[algorithm])
+            for local_ids, photos, local_values in matchable_local_hashes(session):
+                self.index.add(LOCAL, local_ids, local_values, photos)
             self.applied_seq = head
             self.loaded = True
             self.caught_up = True
@@ -246,7 +272,9 @@ class IndexSync:
                     page = ChangeLog(session).after(self.applied_seq, SYNC_PAGE)
                 adds: dict[str, dict[int, bytes]] = defaultdict(dict)
                 removes: dict[str, set[int]] = defaultdict(set)
+                photos: dict[int, int] = {}
                 for entry in page:
+                    photos[entry.hash_id] = entry.photo_id
                     if entry.value is not None:
                         removes[entry.algorithm].discard(entry.hash_id)
                         adds[entry.algorithm][entry.hash_id] = entry.value
@@ -256,7 +284,9 @@ class IndexSync:
                 for algorithm, gone in removes.items():
                     self.index.remove(algorithm, sorted(gone))
                 for algorithm, new in adds.items():
-                    self.index.add(algorithm, list(new), list(new.values()))
+                    self.index.add(
+                        algorithm, list(new), list(new.values()), [photos[i] for i in new]
+                    )
                 if page:
                     self.applied_seq = page[-1].seq
                 applied += len(page)

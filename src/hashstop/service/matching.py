@@ -1,7 +1,9 @@
 """Matching a platform's uploads against the stored hashes.
 
 An item (one upload) carries up to 16 hashes, e.g. its 8 dihedral PDQ hashes, a pHash and an
-MD5; it matches if any of them does. Every matched item becomes a match record (platform, its
+MD5; it matches if any of them does. It may also carry up to 48 local hashes (issue 14), which
+match by another rule: several of them must agree on one photo and one transform
+(`agreement.py`). Every matched item becomes a match record (platform, its
 `ref`, the hashes hit and their distances); an item that matches nothing leaves no trace here,
 only a counter the API keeps.
 
@@ -28,6 +30,8 @@ import numpy as np
 from sqlalchemy.orm import Session
 
 from hashstop.hashing import HashFormatError, parse_hash
+from hashstop.service.agreement import ALGORITHM as LOCAL
+from hashstop.service.agreement import local_hits
 from hashstop.service.errors import InvalidInput, Unavailable
 from hashstop.service.index import HashIndex
 from hashstop.service.outage import DeferredMatches
@@ -113,6 +117,7 @@ class Matcher:
             raise Unavailable("the match index is still loading; retry in a few seconds", 2)
         hamming: dict[tuple[str, int], list[tuple[int, bytes]]] = defaultdict(list)
         exact: dict[str, list[tuple[int, bytes]]] = defaultdict(list)
+        local: dict[int, list[bytes]] = defaultdict(list)
         for i, item in enumerate(items):
             if item.max_distance is not None and item.max_distance < 0:
                 raise InvalidInput(f"items[{i}].max_distance must be 0 or more")
@@ -121,7 +126,9 @@ class Matcher:
                     value = parse_hash(query.algorithm, query.value)
                 except HashFormatError as exc:
                     raise InvalidInput(f"items[{i}].hashes[{j}]: {exc}") from None
-                if value.perceptual:
+                if value.algorithm == LOCAL:
+                    local[i].append(value.data)
+                elif value.perceptual:
                     distance = self.thresholds.for_item(value.algorithm, item.max_distance)
                     hamming[(value.algorithm, distance)].append((i, value.data))
                 else:
@@ -140,6 +147,9 @@ class Matcher:
             for (item_index, _), ids in zip(queries, found_ids, strict=True):
                 for hash_id in ids:
                     _keep_nearest(hits[item_index], Hit(hash_id, algorithm, 0))
+        for item_index, values in local.items():  # several must agree (agreement.py)
+            for hit in local_hits(self.index.local, values, items[item_index].max_distance):
+                _keep_nearest(hits[item_index], hit)
 
         return hits
 

@@ -14,6 +14,11 @@ refused), the service refuses *degenerate* hashes whatever quality the client cl
   gives `8000000000000000`, horizontal and vertical gradients 4-8 ones. Refused: a popcount
   outside 32 +/- 12.
 - MD5 and SHA-256 of an empty file, all zeros or all ones: they would match every empty upload.
+- A local hash (issue 14) sets a bit where one of 63 DCT coefficients of its patch is above
+  their median, and repeats one of them as the 64th bit: 31 or 32 ones unless coefficients tie,
+  which happens in flat patches. Refused: a popcount of its 64 hash bits outside 32 +/- 8. A
+  local hash alone matches nothing (several must agree, `agreement.py`); one photo may store at
+  most `MAX_LOCAL_PER_PHOTO` of them in one request.
 
 The tests derive these claims from images they generate (flat, gradients, two-tone) through the
 reference PDQ and imagehash, and check that no photograph of the conformance set is refused.
@@ -24,10 +29,10 @@ apart); such hashes match nothing, and their quality (0-44) refuses them anyway.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
-from hashstop.hashing import HashFormatError, HashValue, PdqHash, PHash, parse_hash
+from hashstop.hashing import HashFormatError, HashValue, LocalValue, PdqHash, PHash, parse_hash
 from hashstop.hashing.facts import FACTS
 from hashstop.storage.cases import NewHash
 
@@ -35,12 +40,20 @@ MIN_PDQ_QUALITY = FACTS.min_pdq_quality
 PDQ_POPCOUNT_SLACK = 16
 PDQ_MIN_DISTINCT_WORDS = 8
 PHASH_POPCOUNT_SLACK = 12
+LOCAL_POPCOUNT_SLACK = 8
+MAX_LOCAL_PER_PHOTO = 48
 DEFAULT_VARIANT = "original"
 _VARIANT = re.compile(r"[a-z0-9][a-z0-9_.:+-]{0,31}")
 _EMPTY_FILE = {
     "md5": bytes.fromhex("d41d8cd98f00b204e9800998ecf8427e"),
     "sha256": bytes.fromhex("e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"),
 }
+
+
+_LOCAL_PHOTO = (
+    f"a local hash belongs to a photo (its photo key), and a photo stores at most "
+    f"{MAX_LOCAL_PER_PHOTO} of them"
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,6 +88,12 @@ def degenerate_reason(h: HashValue) -> str | None:
             return (
                 "degenerate phash (the hash of a flat or near-flat image, which would match "
                 "unrelated pictures); hash the photo itself"
+            )
+    elif isinstance(h, LocalValue):
+        if abs(sum(b.bit_count() for b in h.code) - 32) > LOCAL_POPCOUNT_SLACK:
+            return (
+                "degenerate local hash (the hash of a flat patch, which would match unrelated "
+                "pictures)"
             )
     elif h.data == _EMPTY_FILE.get(h.algorithm):
         return f"the {h.algorithm} of an empty file, which would match every empty upload"
@@ -125,6 +144,8 @@ def sort_submissions(
     submitted: Sequence[SubmittedHash],
     already_stored: set[tuple[str, bytes]],
     screen: Callable[[Sequence[NewHash]], Sequence[str | None]] | None = None,
+    *,
+    local_stored: Mapping[str, int] | None = None,
 ) -> tuple[list[NewHash], list[Rejection], int]:
     """Apply every rule to each hash, collapse duplicates.
 
@@ -132,8 +153,11 @@ def sort_submissions(
     duplicates of a hash already in the case or earlier in the request (collapsed: stored once,
     listed in the rejections with the index they repeat). `screen` sees the hashes that passed
     every rule, in one batch, and gives a reason to refuse each or None (the allowlist).
+    `local_stored` counts the local hashes each photo key of the case holds already: a photo's
+    local hashes stay within `MAX_LOCAL_PER_PHOTO` however many requests bring them (a photo
+    with thousands of patches would collect chance hits from every upload).
     """
-    accepted, rejected, duplicates = _sort(submitted, already_stored)
+    accepted, rejected, duplicates = _sort(submitted, already_stored, local_stored or {})
     if screen is None or not accepted:
         return [h for _, h in accepted], rejected, duplicates
     reasons = screen([h for _, h in accepted])
@@ -148,11 +172,14 @@ def sort_submissions(
 
 
 def _sort(
-    submitted: Sequence[SubmittedHash], already_stored: set[tuple[str, bytes]]
+    submitted: Sequence[SubmittedHash],
+    already_stored: set[tuple[str, bytes]],
+    local_stored: Mapping[str, int],
 ) -> tuple[list[tuple[int, NewHash]], list[Rejection], int]:
     accepted: list[tuple[int, NewHash]] = []
     rejected: list[Rejection] = []
     first_index: dict[tuple[str, bytes], int] = {}
+    local_per_photo: dict[str | None, int] = {}
     duplicates = 0
     for index, item in enumerate(submitted):
         result = check_hash(item)
@@ -168,6 +195,13 @@ def _sort(
             duplicates += 1
             rejected.append(Rejection(index, "duplicate of a hash already in this case"))
             continue
+        if result.algorithm == "local":
+            photo = result.photo_key
+            seen = local_per_photo.get(photo, local_stored.get(photo or "", 0))
+            if photo is None or seen >= MAX_LOCAL_PER_PHOTO:
+                rejected.append(Rejection(index, _LOCAL_PHOTO))
+                continue
+            local_per_photo[photo] = seen + 1
         first_index[key] = index
         accepted.append((index, result))
     return accepted, rejected, duplicates

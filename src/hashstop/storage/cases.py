@@ -69,6 +69,21 @@ class CaseRepository:
         )
         return {(r.algorithm, r.value) for r in rows if r.value is not None}
 
+    def local_counts(self, case_id: int) -> dict[str, int]:
+        """How many local hashes (with a value) each photo of the case holds, by client key."""
+        rows = self.session.execute(
+            select(Photo.client_key, func.count(Hash.id))
+            .join(Hash, Hash.photo_id == Photo.id)
+            .where(
+                Hash.case_id == case_id,
+                Hash.algorithm == "local",
+                Hash.value.is_not(None),
+                Photo.client_key.is_not(None),
+            )
+            .group_by(Photo.client_key)
+        )
+        return {str(key): int(n) for key, n in rows}
+
     def add_hashes(self, case: Case, hashes: Sequence[NewHash]) -> list[Hash]:
         """Store `hashes`; hashes with the same photo key share one photo, others get their own."""
         keys = {h.photo_key for h in hashes if h.photo_key is not None}

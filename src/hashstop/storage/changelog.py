@@ -58,6 +58,7 @@ class ChangeState:
     value: bytes | None  # the current value when the hash is matchable, else None
     photo: str = ""  # the photo's public id
     variant: str = "original"
+    photo_id: int = 0  # the photo's row id (local hashes are grouped by it in the index)
 
     @property
     def matchable(self) -> bool:
@@ -126,6 +127,7 @@ class ChangeLog:
                 Hash.status,
                 Hash.value,
                 Hash.variant,
+                Hash.photo_id,
                 Photo.public_id,
             )
             .join(Hash, Hash.id == HashChange.hash_id)
@@ -144,6 +146,7 @@ class ChangeLog:
                 value=row.value if row.status == HashStatus.ACTIVE else None,
                 photo=row.public_id,
                 variant=row.variant,
+                photo_id=row.photo_id,
             )
             for row in self.session.execute(stmt)
         ]
@@ -159,6 +162,25 @@ def matchable_hashes(session: Session, batch: int = 50_000) -> Iterator[tuple[in
     for row in session.execute(stmt):
         if row.value is not None:
             yield row.id, row.algorithm, row.value
+
+
+def matchable_local_hashes(
+    session: Session, batch: int = 50_000
+) -> Iterator[tuple[list[int], list[int], list[bytes]]]:
+    """(ids, photo ids, values) of the active local hashes (issue 14), in batches: the index
+    groups their hits by photo, so it needs each one's photo."""
+    stmt = (
+        select(Hash.id, Hash.photo_id, Hash.value)
+        .where(
+            Hash.status == HashStatus.ACTIVE,
+            Hash.algorithm == "local",
+            Hash.value.is_not(None),
+        )
+        .execution_options(yield_per=batch)
+    )
+    for rows in session.execute(stmt).partitions(batch):
+        kept = [r for r in rows if r.value is not None]
+        yield [r.id for r in kept], [r.photo_id for r in kept], [r.value for r in kept]
 
 
 def matchable_hashes_packed(

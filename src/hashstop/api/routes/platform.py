@@ -58,10 +58,16 @@ async def match(
             "split the batch"
         )
     for i, item in enumerate(body.items):
-        if len(item.hashes) > settings.max_hashes_per_item:
+        local = sum(1 for h in item.hashes if h.algorithm == "local")
+        if len(item.hashes) - local > settings.max_hashes_per_item:
             raise PayloadTooLarge(
-                f"items[{i}] has {len(item.hashes)} hashes; at most "
+                f"items[{i}] has {len(item.hashes) - local} hashes besides local ones; at most "
                 f"{settings.max_hashes_per_item} per item"
+            )
+        if local > settings.max_local_hashes_per_item:
+            raise PayloadTooLarge(
+                f"items[{i}] has {local} local hashes; at most "
+                f"{settings.max_local_hashes_per_item} per item"
             )
     items = [
         MatchItem(
@@ -79,7 +85,8 @@ async def match(
         quarantine=quarantine,
         deferred=runtime.deferred if runtime.settings.outage_match_records else None,
     )
-    if sum(len(item.hashes) for item in items) <= INLINE_SEARCH_HASHES:
+    local_queries = any(h.algorithm == "local" for item in items for h in item.hashes)
+    if sum(len(item.hashes) for item in items) <= INLINE_SEARCH_HASHES and not local_queries:
         hits = matcher.find(items)
     else:
         hits = await run_in_threadpool(matcher.find, items)

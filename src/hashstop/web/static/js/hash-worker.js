@@ -5,12 +5,12 @@
 //   { id, type: "progress", stage: "pdq" | "digest", done, total }
 // and then exactly one of
 //   { id, type: "result", kind: "image" | "file", md5, sha256,
-//     pdq?, pdq_quality?, pdq_dihedral?, variants?, width?, height?, pdq_error? }
+//     pdq?, pdq_quality?, pdq_dihedral?, variants?, local_hashes?, width?, height?, pdq_error? }
 //   { id, type: "error", reason, message }   (reason: a code the page words in the person's
 //                                             language; message: English, for developers)
 // (the field names are those of `hashstop hash --json`; `variants: true` adds a photo's stored
-// variants, [{name, pdq, pdq_quality}], as `hashstop hash --json --variants` does, and then
-// `pdq` is the full-resolution hash the variants start from). Requests are handled one at a time, in
+// variants, [{name, pdq, pdq_quality}], and its local hashes, [hex] (issue 14), as `hashstop hash
+// --json --variants` does, and then `pdq` is the full-resolution hash the variants start from). Requests are handled one at a time, in
 // the order they arrive, so a page may post a whole folder at once without running out of memory.
 //
 // Only hashes leave this worker: it never posts pixels or file bytes back, and it has no network
@@ -42,7 +42,10 @@ async function fingerprint(id, file, dihedral, variants) {
         height: pdq.height,
       });
       if (dihedral && !variants) result.pdq_dihedral = pdq.dihedral;
-      if (variants) result.variants = pdq.variants;
+      if (variants) {
+        result.variants = pdq.variants;
+        result.local_hashes = pdq.local;
+      }
     } catch (error) {
       // Still worth registering by its exact hashes (e.g. HEIC, which Chromium cannot decode).
       result.pdq_error = error.message;

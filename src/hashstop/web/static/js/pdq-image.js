@@ -21,6 +21,7 @@
 // decode by throwing an Error with a plain message.
 
 import { pdqFromRGBA } from "./pdq.js";
+import { localHashes } from "./local.js";
 import { hashPhoto, loadVariantSpec } from "./variants.js";
 
 export const EXACT_PATH_MAX_PIXELS = 1_000_000;
@@ -98,17 +99,21 @@ export async function hashImageFile(blob, { dihedral = false, fastPath = true } 
 }
 
 /**
- * PDQ and the stored variants of a photo file (variants.js): {hash, quality, width, height,
- * variants: [{name, pdq, pdq_quality}]}. Every decoded pixel is hashed, as the variants are
- * defined on the full-resolution photo (so this takes longer than `hashImageFile`'s fast path).
+ * PDQ, the stored variants (variants.js) and the local hashes (local.js) of a photo file:
+ * {hash, quality, width, height, variants: [{name, pdq, pdq_quality}], local: [hex]}. Every
+ * decoded pixel is hashed, as the variants are defined on the full-resolution photo (so this
+ * takes longer than `hashImageFile`'s fast path). A photo too flat for variants stores no local
+ * hash either, as the Python client does.
  */
 export async function hashPhotoFile(blob) {
   const spec = await loadVariantSpec();
   const bitmap = await decodeImage(blob);
   try {
     const { width, height } = bitmap;
-    const photo = hashPhoto(spec, pixelsOf(bitmap), width, height, 4);
-    return { hash: photo.pdq, quality: photo.quality, width, height, variants: photo.variants };
+    const pixels = pixelsOf(bitmap);
+    const photo = hashPhoto(spec, pixels, width, height, 4);
+    const local = photo.variants.length ? localHashes(spec, pixels, width, height, 4) : [];
+    return { hash: photo.pdq, quality: photo.quality, width, height, variants: photo.variants, local };
   } finally {
     bitmap.close();
   }

@@ -320,6 +320,10 @@ export class PhotoSet {
             entry,
           );
         }
+        // Its local hashes (local.js, issue 14): patches at the photo's own keypoints.
+        for (const value of result.local_hashes || []) {
+          push({ algorithm: "local", value, photo, variant: "local" }, entry);
+        }
       } else if (result.kind === "image" && result.pdq_quality >= MIN_PDQ_QUALITY) {
         push({ algorithm: "pdq", value: result.pdq, quality: result.pdq_quality, photo }, entry);
       }
