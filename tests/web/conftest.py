@@ -115,9 +115,15 @@ def web_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[WebSite]:
         shutil.rmtree(fixtures_dir, ignore_errors=True)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser() -> Iterator[Any]:
-    """One headless Chromium for the whole session (a launch costs about a second)."""
+    """One headless Chromium for a run of browser tests (a launch costs about a second).
+
+    Package scope, not session: Playwright's synchronous API keeps an asyncio loop running in the
+    main thread while it is open, so `asyncio.run` in any later test (the crash test's burst)
+    failed after the browser tests. In random order pytest closes it whenever the run leaves
+    tests/web and launches it again on the way back.
+    """
     if not CHROMIUM.exists():
         skip_or_fail(f"{CHROMIUM} is not installed")
     try:
@@ -134,7 +140,7 @@ def browser() -> Iterator[Any]:
             chromium.close()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser_context(browser: Any) -> Iterator[Any]:
     context = browser.new_context()
     try:
