@@ -30,6 +30,8 @@ PG_PORT = 5432
 TEST_SECRET_KEY = "test-only-" + "k" * 40
 TABLES = (
     "review_sessions",
+    "review_flags",
+    "allowlist_pictures",
     "match_decisions",
     "hash_suspensions",
     "allowlist",
