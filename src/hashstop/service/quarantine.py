@@ -160,7 +160,7 @@ def _flag_photos(session: Session, flagged: list[tuple[int, str]]) -> None:
     rows = session.execute(
         select(Hash.id, Hash.photo_id).where(Hash.id.in_([h for h, _ in flagged]))
     )
-    photos = {hash_id: photo_id for hash_id, photo_id in rows}
+    photos: dict[int, int] = {r.id: r.photo_id for r in rows}
     for hash_id, reason in flagged:
         photo_id = photos.get(hash_id)
         if photo_id is None or repo.open_photo_flag(photo_id) is not None:

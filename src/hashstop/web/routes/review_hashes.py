@@ -13,6 +13,8 @@ from fastapi.responses import HTMLResponse, Response
 from hashstop.api.deps import DistancesDep, SessionDep
 from hashstop.service.allowlist import add_entry, list_entries, remove_entry
 from hashstop.service.hash_review import hash_view, suspended_hashes
+from hashstop.service.photo_review import restore_photo, suspend_photo
+from hashstop.service.review_flags import clear_flag, open_flags
 from hashstop.service.suspension import restore_hash, suspend_hash
 from hashstop.storage.models import SuspensionKind
 from hashstop.web.moderator_pages import (
@@ -90,6 +92,62 @@ def restore_page(
     target = come_back_to(request, back or f"/review/hashes/{hash_id}")
     restore_hash(session, hash_id, reason=reason, actor=reviewer.actor, distances=distances)
     return see_other(target, done="restored")
+
+
+PhotoRef = Annotated[str, Path(min_length=1, max_length=24)]
+
+
+@router.post("/photos/{photo}/suspend", response_model=None)
+def suspend_photo_page(
+    request: Request,
+    photo: PhotoRef,
+    reviewer: PostingReviewerDep,
+    session: SessionDep,
+    reason: Annotated[str, Form(max_length=2000)] = "",
+    back: Annotated[str, Form(max_length=512)] = "",
+) -> Response:
+    target = come_back_to(request, back or "/review/flags")
+    suspend_photo(session, photo, reason=reason, actor=reviewer.actor)
+    return see_other(target, done="photo-suspended")
+
+
+@router.post("/photos/{photo}/restore", response_model=None)
+def restore_photo_page(
+    request: Request,
+    photo: PhotoRef,
+    reviewer: PostingReviewerDep,
+    session: SessionDep,
+    distances: DistancesDep,
+    reason: Annotated[str, Form(max_length=2000)] = "",
+    back: Annotated[str, Form(max_length=512)] = "",
+) -> Response:
+    target = come_back_to(request, back or "/review/flags")
+    restore_photo(session, photo, reason=reason, actor=reviewer.actor, distances=distances)
+    return see_other(target, done="photo-restored")
+
+
+@router.get("/flags", response_class=HTMLResponse)
+def flags_page(
+    request: Request,
+    reviewer: ReviewerDep,
+    session: SessionDep,
+    done: Annotated[str, Query(max_length=24)] = "",
+) -> HTMLResponse:
+    flags = open_flags(session, reviewer.actor)
+    return render(request, "review/flags.html", reviewer, flags=flags, notice=notice(done))
+
+
+@router.post("/flags/{flag_id}/clear", response_model=None)
+def clear_flag_page(
+    request: Request,
+    flag_id: RowId,
+    reviewer: PostingReviewerDep,
+    session: SessionDep,
+    reason: Annotated[str, Form(max_length=2000)] = "",
+) -> Response:
+    target = come_back_to(request, "/review/flags")
+    clear_flag(session, flag_id, reason=reason, actor=reviewer.actor)
+    return see_other(target, done="flag-cleared")
 
 
 @router.get("/allowlist", response_class=HTMLResponse)
