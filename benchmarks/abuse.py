@@ -248,10 +248,77 @@ def allowlist_read_back(client: TestClient, entry: str) -> int | str:
     return requests if f"{recovered:064x}" == entry else "failed"
 
 
+def allowlist_margin(world: World) -> dict[str, object]:
+    """The screening margin, measured (not an attack; `world` is unused).
+
+    For each photograph P of the robustness set, its allowlist entry (`picture_hashes`). A
+    poisoner's copy of P blocks P's re-uploads when a platform's query hash of an edit P' of P
+    comes within the match distance (31) of a stored hash; the screen catches that copy when it
+    lies within 31 + margin of the entry, so the margin must cover how far an edit's query
+    hashes land from the entry: `edits` is that distance (PDQ: nearest query hash of P' to the
+    entry; pHash: P' to the entry's pHash) over 4 random edits per photo (robustness benchmark).
+    `unrelated`: how near the stored hashes of every other photograph Q come to P's entry; a
+    screening distance at or above it would refuse an unrelated photo.
+    """
+    import numpy as np
+
+    from benchmarks.robustness_photos import candidate_photos, load_photo
+    from benchmarks.robustness_random import combined, random_border, random_resize_crop, repost
+    from hashstop.hashing import phash_from_image, query_hashes
+    from hashstop.hashing.picture import picture_hashes
+    from hashstop.hashing.variants import photo_variants
+
+    def nearest(values: list[int], entry: list[int]) -> int:
+        return min((bin(a ^ b).count("1") for a in values for b in entry), default=999)
+
+    photos, _ = candidate_photos()
+    rng = np.random.default_rng(12)
+    entries: list[dict[str, list[int]]] = []
+    clients: list[dict[str, list[int]]] = []
+    edits: dict[str, list[int]] = {"pdq": [], "phash": []}
+    with tempfile.TemporaryDirectory() as tmp:
+        for i, photo in enumerate(photos):
+            image = load_photo(photo).convert("RGB")
+            path = Path(tmp) / f"{i}.png"
+            image.save(path)
+            entry: dict[str, list[int]] = {"pdq": [], "phash": []}
+            for algorithm, value in picture_hashes(path):
+                if algorithm in entry:
+                    entry[algorithm].append(int(value, 16))
+            entries.append(entry)
+            clients.append(
+                {
+                    "pdq": [int(v.pdq.hex, 16) for v in photo_variants(image)],
+                    "phash": [int(phash_from_image(image).hex, 16)],
+                }
+            )
+            for edit in (combined, random_border, random_resize_crop, repost):
+                edited = edit(image, rng)
+                queries = [int(v, 16) for a, v in query_hashes(edited, local=False) if a == "pdq"]
+                edits["pdq"].append(nearest(queries, entry["pdq"]))
+                phash = int(phash_from_image(edited).hex, 16)
+                edits["phash"].append(nearest([phash], entry["phash"]))
+    unrelated: dict[str, list[int]] = {"pdq": [], "phash": []}
+    for p, entry in enumerate(entries):
+        for q, client in enumerate(clients):
+            if p != q:
+                for algorithm in unrelated:
+                    unrelated[algorithm].append(nearest(client[algorithm], entry[algorithm]))
+    result: dict[str, object] = {"photos": len(photos), "edits": len(edits["pdq"])}
+    for algorithm in ("pdq", "phash"):
+        e, u = np.array(edits[algorithm]), np.array(unrelated[algorithm])
+        result[f"{algorithm} edits p50/p75/p90"] = "/".join(
+            str(int(np.percentile(e, q))) for q in (50, 75, 90)
+        )
+        result[f"{algorithm} unrelated min"] = int(u.min())
+    return result
+
+
 SCENARIOS: list[Callable[[World], dict[str, object]]] = [
     quarantine_by_one_platform,
     single_hash_suspension,
     allowlist_bypass,
+    allowlist_margin,
 ]
 
 

@@ -13,7 +13,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from hashstop.service.allowlist import AddedEntry
+from hashstop.service.allowlist import AddedEntry, AddedPicture
 from hashstop.service.audit import AuditItem, AuditPage
 from hashstop.service.hash_review import HashView, SuspendedPage
 from hashstop.service.match_review import (
@@ -48,6 +48,21 @@ class ReasonIn(_In):
 class AllowlistIn(_In):
     algorithm: str = Field(max_length=16, description="pdq, phash, md5 or sha256")
     value: str = Field(max_length=128, description="hex")
+    reason: str = Field(min_length=1, max_length=500, description="what the picture is")
+
+
+class PictureHashIn(_In):
+    algorithm: str = Field(max_length=16, description="pdq, phash, md5 or sha256")
+    value: str = Field(max_length=128, description="hex")
+
+
+class AllowlistPictureIn(_In):
+    hashes: list[PictureHashIn] = Field(
+        min_length=1,
+        max_length=200,
+        description="every hash derived from the picture, as `hashstop allowlist add --image "
+        "PATH --print-hashes` computes them on the admin's machine (never the image)",
+    )
     reason: str = Field(min_length=1, max_length=500, description="what the picture is")
 
 
@@ -351,6 +366,9 @@ class AllowlistEntryOut(BaseModel):
     reason: str
     created_by: str
     created_at: datetime
+    picture_id: int | None = Field(
+        default=None, description="the allowlisted picture this entry was derived from"
+    )
 
     @classmethod
     def of(cls, e: AllowlistEntry) -> AllowlistEntryOut:
@@ -361,6 +379,7 @@ class AllowlistEntryOut(BaseModel):
             reason=e.reason,
             created_by=e.created_by,
             created_at=e.created_at,
+            picture_id=e.picture_id,
         )
 
 
@@ -370,6 +389,24 @@ class AllowlistAddedOut(AllowlistEntryOut):
     @classmethod
     def of_added(cls, added: AddedEntry) -> AllowlistAddedOut:
         return cls(**AllowlistEntryOut.of(added.entry).model_dump(), suspended=added.suspended)
+
+
+class AllowlistPictureOut(BaseModel):
+    picture_id: int
+    reason: str
+    entries: int = Field(description="hashes of the picture added (those not listed already)")
+    photos_suspended: int = Field(description="stored photos that now screen as allowlisted")
+    suspended: list[int] = Field(description="ids of the stored hashes it suspended")
+
+    @classmethod
+    def of(cls, added: AddedPicture) -> AllowlistPictureOut:
+        return cls(
+            picture_id=added.picture.id,
+            reason=added.picture.reason,
+            entries=len(added.entries),
+            photos_suspended=added.photos,
+            suspended=added.suspended,
+        )
 
 
 class AuditEntryOut(BaseModel):
