@@ -152,33 +152,43 @@ def quarantine_by_one_platform(world: World) -> dict[str, object]:
 # --- attack 7: suspending the hash that matched leaves the photo matching -----------------------
 
 
-def single_hash_suspension(world: World) -> dict[str, object]:
-    """A photo is stored as several variants; a moderator suspends what a match hit. Does an
-    edited copy that lands on another variant still match?"""
-    variants = {name: sample_hashes.pdq(200_000 + i) for i, name in enumerate(VARIANTS)}
+def photo_suspension(world: World) -> dict[str, object]:
+    """N photos of 7 variants each; a moderator acts on each match (the default action on the
+    match page: the photo; the old one: the hash that was hit). How many variants of the
+    suspended photos still match an edited copy?"""
+    n = max(1, world.hashes // 7)
+    photos = [
+        {name: sample_hashes.pdq(200_000 + 10 * p + i) for i, name in enumerate(VARIANTS)}
+        for p in range(n)
+    ]
     platform = world.key("platform", "acme")
     moderator = world.key("moderator")
+    result: dict[str, object] = {"photos": n, "variants": 7 * n}
     with world.app() as client:
-        open_case(
-            client,
-            [
-                {"algorithm": "pdq", "value": v, "quality": 100, "photo": "p1", "variant": name}
-                for name, v in variants.items()
-            ],
-        )
-        first = match_all(client, platform, [variants["original"]])[0]
-        hit = first["matches"][0]["hash_id"]
-        response = client.post(
-            f"/v1/review/hashes/{hit}/suspend",
-            json={"reason": "not the victim's photo"},
-            headers=moderator,
-        )
-        assert response.status_code == 200, response.text
-        still = sum(r["matched"] for r in match_all(client, platform, list(variants.values())[1:]))
-    return {
-        "variants stored": len(variants),
-        "variants still matching after the moderator's action": still,
-    }
+        for p, variants in enumerate(photos):
+            open_case(
+                client,
+                [
+                    {"algorithm": "pdq", "value": v, "quality": 100, "photo": f"p{p}", "variant": k}
+                    for k, v in variants.items()
+                ],
+            )
+        for how in ("hash", "photo"):
+            half = photos[: n // 2] if how == "hash" else photos[n // 2 :]
+            hits = match_all(client, platform, [v["original"] for v in half])
+            for hit in hits:
+                first = hit["matches"][0]
+                url = (
+                    f"/v1/review/hashes/{first['hash_id']}/suspend"
+                    if how == "hash"
+                    else f"/v1/review/photos/{first['photo']}/suspend"
+                )
+                response = client.post(url, json={"reason": "not a victim's"}, headers=moderator)
+                assert response.status_code == 200, response.text
+            others = [v for variants in half for k, v in variants.items() if k != "original"]
+            still = sum(r["matched"] for r in match_all(client, platform, others))
+            result[f"still matching after suspending the {how}"] = f"{still} of {len(others)}"
+    return result
 
 
 VARIANTS = ("original", "crop5", "crop10", "mirror", "rot90", "rot180", "rot270")
@@ -186,30 +196,60 @@ VARIANTS = ("original", "crop5", "crop10", "mirror", "rot90", "rot180", "rot270"
 
 # --- attack 2: the allowlist is a list of values ------------------------------------------------
 
+PICTURE = (
+    Path(__file__).resolve().parents[1]
+    / "tests/data/pdq-conformance/images/bridge-mods/aaa-orig.jpg"
+)
+
 
 def allowlist_bypass(world: World) -> dict[str, object]:
-    """An admin allowlists a benign picture; an anonymous client registers hashes a platform
-    would derive from it (its dihedral transforms, a copy 32 bits away, its digests)."""
-    entry = sample_hashes.pdq(300_000)
-    derived = [sample_hashes.pdq(300_001 + i) for i in range(7)]  # stand-ins for its transforms
-    derived.append(sample_hashes.flip(entry, 32, seed=1))
+    """An admin allowlists a benign picture as the README says (`allowlist add --image`); an
+    anonymous client then registers every other form of it, one request each: its dihedral
+    transforms, its pHash, MD5, SHA-256, copies 32 and 40 bits from its PDQ. Accepted forms,
+    and whether a platform matching the picture (query hashes) gets hits; then the read-back."""
+    from hashstop.hashing import hash_file, query_hashes
+    from hashstop.hashing.picture import picture_hashes
+
+    file = hash_file(PICTURE, dihedral=True)
+    assert file.pdq is not None and file.phash is not None
+    forms: list[dict[str, object]] = [
+        {"algorithm": "pdq", "value": h.hex, "quality": 100} for h in file.pdq_dihedral or ()
+    ]
+    forms += [
+        {"algorithm": "phash", "value": file.phash.hex},
+        {"algorithm": "md5", "value": file.md5.hex},
+        {"algorithm": "sha256", "value": file.sha256.hex},
+        {"algorithm": "pdq", "value": sample_hashes.flip(file.pdq.hex, 32, 1), "quality": 100},
+        {"algorithm": "pdq", "value": sample_hashes.flip(file.pdq.hex, 40, 2), "quality": 100},
+    ]
     admin = world.key("admin")
+    platform = world.key("platform", "acme")
     with world.app() as client:
-        response = client.post(
-            "/v1/admin/allowlist",
-            json={"algorithm": "pdq", "value": entry, "reason": "a news photo"},
-            headers=admin,
-        )
+        body = {
+            "hashes": [{"algorithm": a, "value": v} for a, v in picture_hashes(PICTURE)],
+            "reason": "a news photo",
+        }
+        response = client.post("/v1/admin/allowlist/pictures", json=body, headers=admin)
+        if response.status_code == 404:  # before issue 12: one value only
+            response = client.post(
+                "/v1/admin/allowlist",
+                json={"algorithm": "pdq", "value": file.pdq.hex, "reason": "a news photo"},
+                headers=admin,
+            )
         assert response.status_code == 201, response.text
-        answer = client.post(
-            "/v1/cases",
-            json={"hashes": [{"algorithm": "pdq", "value": v, "quality": 100} for v in derived]},
+        accepted = sum(
+            client.post("/v1/cases", json={"hashes": [f]}).status_code == 201 for f in forms
         )
-        accepted = answer.json().get("accepted", 0) if answer.status_code == 201 else 0
-        reads = allowlist_read_back(client, entry)
+        queries = [{"algorithm": a, "value": v} for a, v in query_hashes(PICTURE, local=False)]
+        match = client.post(
+            "/v1/match", json={"items": [{"ref": "u", "hashes": queries}]}, headers=platform
+        )
+        hits = len(match.json()["results"][0]["matches"])
+        reads = allowlist_read_back(client, file.pdq.hex)
     return {
-        "hashes derived from the picture": len(derived),
+        "forms of the picture sent": len(forms),
         "accepted": accepted,
+        "platform's hits on the picture": hits,
         "requests to read the entry back": reads,
     }
 
@@ -217,33 +257,46 @@ def allowlist_bypass(world: World) -> dict[str, object]:
 def allowlist_read_back(client: TestClient, entry: str) -> int | str:
     """Recover an allowlisted PDQ from the service's answers alone, as cheaply as they allow.
 
-    The attacker holds a near copy (an edit of the picture at distance 31, the edge of the match
-    distance). Flipping one bit of it moves it to 30 (the bit was wrong) or 32 (it was right),
-    so the answer on each single-bit flip reads one bit of the entry. With per-hash (or
-    per-photo) answers, one request of 256 flips, each its own photo, reads them all; with one
-    answer per request it takes a request per bit. Returns the requests used, or 'failed'.
+    The attacker holds a near copy (an edit of the picture, 20 bits away) and knows neither the
+    entry nor the screening distance. It first walks to the edge: flip one more bit at a time
+    until the copy is accepted; the copy before that lies exactly at the screening distance D.
+    From there, flipping bit p moves it to D - 1 (bit p was wrong: still refused) or D + 1
+    (right: accepted), so each answer on a single-bit flip reads one bit of the entry. With
+    per-hash (or per-photo) answers, one request of 256 flips, each its own photo, reads them
+    all; with one answer per request it takes a request per bit. Returns the requests used,
+    or 'failed'.
     """
-    guess = int(sample_hashes.flip(entry, 31, seed=7), 16)
-    flips = [f"{guess ^ (1 << p):064x}" for p in range(256)]
-    requests = 1
+    requests = 0
+
+    def refused(value: int) -> bool:
+        nonlocal requests
+        requests += 1
+        body = {"hashes": [{"algorithm": "pdq", "value": f"{value:064x}", "quality": 100}]}
+        return bool(client.post("/v1/cases", json=body).status_code != 201)
+
+    guess = int(sample_hashes.flip(entry, 20, seed=7), 16)
+    if not refused(guess):
+        return "failed"
+    for p in range(256):  # to the edge
+        further = guess ^ (1 << p)
+        if not refused(further):
+            break
+        guess = further
+    flips = [guess ^ (1 << p) for p in range(256)]
+    requests += 1
     body = {
         "hashes": [
-            {"algorithm": "pdq", "value": v, "quality": 100, "photo": f"f{p}"}
+            {"algorithm": "pdq", "value": f"{v:064x}", "quality": 100, "photo": f"f{p}"}
             for p, v in enumerate(flips)
         ]
     }
     answer = client.post("/v1/cases", json=body)
     rejected = answer.json().get("rejected", [])
-    refused = {r["index"] for r in rejected if "allowlist" in r["reason"]}
-    if not refused or len(refused) == len(flips):  # nothing to read per hash: one bit a request
-        refused = set()
-        for p, value in enumerate(flips):
-            requests += 1
-            one = {"hashes": [{"algorithm": "pdq", "value": value, "quality": 100}]}
-            if client.post("/v1/cases", json=one).status_code != 201:
-                refused.add(p)
+    wrong = {r["index"] for r in rejected if "allowlist" in r["reason"]}
+    if not wrong or len(wrong) == len(flips):  # one answer for all: a request per bit
+        wrong = {p for p, value in enumerate(flips) if refused(value)}
     recovered = guess
-    for p in refused:  # still refused after the flip: the flip brought it closer
+    for p in wrong:
         recovered ^= 1 << p
     return requests if f"{recovered:064x}" == entry else "failed"
 
@@ -311,12 +364,16 @@ def allowlist_margin(world: World) -> dict[str, object]:
             str(int(np.percentile(e, q))) for q in (50, 75, 90)
         )
         result[f"{algorithm} unrelated min"] = int(u.min())
+        match, margin = (31, 16) if algorithm == "pdq" else (6, 4)
+        result[f"{algorithm} edits within {match} / {match + margin}"] = (
+            f"{np.mean(e <= match):.0%} / {np.mean(e <= match + margin):.0%}"
+        )
     return result
 
 
 SCENARIOS: list[Callable[[World], dict[str, object]]] = [
     quarantine_by_one_platform,
-    single_hash_suspension,
+    photo_suspension,
     allowlist_bypass,
     allowlist_margin,
 ]

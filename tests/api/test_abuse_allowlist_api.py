@@ -9,6 +9,7 @@ with any hit is refused whole, with one answer that names no hash.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -93,7 +94,8 @@ def test_an_allowlisted_picture_cannot_be_registered_in_any_form(client, make_ke
 
     # Hidden among unrelated photos in one request: refused whole, nothing stored.
     mixed = [pdq(sample_hashes.pdq(900 + i), photo=f"p{i}") for i in range(5)]
-    mixed.insert(3, pdq(file.pdq_dihedral[2].hex, photo="x") if file.pdq_dihedral else {})
+    assert file.pdq_dihedral is not None
+    mixed.insert(3, pdq(file.pdq_dihedral[2].hex, photo="x"))
     answer = submit(client, mixed)
     assert answer.status_code == 422
     assert answer.json()["rejected"] and len(answer.json()["rejected"]) == len(mixed)
@@ -121,3 +123,25 @@ def test_answers_do_not_read_the_entry_back(client, make_key, picture):
     assert len(reasons) == 1  # one answer for all: nothing per hash
     (reason,) = reasons
     assert "allowlist" in reason and entry_pdq not in reason and "entry" not in reason
+
+
+def test_the_admin_adds_the_picture_from_the_command_line(client, make_key, database_url, picture):
+    from tests.api.test_allowlist_api import run_cli
+
+    platform = headers(make_key("platform", name="acme", platform="acme"))
+    mirrored = picture["file"].pdq_dihedral[4].hex  # a flipped copy, registered beforehand
+    stored = submit(client, [pdq(mirrored, photo="m"), pdq(sample_hashes.pdq(960), photo="m")])
+    assert stored.status_code == 201
+    printed = run_cli(database_url, "add", "--image", str(PICTURE), "--print-hashes")
+    assert printed.exit_code == 0, printed.output
+    listed = [(h["algorithm"], h["value"]) for h in json.loads(printed.output)]
+    assert listed == picture["entry"]
+    added = run_cli(database_url, "add", "--image", str(PICTURE), "--reason", "meme", "--json")
+    assert added.exit_code == 0, added.output
+    result = json.loads(added.output)
+    assert result["photos_suspended"] == 1 and len(result["suspended"]) == 2  # the photo whole
+    assert not matched(client, platform, [("pdq", sample_hashes.pdq(960))])
+    missing = run_cli(database_url, "add", "--image", "/nonexistent.jpg", "--reason", "r")
+    assert missing.exit_code != 0 and len(missing.output.strip().splitlines()) == 1
+    both = run_cli(database_url, "add", "--image", str(PICTURE), "--algorithm", "pdq")
+    assert both.exit_code != 0 and "not both" in both.output

@@ -81,9 +81,13 @@ def allowlist_add(
         raise Problem("give --image PATH, or --algorithm and --value")
     one_algorithm, one_value = algorithm or "", value or ""
     if image is not None:
+        from hashstop.hashing import HashingError
         from hashstop.hashing.picture import picture_hashes
 
-        hashes = picture_hashes(image)
+        try:
+            hashes = picture_hashes(image)
+        except HashingError as exc:
+            raise Problem(f"{image}: {exc}") from None
         if print_hashes:
             click.echo(json.dumps([{"algorithm": a, "value": v} for a, v in hashes]))
             return
