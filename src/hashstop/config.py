@@ -114,7 +114,12 @@ class Settings(BaseSettings):
     quarantine_platforms: int = Field(default=3, ge=1)
     """...from at least this many platforms."""
     quarantine_false_positives: int = Field(default=3, ge=1)
-    """Quarantine a hash once this many of its match records stand as false positives."""
+    """Quarantine a hash once this many of its match records (distinct uploads) stand as false
+    positives, judged by at least `quarantine_platforms` platforms; fewer platforms only flag
+    the photo for review."""
+    quarantine_platform_false_positives: int = Field(default=20, ge=1)
+    """Flag a platform for review when it judges more than this many matches false positives
+    within the quarantine window."""
 
     # The /review pages: a signed-in browser session lasts this many minutes (then sign in again).
     review_session_minutes: int = Field(default=480, ge=5, le=7 * 24 * 60)

@@ -29,9 +29,10 @@ def allow(client, admin, algorithm, value, reason="a widely shared news photo"):
     )
 
 
-def test_a_new_entry_suspends_stored_hashes_within_match_distance(client, keys):
+def test_a_new_entry_suspends_stored_hashes_within_screening_distance(client, keys):
+    # Each hash its own photo (no photo key); screening distance: 31 + a margin of 16.
     benign = sample_hashes.pdq(1)
-    near, edge, far = (sample_hashes.flip(benign, n, seed=n) for n in (10, 31, 32))
+    near, edge, far = (sample_hashes.flip(benign, n, seed=n) for n in (10, 47, 48))
     md5 = sample_hashes.md5(1)
     open_case(
         client,
@@ -66,7 +67,7 @@ def test_a_new_entry_suspends_stored_hashes_within_match_distance(client, keys):
     assert all(e["actor"] == "key:root" for e in suspended)
     assert benign not in json.dumps(audit(client, keys["admin"], "allowlist.added"))
     assert (newest["details"]["hashes_suspended"], oldest["details"]["hashes_suspended"]) == (1, 2)
-    assert oldest["details"]["distance"] == 31 and newest["details"]["distance"] == 0
+    assert oldest["details"]["distance"] == 47 and newest["details"]["distance"] == 0
 
 
 def test_submissions_near_an_entry_are_refused_without_revealing_it(client, keys):
@@ -83,14 +84,18 @@ def test_submissions_near_an_entry_are_refused_without_revealing_it(client, keys
             ]
         },
     )
-    assert response.status_code == 201, response.text
+    # Refused whole: the unrelated photo too, with one reason that names no hash or entry.
+    assert is_problem(response, 422), response.text
     body = response.json()
-    assert body["accepted"] == 1
-    assert [r["index"] for r in body["rejected"]] == [1, 2]
+    assert [r["index"] for r in body["rejected"]] == [0, 1, 2]
     reason = body["rejected"][0]["reason"]
-    assert f"allowlist (entry {entry_id})" in reason
-    assert body["rejected"][1]["reason"] == "duplicate of hashes[1]"
+    assert "allowlist" in reason and f"entry {entry_id}" not in reason
+    assert body["rejected"][1]["reason"] == reason
+    assert body["rejected"][2]["reason"] == "duplicate of hashes[1]"
     assert benign not in response.text and benign.upper() not in response.text
+    opened = client.post("/v1/cases", json={"hashes": [sample_hashes.pdq_entry(3)]})
+    assert opened.status_code == 201
+    body = opened.json()
 
     alone = client.post(
         "/v1/cases", json={"hashes": [{"algorithm": "pdq", "value": near, "quality": 90}]}
@@ -104,18 +109,19 @@ def test_submissions_near_an_entry_are_refused_without_revealing_it(client, keys
     assert added.json()["accepted"] == 0 and "allowlist" in added.json()["rejected"][0]["reason"]
 
 
-def test_phash_uses_the_server_maximum_and_exact_hashes_equality(client, keys):
+def test_phash_uses_the_server_maximum_plus_a_margin_and_exact_hashes_equality(client, keys):
     benign = sample_hashes.phash(4)
     allow(client, keys["admin"], "phash", benign)
     allow(client, keys["admin"], "sha256", sample_hashes.sha256(4))
     submitted = [
-        {"algorithm": "phash", "value": sample_hashes.flip(benign, 6, seed=1)},
-        {"algorithm": "phash", "value": sample_hashes.flip(benign, 7, seed=1)},
-        {"algorithm": "sha256", "value": sample_hashes.sha256(4)},
-        {"algorithm": "sha256", "value": sample_hashes.sha256(5)},
+        ({"algorithm": "phash", "value": sample_hashes.flip(benign, 6, seed=1)}, 422),
+        ({"algorithm": "phash", "value": sample_hashes.flip(benign, 10, seed=1)}, 422),
+        ({"algorithm": "phash", "value": sample_hashes.flip(benign, 11, seed=1)}, 201),
+        ({"algorithm": "sha256", "value": sample_hashes.sha256(4)}, 422),
+        ({"algorithm": "sha256", "value": sample_hashes.sha256(5)}, 201),
     ]
-    body = client.post("/v1/cases", json={"hashes": submitted}).json()
-    assert [r["index"] for r in body["rejected"]] == [0, 2] and body["accepted"] == 2
+    for one, status in submitted:
+        assert client.post("/v1/cases", json={"hashes": [one]}).status_code == status, one
 
 
 def test_restore_waits_for_the_entry_to_go_and_a_quarantine_gives_way(client, keys):
@@ -182,7 +188,7 @@ def test_the_allowlist_commands(client, keys, database_url):
         database_url, "add", "--algorithm", "pdq", "--value", benign, "--reason", "meme"
     )
     assert added.exit_code == 0, added.output
-    assert "1 stored hash(es) within match distance suspended" in added.output
+    assert "1 stored hash(es) of photos near it suspended" in added.output
     assert not match(client, keys["acme"], near)["matched"]
 
     listed = run_cli(database_url, "list", "--json")

@@ -34,6 +34,7 @@ until a row is added for it.
 
 from __future__ import annotations
 
+import json
 import re
 import secrets
 from collections.abc import Iterator
@@ -50,7 +51,8 @@ from hashstop.service.keys import KeyService
 from hashstop.service.moderator_sessions import csrf_token
 from hashstop.service.tokens import Keyring
 from hashstop.storage.database import Database, upgrade
-from hashstop.storage.models import ReviewSession, utcnow
+from hashstop.storage.flags import FlagRepository
+from hashstop.storage.models import FlagKind, ReviewSession, utcnow
 from tests import sample_hashes
 from tests.service_fixtures import bearer, make_settings, running_client, wait_ready
 
@@ -78,7 +80,13 @@ GET    /v1/review/hashes/{hash_id}         401  403 403   403   403   403  200 2
 POST   /v1/review/hashes/{hash_id}/suspend 401  403 403   403   403   403  200 200   401     401
 POST   /v1/review/hashes/{hash_id}/restore 401  403 403   403   403   403  200 200   401     401
 GET    /v1/review/activity                 401  403 403   403   403   200  200 200   401     401
+GET    /v1/review/photos/{photo}           401  403 403   403   403   403  200 200   401     401
+POST   /v1/review/photos/{photo}/suspend   401  403 403   403   403   403  200 200   401     401
+POST   /v1/review/photos/{photo}/restore   401  403 403   403   403   403  200 200   401     401
+GET    /v1/review/flags                    401  403 403   403   403   403  200 200   401     401
+POST   /v1/review/flags/{flag_id}/clear    401  403 403   403   403   403  204 204   401     401
 GET    /v1/admin/allowlist                 401  403 403   403   403   403  403 200   401     401
+POST   /v1/admin/allowlist/pictures        401  403 403   403   403   403  403 201   401     401
 POST   /v1/admin/allowlist                 401  403 403   403   403   403  403 201   401     401
 DELETE /v1/admin/allowlist/{entry_id}      401  403 403   403   403   403  403 204   401     401
 GET    /v1/audit                           401  403 403   403   403   403  403 200   401     401
@@ -103,7 +111,12 @@ GET    /review/hashes                      303  303 303   303   303   403  200 2
 GET    /review/hashes/{hash_id}            303  303 303   303   303   403  200 200   303     303
 POST   /review/hashes/{hash_id}/suspend    303  303 303   303   303   403  303 303   303     303
 POST   /review/hashes/{hash_id}/restore    303  303 303   303   303   403  303 303   303     303
+GET    /review/flags                       303  303 303   303   303   403  200 200   303     303
+POST   /review/flags/{flag_id}/clear       303  303 303   303   303   403  303 303   303     303
+POST   /review/photos/{photo}/suspend      303  303 303   303   303   403  303 303   303     303
+POST   /review/photos/{photo}/restore      303  303 303   303   303   403  303 303   303     303
 GET    /review/allowlist                   303  303 303   303   303   403  403 200   303     303
+POST   /review/allowlist/pictures          303  303 303   303   303   403  403 303   303     303
 POST   /review/allowlist                   303  303 303   303   303   403  403 303   303     303
 POST   /review/allowlist/{entry_id}/remove 303  303 303   303   303   403  403 303   303     303
 """
@@ -235,13 +248,21 @@ class World:
         result = self.match(case["value"])
         objects = {"case": case, "match_id": result["match_id"]}
         objects["hash_id"] = objects["suspended_id"] = result["matches"][0]["hash_id"]
+        objects["photo"] = objects["suspended_photo"] = result["matches"][0]["photo"]
         if not path or path.endswith("/restore"):
-            hit = self.match(self.open_case()["value"])["matches"][0]["hash_id"]
+            found = self.match(self.open_case()["value"])["matches"][0]
+            hit = found["hash_id"]
             done = self.client.post(
                 f"/v1/review/hashes/{hit}/suspend", json={"reason": "test"}, headers=self.admin
             )
             assert done.status_code == 200, done.text
             objects["suspended_id"] = hit
+            objects["suspended_photo"] = found["photo"]
+        objects["flag_id"] = 1
+        if not path or "{flag_id}" in path:
+            with self.database.transaction() as session:
+                flag = FlagRepository(session).add(FlagKind.PLATFORM, "test", platform="p")
+                objects["flag_id"] = flag.id
         objects["entry_id"] = 1
         if not path or "{entry_id}" in path:
             entry = self.client.post(
@@ -282,8 +303,11 @@ def request_for(
 ) -> dict[str, Any]:
     """The URL and a valid body of a request to (method, path) for one cell."""
     hash_id = objects["suspended_id"] if path.endswith("/restore") else objects["hash_id"]
+    photo = objects["suspended_photo"] if path.endswith("/restore") else objects["photo"]
     url = (
         path.replace("{case_id}", objects["case"]["case_id"])
+        .replace("{photo}", photo)
+        .replace("{flag_id}", str(objects["flag_id"]))
         .replace("{match_id}", objects["match_id"])
         .replace("{hash_id}", str(hash_id))
         .replace("{entry_id}", str(objects["entry_id"]))
@@ -304,8 +328,11 @@ def request_for(
             form["reason"] = "matrix"
         elif path == "/review/allowlist":
             form.update(algorithm="sha256", value=secrets.token_hex(32), reason="benign")
-        elif path.endswith("/remove"):
+        elif path.endswith(("/remove", "/clear")):
             form["reason"] = "matrix"
+        elif path == "/review/allowlist/pictures":
+            picture = [{"algorithm": "sha256", "value": secrets.token_hex(32)}]
+            form.update(hashes=json.dumps(picture), reason="benign")
         kwargs["data"] = form
     elif method in ("POST",):
         bodies: dict[str, Any] = {
@@ -325,6 +352,13 @@ def request_for(
             "/v1/review/matches/{match_id}": {"decision": "confirmed"},
             "/v1/review/hashes/{hash_id}/suspend": {"reason": "matrix"},
             "/v1/review/hashes/{hash_id}/restore": {"reason": "matrix"},
+            "/v1/review/photos/{photo}/suspend": {"reason": "matrix"},
+            "/v1/review/photos/{photo}/restore": {"reason": "matrix"},
+            "/v1/review/flags/{flag_id}/clear": {"reason": "matrix"},
+            "/v1/admin/allowlist/pictures": {
+                "hashes": [{"algorithm": "sha256", "value": secrets.token_hex(32)}],
+                "reason": "benign",
+            },
             "/v1/admin/allowlist": {
                 "algorithm": "sha256",
                 "value": secrets.token_hex(32),

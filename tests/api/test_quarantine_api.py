@@ -66,7 +66,8 @@ def test_a_match_flood_across_platforms_is_quarantined(database_url, keys):
 
 def test_false_positive_verdicts_quarantine_a_hash(database_url, keys):
     value = sample_hashes.pdq(2)
-    with app_with(database_url, quarantine_false_positives=2) as client:
+    settings = {"quarantine_false_positives": 2, "quarantine_platforms": 2}
+    with app_with(database_url, **settings) as client:
         open_case(client, sample_hashes.pdq_entry(2))
         one = match_id(client, keys["acme"], value, "a")
         two = match_id(client, keys["birch"], value, "b")
@@ -79,7 +80,7 @@ def test_false_positive_verdicts_quarantine_a_hash(database_url, keys):
         feedback(client, keys["birch"], two, "false_positive", "none")
         state = hash_state(client, keys["admin"], hash_id)
         assert state["quarantined"] is True
-        assert "2 matches judged false positives" in state["suspension"]["reason"]
+        assert "2 uploads judged false positives by 2 platforms" in state["suspension"]["reason"]
         (entry,) = audit(client, keys["admin"], "hash.quarantined")
         assert entry["details"]["trigger"] == "false_positives"
         assert not match(client, keys["acme"], value)["matched"]
@@ -87,7 +88,8 @@ def test_false_positive_verdicts_quarantine_a_hash(database_url, keys):
 
 def test_a_verdict_after_a_moderators_decision_does_not_count(database_url, keys):
     value = sample_hashes.pdq(3)
-    with app_with(database_url, quarantine_false_positives=1) as client:
+    settings = {"quarantine_false_positives": 1, "quarantine_platforms": 1}
+    with app_with(database_url, **settings) as client:
         open_case(client, sample_hashes.pdq_entry(3))
         mid = match_id(client, keys["acme"], value)
         hash_id = match(client, keys["acme"], value, "probe")["matches"][0]["hash_id"]

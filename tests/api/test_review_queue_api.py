@@ -65,8 +65,12 @@ def test_filters(client, keys):
         "created_at",
         "updated_at",
         "quarantined",
+        "flagged",
         "hits",
     }
+    assert item["flagged"] is False
+    assert item["hits"][0].pop("photo").startswith("p_")
+    assert item["hits"][0].pop("variant") == "original"
     assert item["hits"] == [
         {
             "hash_id": hit,

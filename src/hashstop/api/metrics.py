@@ -37,6 +37,18 @@ class Metrics:
         self.match_records = Counter(
             "hashstop_match_records_created", "Match records created", registry=self.registry
         )
+        self.false_positive_verdicts = Counter(
+            "hashstop_false_positive_verdicts",
+            "Platform verdicts calling a match a false positive",
+            ["platform"],
+            registry=self.registry,
+        )
+        self.platforms_flagged = Counter(
+            "hashstop_platforms_flagged",
+            "Platforms flagged for review because their false-positive verdicts spiked",
+            ["platform"],
+            registry=self.registry,
+        )
         self.index_size = Gauge(
             "hashstop_index_hashes",
             "Hashes in this worker's match index",

@@ -13,7 +13,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from hashstop.service.allowlist import AddedEntry
+from hashstop.service.allowlist import AddedEntry, AddedPicture
 from hashstop.service.audit import AuditItem, AuditPage
 from hashstop.service.hash_review import HashView, SuspendedPage
 from hashstop.service.match_review import (
@@ -24,6 +24,8 @@ from hashstop.service.match_review import (
     QueueItem,
     QueuePage,
 )
+from hashstop.service.photo_review import PhotoView
+from hashstop.service.review_flags import OpenFlags
 from hashstop.storage.models import AllowlistEntry, HashSuspension
 from hashstop.storage.moderation_queries import FeedbackCounts, HashState
 
@@ -46,6 +48,21 @@ class ReasonIn(_In):
 class AllowlistIn(_In):
     algorithm: str = Field(max_length=16, description="pdq, phash, md5 or sha256")
     value: str = Field(max_length=128, description="hex")
+    reason: str = Field(min_length=1, max_length=500, description="what the picture is")
+
+
+class PictureHashIn(_In):
+    algorithm: str = Field(max_length=16, description="pdq, phash, md5 or sha256")
+    value: str = Field(max_length=128, description="hex")
+
+
+class AllowlistPictureIn(_In):
+    hashes: list[PictureHashIn] = Field(
+        min_length=1,
+        max_length=200,
+        description="every hash derived from the picture, as `hashstop allowlist add --image "
+        "PATH --print-hashes` computes them on the admin's machine (never the image)",
+    )
     reason: str = Field(min_length=1, max_length=500, description="what the picture is")
 
 
@@ -118,15 +135,20 @@ class ReviewHitOut(BaseModel):
     distance: int
     hash_status: str
     quarantined: bool
+    photo: str | None = Field(default=None, description="the public id of the photo it belongs to")
+    variant: str | None = Field(default=None, description="which variant of the photo it is")
 
     @classmethod
     def of(cls, h: HitView) -> ReviewHitOut:
+        s = h.state
         return cls(
             hash_id=h.hash_id,
             algorithm=h.algorithm,
             distance=h.distance,
-            hash_status=h.state.status if h.state is not None else "unknown",
+            hash_status=s.status if s is not None else "unknown",
             quarantined=h.quarantined,
+            photo=s.photo if s is not None else None,
+            variant=s.variant if s is not None else None,
         )
 
 
@@ -139,6 +161,11 @@ class QueueItemOut(BaseModel):
     created_at: datetime
     updated_at: datetime
     quarantined: bool = Field(description="hits a hash the quarantine holds (listed first)")
+    flagged: bool = Field(
+        default=False,
+        description="hits a photo flagged for review (one platform alone judged its matches "
+        "false positives; listed first, still matching)",
+    )
     hits: list[ReviewHitOut]
 
     @classmethod
@@ -153,6 +180,7 @@ class QueueItemOut(BaseModel):
             created_at=r.created_at,
             updated_at=r.updated_at,
             quarantined=item.quarantined,
+            flagged=item.flagged,
             hits=[ReviewHitOut.of(h) for h in item.hits],
         )
 
@@ -201,9 +229,77 @@ class MatchHitOut(BaseModel):
     case_counts: CountsOut = Field(description="over every match record of its case's hashes")
 
 
+class PhotoHashOut(HashOut):
+    variant: str | None = Field(description="which variant of the photo (original, crop5, ...)")
+
+    @classmethod
+    def of_state(cls, state: HashState) -> PhotoHashOut:
+        return cls(**HashOut.of(state).model_dump(), variant=state.variant)
+
+
+class PhotoOut(BaseModel):
+    photo: str = Field(description="the photo's public id")
+    status: str = Field(description="active, partly suspended, suspended or withdrawn")
+    flagged: bool = Field(description="flagged for review (one platform's false positives)")
+    hashes: list[PhotoHashOut] = Field(description="every stored hash of the photo")
+
+    @classmethod
+    def of(cls, view: PhotoView) -> PhotoOut:
+        return cls(
+            photo=view.photo,
+            status=view.status,
+            flagged=view.flagged,
+            hashes=[PhotoHashOut.of_state(h) for h in view.hashes],
+        )
+
+
+class PlatformFlagOut(BaseModel):
+    flag_id: int
+    platform: str
+    reason: str
+    created_at: datetime
+
+
+class PhotoFlagOut(BaseModel):
+    flag_id: int
+    reason: str
+    created_at: datetime
+    photo: PhotoOut
+
+
+class FlagsOut(BaseModel):
+    platforms: list[PlatformFlagOut] = Field(description="platforms whose false positives spiked")
+    photos: list[PhotoFlagOut] = Field(description="photos one platform alone called false")
+
+    @classmethod
+    def of(cls, flags: OpenFlags) -> FlagsOut:
+        return cls(
+            platforms=[
+                PlatformFlagOut(
+                    flag_id=f.id,
+                    platform=f.platform or "",
+                    reason=f.reason,
+                    created_at=f.created_at,
+                )
+                for f in flags.platforms
+            ],
+            photos=[
+                PhotoFlagOut(
+                    flag_id=f.id, reason=f.reason, created_at=f.created_at, photo=PhotoOut.of(v)
+                )
+                for f, v in flags.photos
+            ],
+        )
+
+
 class ReviewMatchOut(QueueItemOut):
     matches: list[MatchHitOut]
     history: list[HistoryOut]
+    photos: list[PhotoOut] = Field(
+        default_factory=list,
+        description="each photo the match hit, with every variant's state (suspend or restore "
+        "a photo as a whole: /v1/review/photos/{photo})",
+    )
 
     @classmethod
     def of_view(cls, view: MatchView) -> ReviewMatchOut:
@@ -222,6 +318,7 @@ class ReviewMatchOut(QueueItemOut):
                 for h in view.hits
             ],
             history=[HistoryOut.of(e) for e in view.history],
+            photos=[PhotoOut.of(p) for p in view.photos],
         )
 
 
@@ -269,6 +366,9 @@ class AllowlistEntryOut(BaseModel):
     reason: str
     created_by: str
     created_at: datetime
+    picture_id: int | None = Field(
+        default=None, description="the allowlisted picture this entry was derived from"
+    )
 
     @classmethod
     def of(cls, e: AllowlistEntry) -> AllowlistEntryOut:
@@ -279,6 +379,7 @@ class AllowlistEntryOut(BaseModel):
             reason=e.reason,
             created_by=e.created_by,
             created_at=e.created_at,
+            picture_id=e.picture_id,
         )
 
 
@@ -288,6 +389,24 @@ class AllowlistAddedOut(AllowlistEntryOut):
     @classmethod
     def of_added(cls, added: AddedEntry) -> AllowlistAddedOut:
         return cls(**AllowlistEntryOut.of(added.entry).model_dump(), suspended=added.suspended)
+
+
+class AllowlistPictureOut(BaseModel):
+    picture_id: int
+    reason: str
+    entries: int = Field(description="hashes of the picture added (those not listed already)")
+    photos_suspended: int = Field(description="stored photos that now screen as allowlisted")
+    suspended: list[int] = Field(description="ids of the stored hashes it suspended")
+
+    @classmethod
+    def of(cls, added: AddedPicture) -> AllowlistPictureOut:
+        return cls(
+            picture_id=added.picture.id,
+            reason=added.picture.reason,
+            entries=len(added.entries),
+            photos_suspended=added.photos,
+            suspended=added.suspended,
+        )
 
 
 class AuditEntryOut(BaseModel):

@@ -5,8 +5,9 @@ as a keyed hash; a wrong secret and an unknown case id get the same answer, so a
 nothing. Withdrawal erases the hash values (the rows stay, with their ids, so that the change log
 and match records still make sense) and stops them matching before the call returns.
 
-A hash within the match distance of an allowlist entry (a known benign picture) is refused with
-its reason in `rejected`. The allowlist is read after taking the change-log lock, which an admin
+A request with any hash that screens as allowlisted (near a known benign picture, see
+`screening.py`) is refused whole: every hash in `rejected`, with one reason naming none of
+them. The allowlist is read after taking the change-log lock, which an admin
 adding an entry also takes before scanning the stored hashes: whichever commits second sees the
 other, so no hash slips in beside a new entry.
 """
@@ -31,7 +32,7 @@ from hashstop.service.idempotency import (
 )
 from hashstop.service.matchable import hold, publish
 from hashstop.service.rules import Rejection, SubmittedHash, sort_submissions
-from hashstop.service.screening import AllowlistScreen, MatchDistances, allowlist_reason
+from hashstop.service.screening import AllowlistScreen, MatchDistances
 from hashstop.service.tokens import Keyring, new_case_id, new_case_secret
 from hashstop.storage.audit import AuditLog
 from hashstop.storage.cases import CaseRepository, NewHash
@@ -83,10 +84,9 @@ class CaseService:
 
     def _screen(self, hashes: Sequence[NewHash]) -> list[str | None]:
         hold(self.session)
-        near = AllowlistScreen(self.session, self.distances).nearest(
+        return AllowlistScreen(self.session, self.distances).whole_request(
             [(h.algorithm, h.value) for h in hashes]
         )
-        return [None if entry is None else allowlist_reason(entry) for entry in near]
 
     def open(
         self, submitted: Sequence[SubmittedHash], idempotency_key: str | None = None

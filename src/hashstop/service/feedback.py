@@ -15,7 +15,11 @@ from sqlalchemy.orm import Session
 from hashstop.service.actors import Actor
 from hashstop.service.errors import InvalidInput, NotFound
 from hashstop.service.lifecycle import verdict_applies
-from hashstop.service.quarantine import QuarantinePolicy, check_false_positives
+from hashstop.service.quarantine import (
+    QuarantinePolicy,
+    check_false_positives,
+    check_platform_spike,
+)
 from hashstop.service.tokens import MATCH_ID
 from hashstop.storage.audit import AuditLog
 from hashstop.storage.matches import HitSource, MatchRepository, hit_sources
@@ -26,6 +30,7 @@ from hashstop.storage.models import ApiKey, Feedback, FeedbackAction, MatchRecor
 class FeedbackResult:
     match: MatchRecord
     feedback: Feedback
+    platform_flagged: bool = False  # this verdict flagged its platform (a spike of them)
 
 
 def own_match(session: Session, key: ApiKey, match_id: str) -> MatchRecord:
@@ -78,6 +83,8 @@ def give_feedback(
         action=action_value.value,
         applied=applied,
     )
+    flagged = False
     if applied and verdict_value is Verdict.FALSE_POSITIVE and quarantine is not None:
         check_false_positives(session, quarantine, [h.hash_id for h in record.hits])
-    return FeedbackResult(record, feedback)
+        flagged = check_platform_spike(session, quarantine, record.platform)
+    return FeedbackResult(record, feedback, flagged)

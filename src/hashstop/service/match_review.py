@@ -13,7 +13,7 @@ grouping behind "all the hashes of the same case" counts.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy.orm import Session
@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from hashstop.service.actors import Actor
 from hashstop.service.errors import Forbidden, InvalidInput, NotFound
 from hashstop.service.index import ALGORITHM_BYTES
+from hashstop.service.photo_review import PhotoView, views_of
 from hashstop.service.tokens import MATCH_ID
 from hashstop.storage.matches import MatchRepository
 from hashstop.storage.models import MatchRecord, MatchStatus, SuspensionKind
@@ -68,6 +69,10 @@ class HitView:
             and s.suspension.kind == SuspensionKind.QUARANTINE
         )
 
+    @property
+    def flagged(self) -> bool:
+        return bool(self.state and self.state.photo_flagged)
+
 
 @dataclass(frozen=True, slots=True)
 class QueueItem:
@@ -77,6 +82,10 @@ class QueueItem:
     @property
     def quarantined(self) -> bool:
         return any(h.quarantined for h in self.hits)
+
+    @property
+    def flagged(self) -> bool:
+        return any(h.flagged for h in self.hits)
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,8 +117,8 @@ def queue(
     cursor: str | None = None,
     limit: int = 50,
 ) -> QueuePage:
-    """A page of the queue: records hitting quarantined hashes first, then the rest, each part
-    newest first. The cursor is stable: records added later never shift a page."""
+    """A page of the queue: records hitting quarantined hashes or flagged photos first, then the
+    rest, each part newest first. The cursor is stable: records added later never shift a page."""
     if status not in QUEUE_STATUSES:
         raise InvalidInput(f"status is one of {', '.join(QUEUE_STATUSES)}; got {status!r}")
     if algorithm is not None and algorithm not in ALGORITHM_BYTES:
@@ -180,6 +189,7 @@ class MatchView:
     history: list[HistoryEntry]
     hash_counts: dict[int, FeedbackCounts]
     case_counts: dict[int, FeedbackCounts]
+    photos: list[PhotoView] = field(default_factory=list)  # every hash of each photo hit
 
     @property
     def quarantined(self) -> bool:
@@ -224,6 +234,7 @@ def describe(session: Session, record: MatchRecord) -> MatchView:
         history=history,
         hash_counts=feedback_counts_by_hash(session, ids),
         case_counts=feedback_counts_by_case(session, ids),
+        photos=views_of(session, {s.photo_id for s in states.values() if s.photo_id}),
     )
 
 

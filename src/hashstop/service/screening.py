@@ -1,9 +1,22 @@
 """Screening hashes against the allowlist of known benign images.
 
 Anyone can submit a hash, so anyone can try to get a news photo or a meme blocked on every
-platform. The allowlist holds the hashes of such pictures; a hash within the *match distance*
-(PDQ and pHash: the server's maximum, the most a platform may ask for; MD5 and SHA-256: equal)
-of an entry is refused at submission, and restoring a suspended hash near one is refused too.
+platform. The allowlist holds the hashes of such pictures: an entry added from a picture holds
+every hash a client could derive from it (`hashing/picture.py`). A submitted hash *screens as
+allowlisted* when it lies within the *screening distance* of an entry: the match distance (PDQ
+and pHash: the server's maximum, the most a platform may ask for; MD5 and SHA-256: equal) plus
+a margin (`MARGIN`), so that a copy edited just past the match distance, which a platform's
+own edit of the picture would then match, is caught too. The margin was chosen from
+measurements (`benchmarks/abuse.py`, scenario `allowlist_margin`, quoted in
+docs/threat-model.md): edited copies of a photograph land at most a few bits past the match
+distance from its entry, while no hash of an unrelated photograph came within 80 PDQ bits.
+
+A submission with any hash that screens as allowlisted is refused *whole* (`whole_request`):
+every hash of the request, with one reason that names no hash, photo or entry. Per-hash or
+per-photo answers would be an oracle: flip one bit of a near copy per hash (or per one-hash
+photo) and the answers read an entry back bit by bit in one request. With one answer per
+request, reading a 256-bit entry takes a request per bit, against the write budgets.
+Restoring a suspended hash or photo within the screening distance of an entry is refused too.
 
 Why a scan of the table at each check rather than a per-worker cache: the allowlist is curated
 by hand (tens to a few thousand entries), and a check runs only when a victim submits hashes,
@@ -33,6 +46,8 @@ from hashstop.storage.allowlist import AllowlistRepository
 # The Settings defaults of HASHSTOP_MAX_DISTANCE_PDQ and HASHSTOP_MAX_DISTANCE_PHASH.
 DEFAULT_PDQ_DISTANCE = 31
 DEFAULT_PHASH_DISTANCE = 6
+# Bits past the match distance at which a hash still screens as allowlisted (see above).
+MARGIN = {"pdq": 16, "phash": 4}
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,14 +60,16 @@ class MatchDistances:
     def of(self, algorithm: str) -> int:
         return {"pdq": self.pdq, "phash": self.phash}.get(algorithm, 0)
 
+    def screening(self, algorithm: str) -> int:
+        """The distance within which a hash screens as allowlisted: match distance + margin."""
+        return self.of(algorithm) + MARGIN.get(algorithm, 0)
 
-def allowlist_reason(entry_id: int) -> str:
-    """What a victim is told when a hash is refused for being near an allowlist entry."""
-    return (
-        f"within the match distance of a known benign image on the allowlist (entry {entry_id}), "
-        "so it would block unrelated pictures; if this really is your photo, contact the "
-        f"operators of this service and quote entry {entry_id}"
-    )
+
+WHOLE_REQUEST_REASON = (
+    "this request holds a picture that resembles a known benign image on the allowlist (a news "
+    "photo, a meme), so none of its hashes was stored; send your other photos in a separate "
+    "request, and if this really is your photo, contact the operators of this service"
+)
 
 
 def hamming_distances(codes: npt.NDArray[np.uint8], value: bytes) -> npt.NDArray[np.int64]:
@@ -70,8 +87,8 @@ class AllowlistScreen:
         self.distances = distances
 
     def nearest(self, hashes: Sequence[tuple[str, bytes]]) -> list[int | None]:
-        """For each (algorithm, value): the id of an allowlist entry within match distance
-        (the nearest, then the oldest), or None."""
+        """For each (algorithm, value): the id of an allowlist entry within the screening
+        distance (the nearest, then the oldest), or None."""
         found: list[int | None] = [None] * len(hashes)
         if not hashes:
             return found
@@ -94,6 +111,13 @@ class AllowlistScreen:
                 found[where] = entry
         return found
 
+    def whole_request(self, hashes: Sequence[tuple[str, bytes]]) -> list[str | None]:
+        """The reason to refuse each of `hashes`: all of them with one reason if any screens
+        as allowlisted, none otherwise (no answer tells which one did)."""
+        if any(entry is not None for entry in self.nearest(hashes)):
+            return [WHOLE_REQUEST_REASON] * len(hashes)
+        return [None] * len(hashes)
+
     def _search(
         self, algorithm: str, listed: list[tuple[int, bytes]], values: list[bytes]
     ) -> list[int | None]:
@@ -113,5 +137,5 @@ class AllowlistScreen:
             np.frombuffer(b"".join(v for _, v in good), dtype=np.uint8).reshape(-1, width),
         )
         queries = np.frombuffer(b"".join(values), dtype=np.uint8).reshape(-1, width)
-        results = index.search(queries, self.distances.of(algorithm))
+        results = index.search(queries, self.distances.screening(algorithm))
         return [int(near[0][0]) if near else None for near in results]

@@ -18,13 +18,22 @@ class AllowlistRepository:
     def __init__(self, session: Session) -> None:
         self.session = session
 
-    def add(self, *, algorithm: str, value: bytes, reason: str, created_by: str) -> AllowlistEntry:
+    def add(
+        self,
+        *,
+        algorithm: str,
+        value: bytes,
+        reason: str,
+        created_by: str,
+        picture_id: int | None = None,
+    ) -> AllowlistEntry:
         entry = AllowlistEntry(
             algorithm=algorithm,
             value=value,
             reason=reason,
             created_by=created_by,
             created_at=utcnow(),
+            picture_id=picture_id,
         )
         self.session.add(entry)
         self.session.flush()
@@ -53,6 +62,15 @@ class AllowlistRepository:
             .order_by(AllowlistEntry.id)
         )
         return [(r.id, r.algorithm, r.value) for r in rows]
+
+    def of_picture(self, picture_id: int) -> list[AllowlistEntry]:
+        return list(
+            self.session.scalars(
+                select(AllowlistEntry)
+                .where(AllowlistEntry.picture_id == picture_id)
+                .order_by(AllowlistEntry.id)
+            )
+        )
 
     def remove(self, entry: AllowlistEntry) -> None:
         self.session.delete(entry)

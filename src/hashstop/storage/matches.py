@@ -224,19 +224,35 @@ def recent_hit_counts(
     return {hash_id: (records, platforms) for hash_id, records, platforms in rows}
 
 
+@dataclass(frozen=True, slots=True)
+class FalsePositives:
+    """The match records of one hash that stand as false positives: how many distinct uploads
+    (platform and ref) and how many distinct platforms they come from."""
+
+    uploads: int
+    platforms: int
+
+
 def false_positive_counts(
     session: Session, hash_ids: Iterable[int], since: datetime | None = None
-) -> dict[int, int]:
-    """How many match records hitting each hash stand as false positives (judged since `since`)."""
+) -> dict[int, FalsePositives]:
+    """The false positives among the match records hitting each hash (judged since `since`):
+    one platform repeating one upload counts once."""
     ids = sorted(set(hash_ids))
     if not ids:
         return {}
     stmt = (
-        select(MatchHit.hash_id, func.count(distinct(MatchRecord.id)))
+        select(MatchHit.hash_id, MatchRecord.platform, MatchRecord.ref)
         .join(MatchRecord, MatchRecord.id == MatchHit.match_id)
         .where(MatchHit.hash_id.in_(ids), MatchRecord.status == MatchStatus.FALSE_POSITIVE)
-        .group_by(MatchHit.hash_id)
+        .distinct()
     )
     if since is not None:
         stmt = stmt.where(MatchRecord.updated_at >= since)
-    return dict(session.execute(stmt).all())
+    uploads: dict[int, set[tuple[str, str]]] = {}
+    for hash_id, platform, ref in session.execute(stmt):
+        uploads.setdefault(hash_id, set()).add((platform, ref))
+    return {
+        hash_id: FalsePositives(len(seen), len({p for p, _ in seen}))
+        for hash_id, seen in uploads.items()
+    }

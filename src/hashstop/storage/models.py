@@ -376,6 +376,45 @@ class AllowlistEntry(Base):
     reason: Mapped[str] = mapped_column(Text)
     created_by: Mapped[str] = mapped_column(String(96))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    # The picture this entry was derived from (issue 12); NULL for a value added on its own.
+    picture_id: Mapped[int | None] = mapped_column(Id, index=True)
+
+
+class AllowlistPicture(Base):
+    """A benign picture an admin allowlisted: its entries are every hash a client could derive
+    from it (stored variants, dihedral transforms, query hashes, pHash, MD5, SHA-256)."""
+
+    __tablename__ = "allowlist_pictures"
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    reason: Mapped[str] = mapped_column(Text)
+    created_by: Mapped[str] = mapped_column(String(96))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
+class FlagKind(enum.StrEnum):
+    """What a review flag points a moderator at."""
+
+    PHOTO = "photo"  # one platform alone judged its matches false positives
+    PLATFORM = "platform"  # a platform's false-positive verdicts spiked
+
+
+class ReviewFlag(Base):
+    """Something a moderator should look at, that no automatic rule may act on alone."""
+
+    __tablename__ = "review_flags"
+    __table_args__ = (Index("ix_review_flags_kind_cleared_at", "kind", "cleared_at"),)
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    photo_id: Mapped[int | None] = mapped_column(
+        ForeignKey("photos.id", ondelete="CASCADE"), index=True
+    )
+    platform: Mapped[str | None] = mapped_column(String(64))
+    reason: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    cleared_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    cleared_by: Mapped[str | None] = mapped_column(String(96))
 
 
 class ReviewSession(Base):

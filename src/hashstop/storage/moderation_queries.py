@@ -12,17 +12,21 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, TypeAlias
 
-from sqlalchemy import ColumnElement, Select, distinct, exists, func, select
+from sqlalchemy import ColumnElement, Select, distinct, exists, func, or_, select
 from sqlalchemy.orm import InstrumentedAttribute, Session, selectinload
 
+from hashstop.storage.flags import flagged_photo_hash_ids
 from hashstop.storage.models import (
     Feedback,
     FeedbackAction,
+    FlagKind,
     Hash,
     HashSuspension,
     MatchDecision,
     MatchHit,
     MatchRecord,
+    Photo,
+    ReviewFlag,
     SuspensionKind,
 )
 from hashstop.storage.suspensions import open_quarantine_hash_ids
@@ -45,9 +49,13 @@ class QueueFilter:
 def queue_records(
     session: Session, wanted: QueueFilter, *, quarantined: bool, before: int | None, limit: int
 ) -> list[MatchRecord]:
-    """One part of the queue, newest first: records hitting a quarantined hash, or the others."""
+    """One part of the queue, newest first: records hitting a quarantined hash or a flagged
+    photo (the top part), or the others."""
     hits_quarantined = select(MatchHit.match_id).where(
-        MatchHit.hash_id.in_(open_quarantine_hash_ids())
+        or_(
+            MatchHit.hash_id.in_(open_quarantine_hash_ids()),
+            MatchHit.hash_id.in_(flagged_photo_hash_ids()),
+        )
     )
     stmt = select(MatchRecord).options(selectinload(MatchRecord.hits))
     if quarantined:
@@ -86,6 +94,10 @@ class HashState:
     status: str
     value: bytes | None
     suspension: HashSuspension | None
+    photo_id: int | None = None  # internal; never shown
+    photo: str | None = None  # the photo's public id
+    variant: str | None = None
+    photo_flagged: bool = False  # the photo has an open review flag
 
 
 def hash_states(session: Session, hash_ids: Iterable[int]) -> dict[int, HashState]:
@@ -93,8 +105,27 @@ def hash_states(session: Session, hash_ids: Iterable[int]) -> dict[int, HashStat
     if not ids:
         return {}
     rows = session.execute(
-        select(Hash.id, Hash.algorithm, Hash.status, Hash.value).where(Hash.id.in_(ids))
+        select(
+            Hash.id,
+            Hash.algorithm,
+            Hash.status,
+            Hash.value,
+            Hash.photo_id,
+            Hash.variant,
+            Photo.public_id,
+        )
+        .join(Photo, Photo.id == Hash.photo_id)
+        .where(Hash.id.in_(ids))
     ).all()
+    flagged = set(
+        session.scalars(
+            select(ReviewFlag.photo_id).where(
+                ReviewFlag.kind == FlagKind.PHOTO,
+                ReviewFlag.cleared_at.is_(None),
+                ReviewFlag.photo_id.in_(sorted({r.photo_id for r in rows})),
+            )
+        )
+    )
     open_rows = session.scalars(
         select(HashSuspension)
         .where(HashSuspension.hash_id.in_(ids), HashSuspension.ended_at.is_(None))
@@ -102,7 +133,18 @@ def hash_states(session: Session, hash_ids: Iterable[int]) -> dict[int, HashStat
     )
     suspensions = {s.hash_id: s for s in open_rows}
     return {
-        r.id: HashState(r.id, r.algorithm, r.status, r.value, suspensions.get(r.id)) for r in rows
+        r.id: HashState(
+            r.id,
+            r.algorithm,
+            r.status,
+            r.value,
+            suspensions.get(r.id),
+            photo_id=r.photo_id,
+            photo=r.public_id,
+            variant=r.variant,
+            photo_flagged=r.photo_id in flagged,
+        )
+        for r in rows
     }
 
 

@@ -11,9 +11,11 @@ from hashstop.api.review_schemas import (
     AllowlistAddedOut,
     AllowlistEntryOut,
     AllowlistIn,
+    AllowlistPictureIn,
+    AllowlistPictureOut,
     AuditOut,
 )
-from hashstop.service.allowlist import add_entry, list_entries, remove_entry
+from hashstop.service.allowlist import add_entry, add_picture, list_entries, remove_entry
 from hashstop.service.audit import audit_page
 
 router = APIRouter(tags=["admin"])
@@ -42,6 +44,22 @@ def add_to_allowlist(
     return AllowlistAddedOut.of_added(added)
 
 
+@router.post("/v1/admin/allowlist/pictures", status_code=201, response_model=AllowlistPictureOut)
+def add_picture_to_allowlist(
+    body: AllowlistPictureIn, actor: Admin, session: SessionDep, distances: DistancesDep
+) -> AllowlistPictureOut:
+    """Allowlist a benign picture by every hash derived from it: a submission with any hash
+    near one is refused whole, and every stored photo near one is suspended."""
+    added = add_picture(
+        session,
+        hashes=[(h.algorithm, h.value) for h in body.hashes],
+        reason=body.reason,
+        actor=actor,
+        distances=distances,
+    )
+    return AllowlistPictureOut.of(added)
+
+
 @router.delete("/v1/admin/allowlist/{entry_id}", status_code=204)
 def remove_from_allowlist(
     entry_id: Annotated[int, Path(ge=1, le=MAX_ID)],
@@ -49,7 +67,8 @@ def remove_from_allowlist(
     session: SessionDep,
     reason: Annotated[str, Query(min_length=1, max_length=500, description="why")],
 ) -> None:
-    """Remove an allowlist entry (the hashes it suspended stay suspended)."""
+    """Remove an allowlist entry, with the other entries of its picture (the hashes it
+    suspended stay suspended)."""
     remove_entry(session, entry_id, reason=reason, actor=actor)
 
 

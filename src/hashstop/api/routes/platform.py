@@ -130,7 +130,12 @@ def feedback(
     key: PlatformKey,
     session: SessionDep,
     quarantine: QuarantineDep,
+    metrics: MetricsDep,
 ) -> FeedbackOut:
     """Tell whether one of your matches was right (confirmed) or wrong (false_positive)."""
     result = give_feedback(session, key, match_id, body.verdict, body.action, quarantine)
+    if result.feedback.verdict == "false_positive":
+        metrics.false_positive_verdicts.labels(result.match.platform).inc()
+    if result.platform_flagged:
+        metrics.platforms_flagged.labels(result.match.platform).inc()
     return FeedbackOut.of(result)

@@ -11,9 +11,11 @@ from hashstop.api.deps import DistancesDep, Moderator, SessionDep
 from hashstop.api.review_schemas import (
     ActivityOut,
     DecisionIn,
+    FlagsOut,
     HashDetailOut,
     HashListOut,
     HashOut,
+    PhotoOut,
     QueueOut,
     ReasonIn,
     ReviewMatchOut,
@@ -21,6 +23,8 @@ from hashstop.api.review_schemas import (
 from hashstop.service.hash_review import hash_view, suspended_hashes
 from hashstop.service.lifecycle import decide
 from hashstop.service.match_review import activity, describe, match_view, queue
+from hashstop.service.photo_review import photo_view, restore_photo, suspend_photo
+from hashstop.service.review_flags import clear_flag, open_flags
 from hashstop.service.suspension import restore_hash, suspend_hash
 from hashstop.storage.moderation_queries import hash_states
 
@@ -124,6 +128,51 @@ def restore(
     """Let a suspended hash match again (release a quarantine); a reason is required."""
     restore_hash(session, hash_id, reason=body.reason, actor=actor, distances=distances)
     return _hash_out(session, hash_id)
+
+
+PhotoRef = Annotated[str, Path(min_length=1, max_length=24)]
+
+
+@router.get("/photos/{photo}", response_model=PhotoOut)
+def review_photo(photo: PhotoRef, actor: Moderator, session: SessionDep) -> PhotoOut:
+    """One photo: every stored hash of it (variants, exact hashes) with its state."""
+    return PhotoOut.of(photo_view(session, actor, photo))
+
+
+@router.post("/photos/{photo}/suspend", response_model=PhotoOut)
+def suspend_a_photo(
+    photo: PhotoRef, body: ReasonIn, actor: Moderator, session: SessionDep
+) -> PhotoOut:
+    """Stop every hash of a photo matching everywhere, in one action; a reason is required."""
+    return PhotoOut.of(suspend_photo(session, photo, reason=body.reason, actor=actor))
+
+
+@router.post("/photos/{photo}/restore", response_model=PhotoOut)
+def restore_a_photo(
+    photo: PhotoRef,
+    body: ReasonIn,
+    actor: Moderator,
+    session: SessionDep,
+    distances: DistancesDep,
+) -> PhotoOut:
+    """Let every suspended hash of a photo match again; refused near an allowlist entry."""
+    view = restore_photo(session, photo, reason=body.reason, actor=actor, distances=distances)
+    return PhotoOut.of(view)
+
+
+@router.get("/flags", response_model=FlagsOut)
+def review_flags(actor: Moderator, session: SessionDep) -> FlagsOut:
+    """Open flags: photos one platform alone judged false positives (still matching, first in
+    the queue) and platforms whose false-positive verdicts spiked."""
+    return FlagsOut.of(open_flags(session, actor))
+
+
+@router.post("/flags/{flag_id}/clear", status_code=204)
+def clear_review_flag(
+    flag_id: HashId, body: ReasonIn, actor: Moderator, session: SessionDep
+) -> None:
+    """Clear a flag once dealt with; a reason is required."""
+    clear_flag(session, flag_id, reason=body.reason, actor=actor)
 
 
 @router.get("/activity", response_model=ActivityOut)

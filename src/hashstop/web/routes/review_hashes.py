@@ -5,14 +5,18 @@ reach these pages; a scoped moderator gets a 403 page.
 
 from __future__ import annotations
 
+import json
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Path, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
 from hashstop.api.deps import DistancesDep, SessionDep
-from hashstop.service.allowlist import add_entry, list_entries, remove_entry
+from hashstop.service.allowlist import add_entry, add_picture, list_entries, remove_entry
+from hashstop.service.errors import InvalidInput
 from hashstop.service.hash_review import hash_view, suspended_hashes
+from hashstop.service.photo_review import restore_photo, suspend_photo
+from hashstop.service.review_flags import clear_flag, open_flags
 from hashstop.service.suspension import restore_hash, suspend_hash
 from hashstop.storage.models import SuspensionKind
 from hashstop.web.moderator_pages import (
@@ -92,6 +96,62 @@ def restore_page(
     return see_other(target, done="restored")
 
 
+PhotoRef = Annotated[str, Path(min_length=1, max_length=24)]
+
+
+@router.post("/photos/{photo}/suspend", response_model=None)
+def suspend_photo_page(
+    request: Request,
+    photo: PhotoRef,
+    reviewer: PostingReviewerDep,
+    session: SessionDep,
+    reason: Annotated[str, Form(max_length=2000)] = "",
+    back: Annotated[str, Form(max_length=512)] = "",
+) -> Response:
+    target = come_back_to(request, back or "/review/flags")
+    suspend_photo(session, photo, reason=reason, actor=reviewer.actor)
+    return see_other(target, done="photo-suspended")
+
+
+@router.post("/photos/{photo}/restore", response_model=None)
+def restore_photo_page(
+    request: Request,
+    photo: PhotoRef,
+    reviewer: PostingReviewerDep,
+    session: SessionDep,
+    distances: DistancesDep,
+    reason: Annotated[str, Form(max_length=2000)] = "",
+    back: Annotated[str, Form(max_length=512)] = "",
+) -> Response:
+    target = come_back_to(request, back or "/review/flags")
+    restore_photo(session, photo, reason=reason, actor=reviewer.actor, distances=distances)
+    return see_other(target, done="photo-restored")
+
+
+@router.get("/flags", response_class=HTMLResponse)
+def flags_page(
+    request: Request,
+    reviewer: ReviewerDep,
+    session: SessionDep,
+    done: Annotated[str, Query(max_length=24)] = "",
+) -> HTMLResponse:
+    flags = open_flags(session, reviewer.actor)
+    return render(request, "review/flags.html", reviewer, flags=flags, notice=notice(done))
+
+
+@router.post("/flags/{flag_id}/clear", response_model=None)
+def clear_flag_page(
+    request: Request,
+    flag_id: RowId,
+    reviewer: PostingReviewerDep,
+    session: SessionDep,
+    reason: Annotated[str, Form(max_length=2000)] = "",
+) -> Response:
+    target = come_back_to(request, "/review/flags")
+    clear_flag(session, flag_id, reason=reason, actor=reviewer.actor)
+    return see_other(target, done="flag-cleared")
+
+
 @router.get("/allowlist", response_class=HTMLResponse)
 def allowlist_page(
     request: Request,
@@ -123,6 +183,46 @@ def allowlist_add_page(
         session,
         algorithm=algorithm,
         value=value.strip(),
+        reason=reason,
+        actor=reviewer.actor,
+        distances=distances,
+    )
+    return see_other("/review/allowlist", done="allowlisted", suspended=len(added.suspended))
+
+
+def _picture_hashes(text: str) -> list[tuple[str, str]]:
+    """The hashes pasted on the page: the JSON `hashstop allowlist add --image PATH
+    --print-hashes` prints (a list of {algorithm, value})."""
+    try:
+        items = json.loads(text)
+    except ValueError:
+        items = None
+    if not isinstance(items, list) or not all(
+        isinstance(i, dict)
+        and isinstance(i.get("algorithm"), str)
+        and isinstance(i.get("value"), str)
+        for i in items
+    ):
+        raise InvalidInput(
+            "paste the JSON that `hashstop allowlist add --image PATH --print-hashes` prints "
+            "(a list of hashes), unchanged"
+        )
+    return [(i["algorithm"], i["value"].strip()) for i in items]
+
+
+@router.post("/allowlist/pictures", response_model=None)
+def allowlist_picture_page(
+    request: Request,
+    reviewer: PostingReviewerDep,
+    session: SessionDep,
+    distances: DistancesDep,
+    hashes: Annotated[str, Form(max_length=40_000)] = "",
+    reason: Annotated[str, Form(max_length=2000)] = "",
+) -> Response:
+    come_back_to(request, "/review/allowlist")
+    added = add_picture(
+        session,
+        hashes=_picture_hashes(hashes),
         reason=reason,
         actor=reviewer.actor,
         distances=distances,
