@@ -37,6 +37,11 @@ class Metrics:
         self.match_records = Counter(
             "hashstop_match_records_created", "Match records created", registry=self.registry
         )
+        self.write_ceiling_hits = Counter(
+            "hashstop_write_ceiling_hits",
+            "Writes refused because all clients together reached HASHSTOP_HASHES_PER_HOUR",
+            registry=self.registry,
+        )
         self.index_size = Gauge(
             "hashstop_index_hashes",
             "Hashes in this worker's match index",

@@ -15,7 +15,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 if TYPE_CHECKING:
     from hashstop.service.cases import CaseView, OpenedCase, Submission
@@ -24,6 +24,16 @@ if TYPE_CHECKING:
     from hashstop.service.matching import ItemResult
     from hashstop.storage.matches import Hit, HitSource
     from hashstop.storage.models import Case, Feedback, MatchHit, MatchRecord
+
+
+# Characters refused in a match ref besides C0 controls: DEL and the C1 controls, and the
+# bidirectional formatting characters (marks, embeddings, overrides, isolates).
+HIDDEN_CHARACTERS = frozenset(
+    [chr(c) for c in range(0x7F, 0xA0)]
+    + ["\u061c", "\u200e", "\u200f"]
+    + [chr(c) for c in range(0x202A, 0x202F)]
+    + [chr(c) for c in range(0x2066, 0x206A)]
+)
 
 
 class _In(BaseModel):
@@ -127,9 +137,23 @@ class MatchItemIn(_In):
         min_length=1,
         max_length=256,
         pattern=r"^[^\x00-\x1f]*$",
-        description="your id for the upload (no control characters)",
+        description="your id for the upload (no control characters, no bidirectional controls)",
     )
     hashes: list[QueryHashIn] = Field(min_length=1)
+
+    @field_validator("ref")
+    @classmethod
+    def _no_hidden_characters(cls, ref: str) -> str:
+        # A ref is shown on the review pages: bidirectional controls would let it display as
+        # something else than it is (issue 12), and C1 controls have no business in an id.
+        bad = sorted({f"U+{ord(c):04X}" for c in ref if c in HIDDEN_CHARACTERS})
+        if bad:
+            raise ValueError(
+                "a ref must not contain control or bidirectional formatting characters "
+                f"(found {', '.join(bad)})"
+            )
+        return ref
+
     max_distance: int | None = Field(
         default=None,
         ge=0,
