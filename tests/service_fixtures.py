@@ -32,6 +32,7 @@ TEST_SECRET_KEY = "test-only-" + "k" * 40
 TEST_OPERATIONS_TOKEN = "test-ops-" + "o" * 40
 OPERATOR = {"Authorization": f"Bearer {TEST_OPERATIONS_TOKEN}"}
 TABLES = (
+    "hashlist_batches",
     "review_sessions",
     "match_decisions",
     "hash_suspensions",
@@ -163,6 +164,9 @@ def make_settings(database_url: str, **overrides: Any) -> Settings:
         "case_creations_per_hour": 100_000,
         "hashes_per_address_per_hour": 100_000_000,
         "hashes_per_hour": 100_000_000,
+        # the hash list publishes every change at the next page (tests of batching set these)
+        "hashlist_batch_cases": 1,
+        "hashlist_batch_min_seconds": 0,
         "log_level": "DEBUG",
     }
     values.update(overrides)

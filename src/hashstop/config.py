@@ -71,6 +71,16 @@ class Settings(BaseSettings):
     max_hashlist_page: int = Field(default=10_000, ge=1)
     """Largest `limit` of one `GET /v1/hashlist` page."""
 
+    # The hash list is published in batches that mix cases (issue 12, attack 5); the service's
+    # own matching changes at once whatever these say.
+    hashlist_batch_cases: int = Field(default=3, ge=1)
+    """A hash-list batch is published once it mixes at least this many cases' changes..."""
+    hashlist_batch_min_seconds: float = Field(default=300.0, ge=0)
+    """...and its oldest change has waited this many seconds..."""
+    hashlist_batch_max_seconds: float = Field(default=3600.0, ge=0)
+    """...or, whatever it mixes, once its oldest change has waited this long: the most a
+    platform that mirrors the list waits for a withdrawal."""
+
     # Match thresholds (see the module docstring for the pHash choice).
     max_distance_pdq: int = Field(default=31, ge=0, le=64)
     """PDQ match threshold in bits: the default and the most a request may ask for."""
