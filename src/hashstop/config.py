@@ -163,8 +163,9 @@ class Settings(BaseSettings):
 
     # Behind a reverse proxy (TLS ends there).
     forwarded_allow_ips: str = "127.0.0.1"
-    """Comma-separated addresses (or `*`) of the proxies whose X-Forwarded-For/-Proto headers
-    are trusted, giving the client address (rate limits) and https (Secure cookies)."""
+    """Comma-separated addresses or networks (CIDR) of the proxies whose X-Forwarded-For/-Proto
+    headers are trusted, giving the client address (budgets, rate limits) and https (Secure
+    cookies); never `*` behind a proxy that appends to X-Forwarded-For (see below)."""
 
     @field_validator("log_level", mode="before")
     @classmethod
