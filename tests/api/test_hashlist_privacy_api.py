@@ -11,6 +11,7 @@ own names for photos. The service's own matching still changes at once. A client
 from __future__ import annotations
 
 import time
+from typing import Any
 
 from fastapi.testclient import TestClient
 
@@ -30,10 +31,11 @@ def _open(client: TestClient, seeds: range, photo_size: int = 1) -> dict[str, st
     ]
     r = client.post("/v1/cases", json={"hashes": hashes})
     assert r.status_code == 201, r.text
-    return r.json()
+    opened: dict[str, str] = r.json()
+    return opened
 
 
-def _feed(client: TestClient, key: dict[str, str], after: int = 0, limit: int = 1000) -> list:
+def _feed(client: TestClient, key: dict[str, str], after: int = 0, limit: int = 1000) -> list[Any]:
     entries = []
     while True:
         page = client.get(
@@ -53,7 +55,7 @@ def _longest_run(owners: list[str], owner: str) -> int:
     return best
 
 
-def _owner_of(values: dict[str, str], hash_ids: dict[int, str], entry: dict) -> str:
+def _owner_of(values: dict[str, str], hash_ids: dict[int, str], entry: dict[str, Any]) -> str:
     if entry["value"] is not None:
         hash_ids[entry["hash_id"]] = values[entry["value"]]
     return hash_ids[entry["hash_id"]]
