@@ -44,6 +44,9 @@ import psycopg
 
 HERE = Path(__file__).resolve().parent
 SECRET_KEY = "benchmark-only-" + "b" * 40
+# /readyz's details (worker, applied seq) are for the operator only (issue 12).
+OPERATIONS_TOKEN = "benchmark-ops-" + "o" * 40
+OPERATOR = {"Authorization": f"Bearer {OPERATIONS_TOKEN}", "Connection": "close"}
 HASHSTOP = str(Path(sys.executable).parent / "hashstop")
 
 
@@ -119,7 +122,7 @@ def wait_all_ready(base: str, workers: int, timeout: float) -> float:
     with httpx.Client(timeout=5) as client:
         while time.perf_counter() - started < timeout:
             try:
-                r = client.get(f"{base}/readyz", headers={"Connection": "close"})
+                r = client.get(f"{base}/readyz", headers=OPERATOR)
                 if r.status_code == 200:
                     ready.add(r.json()["worker"])
                     if len(ready) >= workers:
@@ -242,7 +245,8 @@ def propagation(base: str, platform: dict[str, str], workers: int) -> dict[str, 
         while streak < 8 * workers and time.perf_counter() < deadline:
             r = client.post("/v1/match", json=query, headers={**platform, "Connection": "close"})
             streak = streak + 1 if r.json()["results"][0]["matched"] else 0
-        before = client.get("/readyz").json()["applied_seq"]  # every worker has the addition
+        # every worker has the addition
+        before = client.get("/readyz", headers=OPERATOR).json()["applied_seq"]
         t0 = time.perf_counter()
         r = client.delete(
             f"/v1/cases/{opened['case_id']}",
@@ -259,7 +263,7 @@ def propagation(base: str, platform: dict[str, str], workers: int) -> dict[str, 
         stop_deadline = time.perf_counter() + 10
         applied: dict[int, int] = {}
         while time.perf_counter() < stop_deadline:
-            body = client.get("/readyz", headers={"Connection": "close"}).json()
+            body = client.get("/readyz", headers=OPERATOR).json()
             applied[body["worker"]] = body.get("applied_seq", 0)
             if len(applied) >= workers and min(applied.values()) >= target_seq:
                 break
@@ -308,9 +312,12 @@ def main() -> None:
         env = {k: v for k, v in os.environ.items() if not k.startswith("HASHSTOP_")} | {
             "HASHSTOP_DATABASE_URL": url,
             "HASHSTOP_SECRET_KEY": SECRET_KEY,
+            "HASHSTOP_OPERATIONS_TOKEN": OPERATIONS_TOKEN,
             "HASHSTOP_LOG_LEVEL": "WARNING",
             "HASHSTOP_MATCH_REQUESTS_PER_SECOND": "1000000",
             "HASHSTOP_MATCH_BURST": "1000000",
+            "HASHSTOP_HASHES_PER_ADDRESS_PER_HOUR": "1000000000",
+            "HASHSTOP_HASHES_PER_HOUR": "1000000000",
         }
         subprocess.run([HASHSTOP, "db", "upgrade"], env=env, check=True, capture_output=True)
         results["bulk_load_s"] = bulk_load(f"postgresql://{user}@127.0.0.1:5432/{name}", args.n, 1)

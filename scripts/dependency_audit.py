@@ -44,7 +44,8 @@ def main() -> int:
         if any(marker in done.stderr for marker in NETWORK_ERRORS):
             last = done.stderr.strip().splitlines()[-1][:300]
             print(
-                f"pip-audit: NOTICE: the vulnerability service is unreachable; not audited ({last})"
+                "pip-audit: NOTICE: NOTHING WAS AUDITED: the vulnerability service is "
+                f"unreachable ({last})"
             )
             return 0
         print(done.stderr, file=sys.stderr)
@@ -69,6 +70,14 @@ def interpret(report: dict[str, Any]) -> tuple[int, list[str]]:
     if vulnerable:
         lines.append(f"pip-audit: {len(vulnerable)} vulnerable package(s) of {audited} audited")
         return 1, lines
+    if audited == 0:
+        # Say it plainly: "no known vulnerability" about zero packages would read as a pass.
+        why = f"; first: {skipped[0]['skip_reason'][:120]}" if skipped else ""
+        lines.append(
+            f"pip-audit: NOTICE: NOTHING WAS AUDITED: 0 of {len(dependencies)} package(s) "
+            f"checked{why}. This is not a clean result."
+        )
+        return 0, lines
     if skipped:
         lines.append(
             f"pip-audit: NOTICE: {len(skipped)} of {len(dependencies)} package(s) could not be "

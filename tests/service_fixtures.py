@@ -29,6 +29,11 @@ from tests.conftest import skip_or_fail
 PG_HOST = "127.0.0.1"
 PG_PORT = 5432
 TEST_SECRET_KEY = "test-only-" + "k" * 40
+# The operations token of the test apps: /metrics and the detailed /readyz need it (issue 12).
+TEST_OPERATIONS_TOKEN = "test-ops-" + "o" * 40
+OPERATOR = {"Authorization": f"Bearer {TEST_OPERATIONS_TOKEN}"}
+
+
 def _tables() -> list[str]:
     """Every table of the schema, children before parents (the order a DELETE needs).
 
@@ -181,8 +186,14 @@ def make_settings(database_url: str, **overrides: Any) -> Settings:
     values: dict[str, Any] = {
         "database_url": database_url,
         "secret_key": TEST_SECRET_KEY,
+        "operations_token": TEST_OPERATIONS_TOKEN,
         "sync_interval": 0.1,
         "case_creations_per_hour": 100_000,
+        "hashes_per_address_per_hour": 100_000_000,
+        "hashes_per_hour": 100_000_000,
+        # the hash list publishes every change at the next page (tests of batching set these)
+        "hashlist_batch_cases": 1,
+        "hashlist_batch_min_seconds": 0,
         "log_level": "DEBUG",
     }
     values.update(overrides)

@@ -36,3 +36,19 @@ def test_unknown_versions_are_a_notice_not_a_failure():
 def test_a_clean_report():
     code, lines = interpret({"dependencies": [{"name": "numpy", "version": "2.0.0", "vulns": []}]})
     assert (code, lines) == (0, ["pip-audit: 1 package(s) audited, no known vulnerability"])
+
+
+def test_nothing_audited_says_so_plainly():
+    """Issue 12: a report where every package was skipped is not 'no known vulnerability'."""
+    report = {
+        "dependencies": [
+            {"name": "alembic", "skip_reason": "Dependency not found on PyPI: alembic (9.9)"},
+            {"name": "numpy", "skip_reason": "Dependency not found on PyPI: numpy (2.0.0)"},
+        ]
+    }
+    code, lines = interpret(report)
+    assert code == 0
+    assert "NOTHING WAS AUDITED" in lines[-1] and "0 of 2" in lines[-1]
+    assert not any("no known vulnerability" in line for line in lines)
+    empty_code, empty = interpret({"dependencies": []})
+    assert "NOTHING WAS AUDITED" in empty[-1] and "no known vulnerability" not in empty[-1]

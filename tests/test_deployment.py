@@ -117,3 +117,21 @@ def test_the_image_installs_this_version_of_the_package():
     assert f"ARG HASHSTOP_VERSION={version}" in DOCKERFILE.read_text()
     compose = yaml.safe_load((REPO_ROOT / "compose.yaml").read_text())
     assert compose["services"]["hashstop"]["image"] == f"hashstop:{version}"
+
+
+def test_compose_trusts_only_the_proxys_own_address_never_everyone():
+    """Issue 12, attack 4: with `*`, the client-written leftmost X-Forwarded-For entry was taken
+    as its address (45 of 45 creations passed a limit of 30). compose now trusts the gateway of
+    its own fixed network, through which the host's proxy reaches the published port."""
+    import ipaddress
+
+    compose = yaml.safe_load((REPO_ROOT / "compose.yaml").read_text())
+    trusted = compose["services"]["hashstop"]["environment"]["HASHSTOP_FORWARDED_ALLOW_IPS"]
+    assert "*" not in trusted
+    (network,) = compose["networks"]["default"]["ipam"]["config"]
+    subnet = ipaddress.ip_network(network["subnet"])
+    for entry in trusted.split(","):
+        assert ipaddress.ip_address(entry.strip()) == ipaddress.ip_address(network["gateway"])
+        assert ipaddress.ip_address(entry.strip()) in subnet
+    operators = (REPO_ROOT / "docs" / "operators.md").read_text()
+    assert "$proxy_add_x_forwarded_for" in operators and "Never use `*`" in operators

@@ -13,7 +13,7 @@ back, and once more at shutdown.
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
@@ -23,15 +23,18 @@ from hashstop.api import problems
 from hashstop.api.deps import Runtime
 from hashstop.api.metrics import Metrics
 from hashstop.api.middleware import BodySizeLimit, RequestMetrics
-from hashstop.api.ratelimit import RateLimiter
+from hashstop.api.proxy import TrustedProxies
+from hashstop.api.ratelimit import RateLimiter, WriteBudget
 from hashstop.api.routes import admin, cases, operations, platform, review
 from hashstop.config import Settings
+from hashstop.service.actors import SYSTEM
 from hashstop.service.index import HashIndex, IndexSync
 from hashstop.service.keys import KeyCache
 from hashstop.service.matching import Thresholds
 from hashstop.service.outage import DeferredMatches, KnownKeys
 from hashstop.service.quarantine import QuarantinePolicy
 from hashstop.service.tokens import Keyring
+from hashstop.storage.audit import AuditLog
 from hashstop.storage.database import Database
 from hashstop.web import moderator_pages, rendering
 from hashstop.web.routes import api_docs, review_hashes, review_matches, victim
@@ -51,6 +54,7 @@ def build_runtime(settings: Settings) -> Runtime:
     )
     keyring = Keyring(settings.secret_key_bytes)
     index = HashIndex()
+    metrics = Metrics()
     runtime = Runtime(
         settings=settings,
         database=database,
@@ -63,11 +67,17 @@ def build_runtime(settings: Settings) -> Runtime:
             interval=settings.sync_interval,
             stale_after=settings.sync_stale_after,
         ),
-        metrics=Metrics(),
+        metrics=metrics,
         case_limiter=RateLimiter(
             settings.case_creations_per_hour / 3600,
             settings.case_creations_per_hour,
             "cases opened from this address",
+        ),
+        write_budget=WriteBudget(
+            settings.hashes_per_address_per_hour,
+            settings.hashes_per_hour,
+            on_ceiling=_audit_ceiling(database, settings.hashes_per_hour),
+            count_hit=metrics.write_ceiling_hits.inc,
         ),
         match_limiter=RateLimiter(
             settings.match_requests_per_second,
@@ -88,6 +98,27 @@ def build_runtime(settings: Settings) -> Runtime:
     runtime.sync.after_sync.append(lambda: runtime.known_keys.refresh(database))
     runtime.sync.on_keys_revoked.append(runtime.key_cache.clear)
     return runtime
+
+
+def _audit_ceiling(database: Database, ceiling: int) -> Callable[[int], None]:
+    """The audit entry written (at most once an hour per worker) when all clients together
+    reach the hourly ceiling of hashes: in its own transaction, as the request is refused."""
+
+    def report(refused_hashes: int) -> None:
+        log.warning("the hourly ceiling of %d hashes was reached; writes are refused", ceiling)
+        try:
+            with database.transaction() as session:
+                AuditLog(session).record(
+                    str(SYSTEM),
+                    "writes.ceiling_reached",
+                    "service",
+                    hashes_per_hour=ceiling,
+                    refused_hashes=refused_hashes,
+                )
+        except Exception as exc:  # noqa: BLE001 - the refusal stands; say the entry is missing
+            log.error("could not write the audit entry of the ceiling (%s)", type(exc).__name__)
+
+    return report
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -129,6 +160,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(RequestMetrics, metrics=runtime.metrics)
     rendering.install(app)
+    if settings.forwarded_allow_ips.strip():
+        # Outermost: every layer below sees the client's address (rate limits, Secure cookies).
+        app.add_middleware(TrustedProxies, trusted=settings.forwarded_allow_ips)
     return app
 
 

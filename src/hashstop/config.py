@@ -71,6 +71,16 @@ class Settings(BaseSettings):
     max_hashlist_page: int = Field(default=10_000, ge=1)
     """Largest `limit` of one `GET /v1/hashlist` page."""
 
+    # The hash list is published in batches that mix cases (issue 12, attack 5); the service's
+    # own matching changes at once whatever these say.
+    hashlist_batch_cases: int = Field(default=3, ge=1)
+    """A hash-list batch is published once it mixes at least this many cases' changes..."""
+    hashlist_batch_min_seconds: float = Field(default=300.0, ge=0)
+    """...and its oldest change has waited this many seconds..."""
+    hashlist_batch_max_seconds: float = Field(default=3600.0, ge=0)
+    """...or, whatever it mixes, once its oldest change has waited this long: the most a
+    platform that mirrors the list waits for a withdrawal."""
+
     # Match thresholds (see the module docstring for the pHash choice).
     max_distance_pdq: int = Field(default=31, ge=0, le=64)
     """PDQ match threshold in bits: the default and the most a request may ask for."""
@@ -82,6 +92,19 @@ class Settings(BaseSettings):
     # Rate limits, per worker process: case creation per client address, matching per key.
     case_creations_per_hour: int = Field(default=30, ge=1)
     """Cases one client address may open per hour, per worker (429 above)."""
+    # Budgets for writing (issue 12, attack 3): adding hashes was unlimited, and 3 anonymous
+    # clients put 54,000 hashes into every worker's memory and every platform's feed in 35 s.
+    hashes_per_address_per_hour: int = Field(default=5000, ge=1)
+    """Hashes one client address may submit per hour, case creations and additions together,
+    per worker (429 above); every request costs its number of hashes plus one. A photo is up to
+    ~75 hashes (24 PDQ variants, 48 local hashes, pHash, MD5, SHA-256)."""
+    hashes_per_hour: int = Field(default=200_000, ge=1)
+    """Hashes all clients together may submit per hour, per worker: past it every write is
+    refused (429), `hashstop_write_ceiling_hits_total` counts it and the audit log says so."""
+    max_hashes_per_case: int = Field(default=40_000, ge=1)
+    """The most hashes one case may hold (409 above: open another case)."""
+    max_photos_per_case: int = Field(default=1000, ge=1)
+    """The most photos one case may hold (409 above: open another case)."""
     match_requests_per_second: float = Field(default=2000.0, gt=0)
     """Sustained match requests per second per platform key, per worker."""
     match_burst: int = Field(default=4000, ge=1)
@@ -138,10 +161,16 @@ class Settings(BaseSettings):
     """While the database is away, a key that was live when a worker last read the keys (every
     10 s) is accepted, for matching from memory, for at most this many seconds; 0: never."""
 
+    operations_token: SecretStr | None = None
+    """A token (at least 32 characters) that lets a metrics scraper read `/metrics` and the
+    detailed `/readyz` without an admin key; unset: only admin keys can. Anonymous callers get
+    `/readyz`'s status and nothing else."""
+
     # Behind a reverse proxy (TLS ends there).
     forwarded_allow_ips: str = "127.0.0.1"
-    """Comma-separated addresses (or `*`) of the proxies whose X-Forwarded-For/-Proto headers
-    are trusted, giving the client address (rate limits) and https (Secure cookies)."""
+    """Comma-separated addresses or networks (CIDR) of the proxies whose X-Forwarded-For/-Proto
+    headers are trusted, giving the client address (budgets, rate limits) and https (Secure
+    cookies); never `*` behind a proxy that appends to X-Forwarded-For (see below)."""
 
     @field_validator("log_level", mode="before")
     @classmethod
@@ -162,6 +191,13 @@ class Settings(BaseSettings):
             raise SettingsError(
                 "HASHSTOP_DATABASE_URL must be sqlite:///PATH or postgresql+psycopg://..., "
                 f"got a {url.get_backend_name()} URL"
+            )
+        token = self.operations_token
+        if token is not None and len(token.get_secret_value()) < MIN_SECRET_KEY_LENGTH:
+            raise SettingsError(
+                f"HASHSTOP_OPERATIONS_TOKEN is too short: use at least {MIN_SECRET_KEY_LENGTH} "
+                "random characters, e.g. "
+                "python3 -c 'import secrets; print(secrets.token_urlsafe(32))'"
             )
         if not self.is_development:
             if self.secret_key is None:

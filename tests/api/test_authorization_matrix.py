@@ -71,7 +71,7 @@ GET    /v1/matches/{match_id}              401  403 403   200   404   403  403 4
 POST   /v1/matches/{match_id}/feedback     401  403 403   201   404   403  403 403   401     401
 GET    /healthz                            200  200 200   200   200   200  200 200   200     200
 GET    /readyz                             200  200 200   200   200   200  200 200   200     200
-GET    /metrics                            200  200 200   200   200   200  200 200   200     200
+GET    /metrics                            401  401 401   403   403   403  403 200   401     401
 GET    /v1/review/queue                    401  403 403   403   403   200  200 200   401     401
 GET    /v1/review/matches/{match_id}       401  403 403   403   403   200  200 200   401     401
 POST   /v1/review/matches/{match_id}       401  403 403   403   403   200  200 200   401     401

@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import text
 
 from tests import sample_hashes
-from tests.service_fixtures import bearer
+from tests.service_fixtures import OPERATOR, bearer
 
 
 @pytest.fixture
@@ -96,7 +96,7 @@ def test_an_item_matches_if_any_of_its_hashes_does(client, platform, database):
     assert hits == [3]
     case = client.get(f"/v1/cases/{opened['case_id']}", headers=bearer(opened["secret"])).json()
     assert case["matches"] == {"total": 1, "confirmed": 0}
-    metrics = client.get("/metrics").text
+    metrics = client.get("/metrics", headers=OPERATOR).text
     assert 'hashstop_match_items_total{result="matched"} 1.0' in metrics
     assert 'hashstop_match_items_total{result="unmatched"} 1.0' in metrics
 

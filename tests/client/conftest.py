@@ -74,6 +74,7 @@ def live_service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServi
         "HASHSTOP_DATABASE_URL": f"sqlite:///{database}",
         "HASHSTOP_SECRET_KEY": "client-tests-" + "s" * 40,
         "HASHSTOP_CASE_CREATIONS_PER_HOUR": "100000",
+        "HASHSTOP_HASHES_PER_ADDRESS_PER_HOUR": "100000000",
     }
     port = free_port()
     log = home / "serve.log"

@@ -30,7 +30,13 @@ from typing import Any
 import httpx
 
 from tests.reliability.invariants import case_hash_ids, matchable_count, violations
-from tests.reliability.server import ServerProcess, hashstop, platform_key, server_env
+from tests.reliability.server import (
+    OPERATOR,
+    ServerProcess,
+    hashstop,
+    platform_key,
+    server_env,
+)
 
 
 @dataclass
@@ -242,7 +248,7 @@ def check_after_restart(
                 check.still_matching.append(case.case_id)
         seen: dict[int, int] = {}
         for _ in range(50 * server.workers):
-            body = client.get("/readyz", headers={"Connection": "close"}).json()
+            body = client.get("/readyz", headers=OPERATOR).json()
             seen[body["worker"]] = sum(body["index"].values())
             if len(seen) >= server.workers:
                 break

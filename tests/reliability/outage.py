@@ -27,7 +27,13 @@ from typing import Any
 import httpx
 
 from tests.reliability.private_postgres import PrivatePostgres
-from tests.reliability.server import ServerProcess, hashstop, platform_key, server_env
+from tests.reliability.server import (
+    OPERATOR,
+    ServerProcess,
+    hashstop,
+    platform_key,
+    server_env,
+)
 
 
 def pdq_value(rng: random.Random) -> str:
@@ -170,7 +176,7 @@ class Traffic:
 
 
 def _readyz_by_worker(client: httpx.Client) -> tuple[int, int]:
-    r = client.get("/readyz", headers={"Connection": "close"})
+    r = client.get("/readyz", headers=OPERATOR)
     return int(r.json()["worker"]), r.status_code
 
 

@@ -20,6 +20,9 @@ import httpx
 
 HASHSTOP = str(Path(sys.executable).parent / "hashstop")
 TEST_SECRET_KEY = "reliability-only-" + "r" * 40
+# /metrics and the detailed /readyz (worker, index sizes) are for the operator only (issue 12).
+OPERATIONS_TOKEN = "reliability-ops-" + "o" * 40
+OPERATOR = {"Authorization": f"Bearer {OPERATIONS_TOKEN}", "Connection": "close"}
 
 
 def free_port() -> int:
@@ -34,8 +37,13 @@ def server_env(database_url: str, **extra: str) -> dict[str, str]:
     env |= {
         "HASHSTOP_DATABASE_URL": database_url,
         "HASHSTOP_SECRET_KEY": TEST_SECRET_KEY,
+        "HASHSTOP_OPERATIONS_TOKEN": OPERATIONS_TOKEN,
         "HASHSTOP_LOG_LEVEL": "WARNING",
         "HASHSTOP_CASE_CREATIONS_PER_HOUR": "100000000",
+        "HASHSTOP_HASHES_PER_ADDRESS_PER_HOUR": "1000000000",
+        "HASHSTOP_HASHES_PER_HOUR": "1000000000",
+        "HASHSTOP_HASHLIST_BATCH_CASES": "1",
+        "HASHSTOP_HASHLIST_BATCH_MIN_SECONDS": "0",
         "HASHSTOP_MATCH_REQUESTS_PER_SECOND": "1000000",
         "HASHSTOP_MATCH_BURST": "1000000",
     }
@@ -110,7 +118,7 @@ class ServerProcess:
                 if self.proc is None or self.proc.poll() is not None:
                     raise RuntimeError(f"the server exited; see {self.log_path}")
                 try:
-                    r = client.get(f"{self.base}/readyz", headers={"Connection": "close"})
+                    r = client.get(f"{self.base}/readyz", headers=OPERATOR)
                     if r.status_code == 200:
                         ready.add(r.json()["worker"])
                         if len(ready) >= self.workers:

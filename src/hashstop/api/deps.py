@@ -15,6 +15,7 @@ matching goes on from memory. Every other use of the database then fails with 50
 
 from __future__ import annotations
 
+import hmac
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from typing import Annotated
@@ -25,7 +26,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 
 from hashstop.api.metrics import Metrics
-from hashstop.api.ratelimit import RateLimiter
+from hashstop.api.ratelimit import RateLimiter, WriteBudget
 from hashstop.config import Settings
 from hashstop.service.actors import Actor
 from hashstop.service.errors import Forbidden, Unauthenticated
@@ -53,9 +54,17 @@ class Runtime:
     metrics: Metrics
     case_limiter: RateLimiter
     match_limiter: RateLimiter
+    write_budget: WriteBudget
     thresholds: Thresholds
     known_keys: KnownKeys
     deferred: DeferredMatches
+
+    def operations_token_matches(self, token: str) -> bool:
+        """Whether `token` is the operations token (`HASHSTOP_OPERATIONS_TOKEN`), if one is set."""
+        expected = self.settings.operations_token
+        if expected is None:
+            return False
+        return hmac.compare_digest(token.encode(), expected.get_secret_value().encode())
 
 
 async def get_runtime(request: Request) -> Runtime:
@@ -101,7 +110,7 @@ def _end(session: Session, runtime: Runtime, commit: bool) -> None:
 
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 
-_bearer = HTTPBearer(
+bearer_scheme = HTTPBearer(
     auto_error=False,
     description="An API key (hsk_...) for platforms, moderators and admins, or a case secret "
     "(hsc_...) for the victim's own case.",
@@ -109,7 +118,7 @@ _bearer = HTTPBearer(
 
 
 async def bearer_token(
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_scheme)],
 ) -> str:
     if credentials is None or not credentials.credentials.strip():
         raise Unauthenticated(

@@ -49,6 +49,11 @@ class Metrics:
             ["platform"],
             registry=self.registry,
         )
+        self.write_ceiling_hits = Counter(
+            "hashstop_write_ceiling_hits",
+            "Writes refused because all clients together reached HASHSTOP_HASHES_PER_HOUR",
+            registry=self.registry,
+        )
         self.index_size = Gauge(
             "hashstop_index_hashes",
             "Hashes in this worker's match index",

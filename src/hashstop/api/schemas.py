@@ -11,11 +11,11 @@ the wire lives in this module (and `review_schemas.py`), not in the routers.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 if TYPE_CHECKING:
     from hashstop.service.cases import CaseView, OpenedCase, Submission
@@ -24,6 +24,24 @@ if TYPE_CHECKING:
     from hashstop.service.matching import ItemResult
     from hashstop.storage.matches import Hit, HitSource
     from hashstop.storage.models import Case, Feedback, MatchHit, MatchRecord
+
+
+# Characters refused in a match ref besides C0 controls: DEL and the C1 controls, and the
+# bidirectional formatting characters (marks, embeddings, overrides, isolates).
+HIDDEN_CHARACTERS = frozenset(
+    [chr(c) for c in range(0x7F, 0xA0)]
+    + ["\u061c", "\u200e", "\u200f"]
+    + [chr(c) for c in range(0x202A, 0x202F)]
+    + [chr(c) for c in range(0x2066, 0x206A)]
+)
+
+
+PhotoRef = Callable[[str], str] | None
+"""Renames a photo's public id for the platform that asks (`Keyring.platform_photo_ref`)."""
+
+
+def _renamed(photo: str | None, photo_ref: PhotoRef) -> str | None:
+    return photo if photo is None or photo_ref is None else photo_ref(photo)
 
 
 class _In(BaseModel):
@@ -127,9 +145,23 @@ class MatchItemIn(_In):
         min_length=1,
         max_length=256,
         pattern=r"^[^\x00-\x1f]*$",
-        description="your id for the upload (no control characters)",
+        description="your id for the upload (no control characters, no bidirectional controls)",
     )
     hashes: list[QueryHashIn] = Field(min_length=1)
+
+    @field_validator("ref")
+    @classmethod
+    def _no_hidden_characters(cls, ref: str) -> str:
+        # A ref is shown on the review pages: bidirectional controls would let it display as
+        # something else than it is (issue 12), and C1 controls have no business in an id.
+        bad = sorted({f"U+{ord(c):04X}" for c in ref if c in HIDDEN_CHARACTERS})
+        if bad:
+            raise ValueError(
+                "a ref must not contain control or bidirectional formatting characters "
+                f"(found {', '.join(bad)})"
+            )
+        return ref
+
     max_distance: int | None = Field(
         default=None,
         ge=0,
@@ -157,23 +189,25 @@ class HitOut(BaseModel):
     )
 
     @classmethod
-    def of(cls, hit: Hit) -> HitOut:
+    def of(cls, hit: Hit, photo_ref: PhotoRef = None) -> HitOut:
         return cls(
             hash_id=hit.hash_id,
             algorithm=hit.algorithm,
             distance=hit.distance,
-            photo=hit.photo,
+            photo=_renamed(hit.photo, photo_ref),
             variant=hit.variant,
         )
 
     @classmethod
-    def of_recorded(cls, hit: MatchHit, source: HitSource | None) -> HitOut:
+    def of_recorded(
+        cls, hit: MatchHit, source: HitSource | None, photo_ref: PhotoRef = None
+    ) -> HitOut:
         """A hit of a stored match record, with its photo and variant looked up (`source`)."""
         return cls(
             hash_id=hit.hash_id,
             algorithm=hit.algorithm,
             distance=hit.distance,
-            photo=source.photo if source is not None else None,
+            photo=_renamed(source.photo, photo_ref) if source is not None else None,
             variant=source.variant if source is not None else None,
         )
 
@@ -185,12 +219,12 @@ class ItemResultOut(BaseModel):
     matches: list[HitOut]
 
     @classmethod
-    def of(cls, result: ItemResult) -> ItemResultOut:
+    def of(cls, result: ItemResult, photo_ref: PhotoRef = None) -> ItemResultOut:
         return cls(
             ref=result.ref,
             matched=result.matched,
             match_id=result.match_id,
-            matches=[HitOut.of(h) for h in result.matches],
+            matches=[HitOut.of(h, photo_ref) for h in result.matches],
         )
 
 
@@ -198,8 +232,8 @@ class MatchOut(BaseModel):
     results: list[ItemResultOut]
 
     @classmethod
-    def of(cls, results: Sequence[ItemResult]) -> MatchOut:
-        return cls(results=[ItemResultOut.of(r) for r in results])
+    def of(cls, results: Sequence[ItemResult], photo_ref: PhotoRef = None) -> MatchOut:
+        return cls(results=[ItemResultOut.of(r, photo_ref) for r in results])
 
 
 class HashListEntryOut(BaseModel):
@@ -209,12 +243,18 @@ class HashListEntryOut(BaseModel):
     value: str | None = Field(description="hex while matchable; null: delete your copy")
     status: str = Field(description="the hash's current status: active, withdrawn, suspended")
     change: str = Field(description="what this entry records: added, withdrawn, ...")
-    photo: str = Field(description="the photo the hash belongs to (a public reference)")
+    photo: str = Field(
+        description="the photo the hash belongs to: your platform's own name for it (the same "
+        "in your matches; another platform sees another name)"
+    )
     variant: str = Field(description="which stored edit of the photo: original, mirror, ...")
 
 
 class HashListOut(BaseModel):
-    entries: list[HashListEntryOut]
+    entries: list[HashListEntryOut] = Field(
+        description="published in batches that mix cases, shuffled within a batch: apply each "
+        "entry by hash_id (its value, or null: delete); the order carries no meaning"
+    )
     next: int = Field(description="pass as `after` to get the following page")
     has_more: bool
 
@@ -278,7 +318,11 @@ class MatchRecordOut(BaseModel):
 
     @classmethod
     def of(
-        cls, record: MatchRecord, verdicts: Sequence[Feedback], sources: Mapping[int, HitSource]
+        cls,
+        record: MatchRecord,
+        verdicts: Sequence[Feedback],
+        sources: Mapping[int, HitSource],
+        photo_ref: PhotoRef = None,
     ) -> MatchRecordOut:
         """A platform's match record; `sources` names the photo and variant of each hit."""
         return cls(
@@ -286,7 +330,7 @@ class MatchRecordOut(BaseModel):
             ref=record.ref,
             status=record.status,
             created_at=record.created_at,
-            matches=[HitOut.of_recorded(h, sources.get(h.hash_id)) for h in record.hits],
+            matches=[HitOut.of_recorded(h, sources.get(h.hash_id), photo_ref) for h in record.hits],
             feedback=[
                 VerdictOut(verdict=f.verdict, action=f.action, created_at=f.created_at)
                 for f in verdicts

@@ -10,6 +10,7 @@ exit; keys are printed once, at creation, and never again.
 from __future__ import annotations
 
 import json
+import os
 import sys
 from collections.abc import Callable
 from typing import Any
@@ -136,7 +137,8 @@ def keys_revoke(name: str) -> None:
     "--proxy-headers/--no-proxy-headers",
     default=True,
     show_default=True,
-    help="Trust X-Forwarded-For/-Proto from the addresses in HASHSTOP_FORWARDED_ALLOW_IPS.",
+    help="Trust X-Forwarded-For/-Proto from the addresses in HASHSTOP_FORWARDED_ALLOW_IPS "
+    "(--no-proxy-headers: trust no proxy; the connecting address is the client).",
 )
 @one_line_errors
 def serve(host: str, port: int, workers: int, migrate: bool, proxy_headers: bool) -> None:
@@ -146,6 +148,10 @@ def serve(host: str, port: int, workers: int, migrate: bool, proxy_headers: bool
 
     from hashstop.logs import configure_logging
 
+    if not proxy_headers:
+        # The app reads the trusted proxies from the settings (`hashstop.api.proxy`), in this
+        # process and in every worker process (which read the environment).
+        os.environ["HASHSTOP_FORWARDED_ALLOW_IPS"] = ""
     settings = read_settings()
     configure_logging(settings.log_level)
     if migrate:
@@ -168,8 +174,8 @@ def serve(host: str, port: int, workers: int, migrate: bool, proxy_headers: bool
         "access_log": False,
         "log_config": None,
         "timeout_graceful_shutdown": 5,
-        "proxy_headers": proxy_headers,
-        "forwarded_allow_ips": settings.forwarded_allow_ips,
+        # The app handles forwarded headers itself (uvicorn's middleware, IP values only).
+        "proxy_headers": False,
     }
     if workers > 1:
         uvicorn.run("hashstop.app:app_from_environment", factory=True, workers=workers, **common)

@@ -31,7 +31,7 @@ from hashstop.service.idempotency import (
     request_hash,
 )
 from hashstop.service.matchable import hold, publish
-from hashstop.service.rules import Rejection, SubmittedHash, sort_submissions
+from hashstop.service.rules import Rejection, SubmittedHash, check_hash, sort_submissions
 from hashstop.service.screening import AllowlistScreen, MatchDistances
 from hashstop.service.tokens import Keyring, new_case_id, new_case_secret
 from hashstop.storage.audit import AuditLog
@@ -44,6 +44,14 @@ NO_SUCH_CASE = (
     "no case with this id for this secret: check the case id and the secret (hsc_...) you were "
     "given when the case was opened"
 )
+
+
+@dataclass(frozen=True, slots=True)
+class CaseCaps:
+    """The most a case may hold (issue 12, attack 3): a flood through one case is bounded."""
+
+    hashes: int = 40_000
+    photos: int = 1000
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,12 +83,17 @@ class CaseView:
 
 class CaseService:
     def __init__(
-        self, session: Session, keyring: Keyring, distances: MatchDistances | None = None
+        self,
+        session: Session,
+        keyring: Keyring,
+        distances: MatchDistances | None = None,
+        caps: CaseCaps | None = None,
     ) -> None:
         self.session = session
         self.keyring = keyring
         self.cases = CaseRepository(session)
         self.distances = distances or MatchDistances()
+        self.caps = caps or CaseCaps()
 
     def _screen(self, hashes: Sequence[NewHash]) -> list[str | None]:
         hold(self.session)
@@ -136,6 +149,7 @@ class CaseService:
         idempotent: bool = False,
     ) -> OpenedCase:
         accepted, rejected, duplicates = sort_submissions(submitted, set(), self._screen)
+        self._check_caps(None, accepted)
         if not accepted:
             raise InvalidInput(
                 "none of the hashes was accepted, so no case was opened; see `rejected`",
@@ -166,12 +180,17 @@ class CaseService:
     def add_hashes(self, case: Case, submitted: Sequence[SubmittedHash]) -> Submission:
         if case.status != CaseStatus.ACTIVE:
             raise Conflict("this case was withdrawn; open a new case to register hashes again")
+        # Only the submitted values and photos are looked up, never the whole case: adding
+        # hashes costs the same whatever the case's size.
+        valid = [h for h in map(check_hash, submitted) if not isinstance(h, str)]
+        keys = [h.photo_key for h in valid if h.photo_key is not None]
         accepted, rejected, duplicates = sort_submissions(
             submitted,
-            self.cases.existing_values(case.id),
+            self.cases.existing_values(case.id, [h.value for h in valid]),
             self._screen,
-            local_stored=self.cases.local_counts(case.id),
+            local_stored=self.cases.local_counts(case.id, keys),
         )
+        self._check_caps(case, accepted)
         if accepted:
             self._store(case, accepted)
             AuditLog(self.session).record(
@@ -181,6 +200,26 @@ class CaseService:
                 hashes=len(accepted),
             )
         return Submission(len(accepted), rejected, duplicates)
+
+    def _check_caps(self, case: Case | None, accepted: Sequence[NewHash]) -> None:
+        """Refuse (409) a submission that would take the case past its caps of hashes or photos."""
+        if not accepted:
+            return
+        keys = {h.photo_key for h in accepted if h.photo_key is not None}
+        keyless = sum(1 for h in accepted if h.photo_key is None)
+        if case is None:
+            hashes, photos, known = 0, 0, set()
+        else:
+            counts = self.cases.counts_of(case.id)
+            hashes, photos = counts
+            known = self.cases.photo_keys(case.id, keys)
+        new_photos = len(keys - known) + keyless
+        if hashes + len(accepted) > self.caps.hashes or photos + new_photos > self.caps.photos:
+            raise Conflict(
+                f"a case holds at most {self.caps.photos} photos and {self.caps.hashes} hashes; "
+                f"this one holds {photos} photos and {hashes} hashes, and this request would add "
+                f"{new_photos} photos and {len(accepted)} hashes. Open a new case for the rest"
+            )
 
     def view(self, case: Case) -> CaseView:
         counts = self.cases.counts(case.id)

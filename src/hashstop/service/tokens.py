@@ -97,6 +97,16 @@ class Keyring:
     def api_key_hash(self, token: str) -> bytes:
         return self.digest("api-key", token.strip())
 
+    def platform_photo_ref(self, platform: str, photo: str) -> str:
+        """The name platform `platform` sees for the photo `photo` (issue 12, attack 5): keyed,
+        so two platforms cannot join their feeds or matches by photo, and stable, so one
+        platform still sees which of its hits and entries are the same picture."""
+        return "p_" + self.digest("platform-photo", f"{platform}\0{photo}")[:8].hex()
+
+    def feed_order(self, seq: int) -> bytes:
+        """The sort key of a change-log entry within its hash-list batch: a keyed shuffle."""
+        return self.digest("feed-order", str(seq))
+
     @staticmethod
     def same(a: bytes, b: bytes) -> bool:
         return hmac.compare_digest(a, b)

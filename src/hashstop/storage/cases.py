@@ -60,18 +60,27 @@ class CaseRepository:
             stmt = stmt.with_for_update()
         return self.session.scalars(stmt).one_or_none()
 
-    def existing_values(self, case_id: int) -> set[tuple[str, bytes]]:
-        """(algorithm, value) of the case's hashes that still have a value."""
-        rows = self.session.execute(
-            select(Hash.algorithm, Hash.value).where(
-                Hash.case_id == case_id, Hash.value.is_not(None)
-            )
+    def existing_values(
+        self, case_id: int, among: Iterable[bytes] | None = None
+    ) -> set[tuple[str, bytes]]:
+        """(algorithm, value) of the case's hashes that still have a value; with `among`, only
+        those whose value is one of `among` (looked up through the unique index, so adding
+        hashes costs the same whatever the case's size)."""
+        stmt = select(Hash.algorithm, Hash.value).where(
+            Hash.case_id == case_id, Hash.value.is_not(None)
         )
+        if among is not None:
+            values = list(set(among))
+            if not values:
+                return set()
+            stmt = stmt.where(Hash.value.in_(values))
+        rows = self.session.execute(stmt)
         return {(r.algorithm, r.value) for r in rows if r.value is not None}
 
-    def local_counts(self, case_id: int) -> dict[str, int]:
-        """How many local hashes (with a value) each photo of the case holds, by client key."""
-        rows = self.session.execute(
+    def local_counts(self, case_id: int, keys: Iterable[str] | None = None) -> dict[str, int]:
+        """How many local hashes (with a value) each photo of the case holds, by client key;
+        with `keys`, only those photos."""
+        stmt = (
             select(Photo.client_key, func.count(Hash.id))
             .join(Hash, Hash.photo_id == Photo.id)
             .where(
@@ -82,7 +91,22 @@ class CaseRepository:
             )
             .group_by(Photo.client_key)
         )
-        return {str(key): int(n) for key, n in rows}
+        if keys is not None:
+            wanted = list(set(keys))
+            if not wanted:
+                return {}
+            stmt = stmt.where(Photo.client_key.in_(wanted))
+        return {str(key): int(n) for key, n in self.session.execute(stmt)}
+
+    def photo_keys(self, case_id: int, keys: Iterable[str]) -> set[str]:
+        """Which of the photo keys `keys` the case has already."""
+        wanted = list(set(keys))
+        if not wanted:
+            return set()
+        found = self.session.scalars(
+            select(Photo.client_key).where(Photo.case_id == case_id, Photo.client_key.in_(wanted))
+        )
+        return {str(k) for k in found if k is not None}
 
     def add_hashes(self, case: Case, hashes: Sequence[NewHash]) -> list[Hash]:
         """Store `hashes`; hashes with the same photo key share one photo, others get their own."""
@@ -138,6 +162,12 @@ class CaseRepository:
         case.withdrawn_at = now
         self.session.flush()
         return [(r.id, r.algorithm, r.status) for r in rows]
+
+    def counts_of(self, case_id: int) -> tuple[int, int]:
+        """(hashes, photos) the case holds (withdrawn values included: they were stored)."""
+        hashes = self.session.scalar(select(func.count()).where(Hash.case_id == case_id)) or 0
+        photos = self.session.scalar(select(func.count()).where(Photo.case_id == case_id)) or 0
+        return int(hashes), int(photos)
 
     def counts(self, case_id: int) -> CaseCounts:
         hashes = self.session.scalar(select(func.count()).where(Hash.case_id == case_id)) or 0

@@ -24,11 +24,30 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
-from sqlalchemy import LargeBinary, bindparam, case, func, insert, literal, select, text
+from sqlalchemy import (
+    LargeBinary,
+    bindparam,
+    case,
+    distinct,
+    func,
+    insert,
+    literal,
+    select,
+    text,
+)
 from sqlalchemy.orm import Session
 
-from hashstop.storage.models import ChangeKind, Hash, HashChange, HashStatus, Photo, utcnow
+from hashstop.storage.models import (
+    ChangeKind,
+    Hash,
+    HashChange,
+    HashlistBatch,
+    HashStatus,
+    Photo,
+    utcnow,
+)
 
 # An arbitrary constant naming "the change-log append lock" among advisory locks.
 CHANGE_LOG_LOCK = 0x6861_7368_7374_6F70 >> 1  # "hashstop", fits a signed bigint
@@ -150,6 +169,76 @@ class ChangeLog:
             )
             for row in self.session.execute(stmt)
         ]
+
+
+# `hashlist_batches.cases` of the batches the migration made from the log as it was: served in
+# seq order (not shuffled), as platforms already saw them.
+LEGACY = -1
+
+
+@dataclass(frozen=True, slots=True)
+class Pending:
+    """The change-log entries not yet in a hash-list batch (up to a cap)."""
+
+    after: int  # the last batch's end seq
+    end: int  # the last pending seq within the cap (== after: nothing pending)
+    entries: int
+    cases: int
+    oldest: datetime | None
+
+
+class HashlistBatches:
+    """The closed batches of the hash-list feed (`hashlist_batches`)."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def published(self) -> int:
+        """The end seq of the last closed batch; 0 when none."""
+        end = self.session.scalar(select(func.max(HashlistBatch.end_seq)))
+        return int(end or 0)
+
+    def around(self, position: int) -> tuple[int, int, bool] | None:
+        """(start, end, shuffled) of the closed batch (start, end] holding feed position
+        `position` + 1, or None. Batches made by the migration from the log as it was
+        (`cases` = LEGACY) keep their order, so cursors handed out before it stay exact."""
+        found = self.session.execute(
+            select(HashlistBatch.end_seq, HashlistBatch.cases)
+            .where(HashlistBatch.end_seq > position)
+            .order_by(HashlistBatch.end_seq)
+            .limit(1)
+        ).first()
+        if found is None:
+            return None
+        start = self.session.scalar(
+            select(func.max(HashlistBatch.end_seq)).where(HashlistBatch.end_seq <= position)
+        )
+        return int(start or 0), int(found.end_seq), found.cases != LEGACY
+
+    def pending(self, cap: int) -> Pending:
+        """What a new batch would hold: the entries after the last batch, at most `cap`."""
+        after = self.published()
+        window = (
+            select(HashChange.seq, HashChange.created_at, Hash.case_id)
+            .join(Hash, Hash.id == HashChange.hash_id)
+            .where(HashChange.seq > after, HashChange.seq <= after + cap)
+            .subquery()
+        )
+        entries, cases, oldest, end = self.session.execute(
+            select(
+                func.count(),
+                func.count(distinct(window.c.case_id)),
+                func.min(window.c.created_at),
+                func.max(window.c.seq),
+            )
+        ).one()
+        if oldest is not None and oldest.tzinfo is None:
+            oldest = oldest.replace(tzinfo=UTC)
+        return Pending(after, int(end or after), int(entries), int(cases), oldest)
+
+    def close(self, end: int, cases: int) -> None:
+        self.session.add(HashlistBatch(end_seq=end, cases=cases, closed_at=utcnow()))
+        self.session.flush()
 
 
 def matchable_hashes(session: Session, batch: int = 50_000) -> Iterator[tuple[int, str, bytes]]:

@@ -217,6 +217,17 @@ class HashChange(Base):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
 
 
+class HashlistBatch(Base):
+    """A batch of the hash list feed (issue 12, attack 5): the change-log entries after the
+    previous batch's `end_seq` up to this one's, published together and shuffled."""
+
+    __tablename__ = "hashlist_batches"
+
+    end_seq: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=False)
+    cases: Mapped[int] = mapped_column(Integer)
+    closed_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
 class ApiKey(Base):
     """A platform, moderator or admin key; only the HMAC of the `hsk_` token is stored."""
 

@@ -77,8 +77,16 @@ SECURITY_HEADERS: list[tuple[bytes, bytes]] = [
 ]
 
 
+# Responses that may be cached: the packaged static files and the API docs' assets. Everything
+# else (case secrets, case data, match records, review pages, the hash list) is `no-store`, so no
+# browser or shared cache keeps it (issue 12).
+CACHEABLE_PREFIXES = ("/static/",)
+NO_STORE: tuple[bytes, bytes] = (b"cache-control", b"no-store")
+
+
 class SecurityHeaders:
-    """Adds the security headers to every HTTP response that does not set its own."""
+    """Adds the security headers to every HTTP response that does not set its own, and
+    `Cache-Control: no-store` to every response but the static files'."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -87,12 +95,15 @@ class SecurityHeaders:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        cacheable = str(scope.get("path", "")).startswith(CACHEABLE_PREFIXES)
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = list(message.get("headers", []))
                 present = {name.lower() for name, _ in headers}
                 headers.extend(h for h in SECURITY_HEADERS if h[0] not in present)
+                if NO_STORE[0] not in present and not cacheable:
+                    headers.append(NO_STORE)
                 message["headers"] = headers
             await send(message)
 

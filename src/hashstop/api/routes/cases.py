@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header, Response
+from fastapi import APIRouter, Depends, Header, Request, Response
 
 from hashstop.api.deps import (
     CaseSecret,
     DistancesDep,
+    Runtime,
     RuntimeDep,
     SessionDep,
+    client_address,
     limit_case_creation,
 )
 from hashstop.api.schemas import (
@@ -19,11 +21,16 @@ from hashstop.api.schemas import (
     HashesIn,
     SubmissionOut,
 )
-from hashstop.service.cases import CaseService
+from hashstop.service.cases import CaseCaps, CaseService
 from hashstop.service.errors import PayloadTooLarge
 from hashstop.service.rules import SubmittedHash
 
 router = APIRouter(prefix="/v1/cases", tags=["victim"])
+
+
+def _caps(runtime: Runtime) -> CaseCaps:
+    settings = runtime.settings
+    return CaseCaps(hashes=settings.max_hashes_per_case, photos=settings.max_photos_per_case)
 
 
 def _submitted(body: HashesIn, limit: int) -> list[SubmittedHash]:
@@ -47,6 +54,7 @@ def open_case(
     runtime: RuntimeDep,
     distances: DistancesDep,
     response: Response,
+    request: Request,
     idempotency_key: Annotated[
         str | None,
         Header(
@@ -59,7 +67,10 @@ def open_case(
 ) -> CaseCreatedOut:
     """Open a case with hashes; the answer holds the case secret, shown this once."""
     hashes = _submitted(body, runtime.settings.max_hashes_per_case_request)
-    opened = CaseService(session, runtime.keyring, distances).open(hashes, idempotency_key)
+    runtime.write_budget.spend(client_address(request), len(hashes))
+    opened = CaseService(session, runtime.keyring, distances, _caps(runtime)).open(
+        hashes, idempotency_key
+    )
     if opened.replayed:
         response.status_code = 200
         response.headers["Idempotent-Replayed"] = "true"
@@ -81,10 +92,12 @@ def add_hashes(
     session: SessionDep,
     runtime: RuntimeDep,
     distances: DistancesDep,
+    request: Request,
 ) -> SubmissionOut:
-    """Add hashes to your case (same rules as opening it)."""
+    """Add hashes to your case (same rules, hourly budget and per-case caps as opening it)."""
     hashes = _submitted(body, runtime.settings.max_hashes_per_case_request)
-    service = CaseService(session, runtime.keyring, distances)
+    runtime.write_budget.spend(client_address(request), len(hashes))
+    service = CaseService(session, runtime.keyring, distances, _caps(runtime))
     case = service.authorise(case_id, secret, for_update=True)
     return SubmissionOut.of(case, service.add_hashes(case, hashes))
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
@@ -11,6 +12,7 @@ from hashstop.api.deps import (
     MetricsDep,
     PlatformKey,
     QuarantineDep,
+    Runtime,
     RuntimeDep,
     SessionDep,
     limit_matching,
@@ -23,12 +25,30 @@ from hashstop.api.schemas import (
     MatchOut,
     MatchRecordOut,
 )
+from hashstop.config import Settings
 from hashstop.service.errors import PayloadTooLarge
 from hashstop.service.feedback import give_feedback, match_with_feedback, sources_of_hits
-from hashstop.service.hashlist import hash_list_page
+from hashstop.service.hashlist import BatchPolicy, close_due_batch, hash_list_page
 from hashstop.service.matching import Matcher, MatchItem, QueryHash
+from hashstop.storage.models import ApiKey
 
 router = APIRouter(prefix="/v1", tags=["platform"])
+
+
+def platform_photo_ref(runtime: Runtime, key: ApiKey) -> Callable[[str], str]:
+    """Photo ids as this key's platform sees them: its own keyed names (issue 12, attack 5)."""
+    platform = key.platform or f"key:{key.id}"
+    return lambda photo: runtime.keyring.platform_photo_ref(platform, photo)
+
+
+def batch_policy(settings: Settings) -> BatchPolicy:
+    return BatchPolicy(
+        cases=settings.hashlist_batch_cases,
+        min_seconds=settings.hashlist_batch_min_seconds,
+        max_seconds=settings.hashlist_batch_max_seconds,
+    )
+
+
 INLINE_SEARCH_HASHES = 32
 MAX_SEQ = 2**62
 
@@ -98,7 +118,7 @@ async def match(
     metrics.match_items.labels("matched").inc(matched)
     metrics.match_items.labels("unmatched").inc(len(results) - matched)
     metrics.match_records.inc(matched)
-    return MatchOut.of(results)
+    return MatchOut.of(results, platform_photo_ref(runtime, key))
 
 
 @router.get("/hashlist", response_model=HashListOut)
@@ -112,15 +132,28 @@ def hashlist(
     limit: Annotated[int, Query(description="entries per page")] = 1000,
 ) -> HashListOut:
     """The hash list as a delta feed: additions, and withdrawals with value null."""
-    page = hash_list_page(session, after, limit, runtime.settings.max_hashlist_page)
+    settings = runtime.settings
+    close_due_batch(runtime.database, batch_policy(settings))
+    page = hash_list_page(
+        session,
+        after,
+        limit,
+        settings.max_hashlist_page,
+        runtime.keyring,
+        platform_photo_ref(runtime, key),
+    )
     return HashListOut.of(page)
 
 
 @router.get("/matches/{match_id}", response_model=MatchRecordOut)
-def get_match(match_id: str, key: PlatformKey, session: SessionDep) -> MatchRecordOut:
+def get_match(
+    match_id: str, key: PlatformKey, session: SessionDep, runtime: RuntimeDep
+) -> MatchRecordOut:
     """One of your match records: the hashes it hit and your verdicts on it."""
     record, verdicts = match_with_feedback(session, key, match_id)
-    return MatchRecordOut.of(record, verdicts, sources_of_hits(session, record))
+    return MatchRecordOut.of(
+        record, verdicts, sources_of_hits(session, record), platform_photo_ref(runtime, key)
+    )
 
 
 @router.post("/matches/{match_id}/feedback", status_code=201, response_model=FeedbackOut)
