@@ -43,7 +43,7 @@ import numpy as np
 import psycopg
 
 HERE = Path(__file__).resolve().parent
-SECRET_KEY = "benchmark-only-" + "b" * 40
+SECRET_KEY = "benchmark-only-Jf7Qm2Xv9Rt4Kp8Ls3Wd6Hy1Nb5Gc0Ze"  # noqa: S105 - throwaway
 HASHSTOP = str(Path(sys.executable).parent / "hashstop")
 
 

@@ -27,7 +27,7 @@ from tests.conftest import skip_or_fail
 
 PG_HOST = "127.0.0.1"
 PG_PORT = 5432
-TEST_SECRET_KEY = "test-only-" + "k" * 40
+TEST_SECRET_KEY = "test-only-Xq3vR8mZ2pL9wT4kB7nF1sD6hJ0cY5gA"
 TABLES = (
     "review_sessions",
     "match_decisions",

@@ -147,13 +147,15 @@ def serve(host: str, port: int, workers: int, migrate: bool, proxy_headers: bool
     from hashstop.logs import configure_logging
 
     settings = read_settings()
+    # Create the development key file before any worker, and refuse an unusable key before
+    # touching the database.
+    _ = settings.secret_key_bytes
     configure_logging(settings.log_level)
     if migrate:
         from hashstop.storage.database import upgrade
 
         upgrade(settings.database_url)
     require_schema(settings)
-    _ = settings.secret_key_bytes  # create the development key file before any worker
     shown = f"[{host}]" if ":" in host else host
     click.echo(f"hashstop listening on http://{shown}:{port} ({workers} worker(s))")
     click.echo(f"database: {shown_url(settings.database_url)}")
