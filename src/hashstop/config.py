@@ -82,6 +82,20 @@ class Settings(BaseSettings):
     max_hashlist_page: int = Field(default=10_000, ge=1)
     """Largest `limit` of one `GET /v1/hashlist` page."""
 
+    # Limits of the server's connections (`hashstop serve`; issue 12, attack 9).
+    header_timeout: float = Field(default=10.0, gt=0, le=600)
+    """Seconds a connection may take to send a request's line and headers (and may stay idle
+    before its first request); then it is closed."""
+    body_timeout: float = Field(default=30.0, gt=0, le=3600)
+    """Seconds a request may take to send its body once its headers are in; then it is closed."""
+    keepalive_timeout: float = Field(default=5.0, gt=0, le=600)
+    """Seconds an idle keep-alive connection is kept open between two requests."""
+    max_connections: int = Field(default=1000, ge=8)
+    """Open connections per worker; above it the oldest connection still sending its headers
+    is closed. Capped at three quarters of the process's file-descriptor limit."""
+    max_concurrent_requests: int = Field(default=200, ge=1)
+    """Requests a worker handles at once; above it 503 with Retry-After (`/healthz` excepted)."""
+
     # Match thresholds (see the module docstring for the pHash choice).
     max_distance_pdq: int = Field(default=31, ge=0, le=64)
     """PDQ match threshold in bits: the default and the most a request may ask for."""

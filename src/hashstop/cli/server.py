@@ -164,6 +164,11 @@ def serve(host: str, port: int, workers: int, migrate: bool, proxy_headers: bool
         f"API docs at http://{shown}:{port}/docs"
     )
     sys.stdout.flush()
+    from hashstop.cli.serving import GuardedH11Protocol
+
+    GuardedH11Protocol.configure(
+        settings.header_timeout, settings.body_timeout, settings.max_connections
+    )
     common: dict[str, Any] = {
         "host": host,
         "port": port,
@@ -172,6 +177,9 @@ def serve(host: str, port: int, workers: int, migrate: bool, proxy_headers: bool
         "timeout_graceful_shutdown": 5,
         "proxy_headers": proxy_headers,
         "forwarded_allow_ips": settings.forwarded_allow_ips,
+        # Attack 9 of issue 12: slow and idle connections are timed out and capped.
+        "http": GuardedH11Protocol,
+        "timeout_keep_alive": settings.keepalive_timeout,
     }
     if workers > 1:
         uvicorn.run("hashstop.app:app_from_environment", factory=True, workers=workers, **common)
