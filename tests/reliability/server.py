@@ -19,7 +19,7 @@ from pathlib import Path
 import httpx
 
 HASHSTOP = str(Path(sys.executable).parent / "hashstop")
-TEST_SECRET_KEY = "reliability-only-" + "r" * 40
+TEST_SECRET_KEY = "reliability-only-Tg5Hn8Qw2Zk7Cx4Vb9Mr3Pj6Ld1Fs0Ye"
 
 
 def free_port() -> int:
