@@ -41,7 +41,7 @@ from hashstop.service.keys import KeyService
 from hashstop.service.tokens import Keyring
 from hashstop.storage.database import Database, upgrade
 
-SECRET_KEY = "benchmark-only-" + "b" * 40
+SECRET_KEY = "benchmark-only-Hv3Jk8Pq1Lx6Rz9Tm4Wc7Nb2Fs5Gd0Ya"  # noqa: S105 - throwaway
 
 
 def pdq_entries(rng: random.Random, n: int, photo: str | None = None) -> list[dict[str, Any]]:

@@ -43,9 +43,9 @@ import numpy as np
 import psycopg
 
 HERE = Path(__file__).resolve().parent
-SECRET_KEY = "benchmark-only-" + "b" * 40
+SECRET_KEY = "benchmark-only-Jf7Qm2Xv9Rt4Kp8Ls3Wd6Hy1Nb5Gc0Ze"  # noqa: S105 - throwaway
 # /readyz's details (worker, applied seq) are for the operator only (issue 12).
-OPERATIONS_TOKEN = "benchmark-ops-" + "o" * 40
+OPERATIONS_TOKEN = "benchmark-ops-Wq4Lz8Rc1Vn6Tb3Xm9Pk2Hs7Jd5Fy0Ga"  # noqa: S105 - throwaway
 OPERATOR = {"Authorization": f"Bearer {OPERATIONS_TOKEN}", "Connection": "close"}
 HASHSTOP = str(Path(sys.executable).parent / "hashstop")
 

@@ -28,9 +28,9 @@ from tests.conftest import skip_or_fail
 
 PG_HOST = "127.0.0.1"
 PG_PORT = 5432
-TEST_SECRET_KEY = "test-only-" + "k" * 40
+TEST_SECRET_KEY = "test-only-Xq3vR8mZ2pL9wT4kB7nF1sD6hJ0cY5gA"
 # The operations token of the test apps: /metrics and the detailed /readyz need it (issue 12).
-TEST_OPERATIONS_TOKEN = "test-ops-" + "o" * 40
+TEST_OPERATIONS_TOKEN = "test-ops-Kd7Xv2Qm9Rw4Zt8Lc3Hn6Bj1Fy5Gs0Pa"
 OPERATOR = {"Authorization": f"Bearer {TEST_OPERATIONS_TOKEN}"}
 
 

@@ -6,7 +6,7 @@ from pydantic import ValidationError
 
 from hashstop.config import Settings
 
-STRONG = "x" * 48
+STRONG = "strong-Vb8Kq2Wz7Rm4Tx9Lp3Nc6Hj1Fd5Gs0Ya"
 
 
 def test_the_embedded_default_needs_no_configuration(tmp_path):

@@ -22,7 +22,7 @@ from hashstop import __version__
 from hashstop.api import problems
 from hashstop.api.deps import Runtime
 from hashstop.api.metrics import Metrics
-from hashstop.api.middleware import BodySizeLimit, RequestMetrics
+from hashstop.api.middleware import BodySizeLimit, ConcurrencyLimit, RequestMetrics
 from hashstop.api.proxy import TrustedProxies
 from hashstop.api.ratelimit import RateLimiter, WriteBudget
 from hashstop.api.routes import admin, cases, operations, platform, review
@@ -158,6 +158,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(review_hashes.router)
     moderator_pages.install(app)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(ConcurrencyLimit, max_requests=settings.max_concurrent_requests)
     app.add_middleware(RequestMetrics, metrics=runtime.metrics)
     rendering.install(app)
     if settings.forwarded_allow_ips.strip():

@@ -3,8 +3,10 @@
 Development is the embedded SQLite database: it works with no configuration at all, and its
 secret key is generated once and kept beside the database file (mode 0600), so that a backup of
 the database restored elsewhere still verifies its case secrets and keys. Anything else
-(PostgreSQL) is production: there `HASHSTOP_SECRET_KEY` is required and an obviously default or
-short secret is refused, because every case secret and API key is stored only as an HMAC under it.
+(PostgreSQL) is production: there `HASHSTOP_SECRET_KEY` is required. Wherever a key comes from
+(the variable, on any database, or the key file) an empty, short, well-known or low-entropy key is
+refused with one line, because every case secret and API key is stored only as an HMAC under it
+(issue 12, attack 10: an empty key file silently gave an empty HMAC key).
 
 Match thresholds. PDQ: 31 of 256 bits, Meta's published threshold, is the server maximum and the
 default. pHash: 64 bits collide far more readily. For uniformly random 64-bit hashes the chance
@@ -19,8 +21,10 @@ signal, PDQ is the primary one.
 
 from __future__ import annotations
 
+import math
 import os
 import secrets
+from collections import Counter
 from functools import cached_property
 from pathlib import Path
 from typing import Literal
@@ -31,6 +35,12 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import make_url
 
 MIN_SECRET_KEY_LENGTH = 32
+MIN_SECRET_KEY_BITS = 80
+"""A key's estimated entropy (its length times the Shannon entropy of its characters) must
+reach this. Random keys are far above it: over 200,000 draws the lowest estimate was 91 bits
+for `secrets.token_hex(16)`, 119 for `token_urlsafe(24)` and 297 for `token_urlsafe(48)`, the
+key the docs suggest; `"test-" + "k" * 40` is 65."""
+GENERATE_KEY = "python3 -c 'import secrets; print(secrets.token_urlsafe(48))'"
 # Values people paste from templates; refused outside development whatever their length.
 _DEFAULT_SECRETS = frozenset(
     {"changeme", "changethis", "secret", "secret-key", "secretkey", "password", "hashstop", "test"}
@@ -55,7 +65,8 @@ class Settings(BaseSettings):
     """`sqlite:///PATH` (development, created by `serve`) or `postgresql+psycopg://USER@HOST/DB`."""
     secret_key: SecretStr | None = None
     """Key of every keyed hash (case secrets, API keys, sessions); required with PostgreSQL, at
-    least 32 random characters. SQLite: generated into `<database>.secret-key` when unset."""
+    least 32 random characters (an empty, short or low-entropy key is refused on any database,
+    and so is such a key file). SQLite: generated into `<database>.secret-key` when unset."""
 
     # Limits of one request.
     max_body_bytes: int = Field(default=4 * 1024 * 1024, ge=1024)
@@ -80,6 +91,19 @@ class Settings(BaseSettings):
     hashlist_batch_max_seconds: float = Field(default=3600.0, ge=0)
     """...or, whatever it mixes, once its oldest change has waited this long: the most a
     platform that mirrors the list waits for a withdrawal."""
+    # Limits of the server's connections (`hashstop serve`; issue 12, attack 9).
+    header_timeout: float = Field(default=10.0, gt=0, le=600)
+    """Seconds a connection may take to send a request's line and headers (and may stay idle
+    before its first request); then it is closed."""
+    body_timeout: float = Field(default=30.0, gt=0, le=3600)
+    """Seconds a request may take to send its body once its headers are in; then it is closed."""
+    keepalive_timeout: float = Field(default=5.0, gt=0, le=600)
+    """Seconds an idle keep-alive connection is kept open between two requests."""
+    max_connections: int = Field(default=1000, ge=8)
+    """Open connections per worker; above it the oldest connection still sending its headers
+    is closed. Capped at three quarters of the process's file-descriptor limit."""
+    max_concurrent_requests: int = Field(default=200, ge=1)
+    """Requests a worker handles at once; above it 503 with Retry-After (`/healthz` excepted)."""
 
     # Match thresholds (see the module docstring for the pHash choice).
     max_distance_pdq: int = Field(default=31, ge=0, le=64)
@@ -199,12 +223,13 @@ class Settings(BaseSettings):
                 "random characters, e.g. "
                 "python3 -c 'import secrets; print(secrets.token_urlsafe(32))'"
             )
-        if not self.is_development:
-            if self.secret_key is None:
-                raise SettingsError(
-                    "HASHSTOP_SECRET_KEY is required with a PostgreSQL database; generate one "
-                    "with: python3 -c 'import secrets; print(secrets.token_urlsafe(48))'"
-                )
+        if not self.is_development and self.secret_key is None:
+            raise SettingsError(
+                "HASHSTOP_SECRET_KEY is required with a PostgreSQL database; generate one "
+                f"with: {GENERATE_KEY}"
+            )
+        if self.secret_key is not None:
+            # Also on SQLite: HASHSTOP_SECRET_KEY="" gave an empty HMAC key (red team).
             check_secret_strength(self.secret_key.get_secret_value())
         return self
 
@@ -236,12 +261,35 @@ class Settings(BaseSettings):
         return Path(platformdirs.user_data_dir("hashstop")) / "secret-key"
 
 
-def check_secret_strength(value: str) -> None:
-    """Refuse a secret key that is short or a well-known default."""
-    if value.strip().lower() in _DEFAULT_SECRETS or len(value) < MIN_SECRET_KEY_LENGTH:
+def secret_weakness(value: str) -> str | None:
+    """Why `value` is not a usable secret key (None: it is). An estimate: a key that passes may
+    still be guessable (a sentence, a password); a random one never fails."""
+    if not value.strip():
+        return "it is empty"
+    if len(value) < MIN_SECRET_KEY_LENGTH:
+        return f"it has {len(value)} characters, fewer than {MIN_SECRET_KEY_LENGTH}"
+    if value.strip().lower() in _DEFAULT_SECRETS:
+        return "it is a well-known default"
+    counts = Counter(value)
+    bits = 0.0 - sum(n * math.log2(n / len(value)) for n in counts.values())
+    if bits < MIN_SECRET_KEY_BITS:
+        return f"it has about {bits:.0f} bits of entropy, fewer than {MIN_SECRET_KEY_BITS}"
+    steps = sum(abs(ord(a) - ord(b)) <= 1 for a, b in zip(value, value[1:], strict=False))
+    if steps / (len(value) - 1) >= 0.6:
+        return "it is mostly a run or a sequence of characters"
+    trigrams = {value[i : i + 3] for i in range(len(value) - 2)}
+    if len(trigrams) / (len(value) - 2) < 0.6:
+        return "it repeats itself"
+    return None
+
+
+def check_secret_strength(value: str, source: str = "HASHSTOP_SECRET_KEY") -> None:
+    """Refuse a secret key that is empty, short, a well-known default or of low entropy."""
+    weakness = secret_weakness(value)
+    if weakness is not None:
         raise SettingsError(
-            f"HASHSTOP_SECRET_KEY is too weak: use at least {MIN_SECRET_KEY_LENGTH} random "
-            "characters, e.g. python3 -c 'import secrets; print(secrets.token_urlsafe(48))'"
+            f"{source} is too weak ({weakness}): use at least {MIN_SECRET_KEY_LENGTH} random "
+            f"characters, e.g. {GENERATE_KEY}"
         )
 
 
@@ -251,7 +299,11 @@ def load_or_create_key_file(path: Path) -> str:
         text = path.read_text().strip()
     except FileNotFoundError:
         text = ""
-    if text:
+    if path.exists():
+        # An existing file is never replaced (case secrets and keys are HMACs under it), and
+        # an empty or weak one is refused rather than used (red team: an empty file gave an
+        # empty HMAC key).
+        _check_key_file(path, text)
         return text
     path.parent.mkdir(parents=True, exist_ok=True)
     key = secrets.token_urlsafe(48)
@@ -265,6 +317,17 @@ def load_or_create_key_file(path: Path) -> str:
         os.link(tmp, path)
     except FileExistsError:
         key = path.read_text().strip()
+        _check_key_file(path, key)
     finally:
         tmp.unlink()
     return key
+
+
+def _check_key_file(path: Path, text: str) -> None:
+    weakness = secret_weakness(text)
+    if weakness is not None:
+        raise SettingsError(
+            f"the secret key file {path} is not usable ({weakness}): restore it from a backup, "
+            "or delete it to generate a new key (case secrets and API keys made under the old "
+            "one stop working)"
+        )

@@ -7,7 +7,9 @@ moderator, an admin) and ids that exist (cases, match records, hashes, allowlist
 For each operation of the schema, hypothesis draws a request from schemathesis's strategy, then
 a caller (mostly one the operation is meant for), and sometimes swaps the generated path
 parameters for ids that exist and the generated hashes for well-formed ones, so the fuzzer gets
-past 401, 404 and 422 into the code behind them. The
+past 401, 404 and 422 into the code behind them; and sometimes swaps a parameter for a boundary
+value (`tests/api/boundaries.py`: 19-digit numbers, moments past year 1 or 9999 in extreme time
+zones, huge limits), which it would rarely draw on its own. The
 response must not be a 5xx and must match what the schema declares for it (status, media type,
 headers, body). The test (`tests/api/test_fuzz_api.py`) runs a bounded number of examples per
 operation; `python -m benchmarks.fuzz_api --examples N` runs as many as asked.
@@ -41,6 +43,7 @@ from hashstop.service.keys import KeyService
 from hashstop.service.tokens import Keyring
 from hashstop.storage.database import Database
 from tests import sample_hashes
+from tests.api.boundaries import values_for
 from tests.service_fixtures import bearer, running_client, wait_ready
 
 CHECKS = [
@@ -160,6 +163,20 @@ def seed_world(app_settings: Settings, client: TestClient) -> World:
     return World(client=client, tokens=tokens, ids=ids)
 
 
+def _boundaries(case: Any, definition: dict[str, Any], data: st.DataObject, rng: Any) -> None:
+    """Once in three requests, one path or query parameter becomes a boundary value."""
+    params = [p for p in definition.get("parameters", []) if p["in"] in ("path", "query")]
+    if not params or not data.draw(st.integers(0, 2), label="boundary") == 0:
+        return
+    chosen = rng.choice(params)
+    value = rng.choice(values_for(chosen["schema"]))
+    if chosen["in"] == "path":
+        if value and case.path_parameters is not None:
+            case.path_parameters[chosen["name"]] = value.replace("/", "")
+    else:
+        case.query = {**(case.query or {}), chosen["name"]: value}
+
+
 @contextmanager
 def running_world(app_settings: Settings) -> Any:
     with running_client(create_app(app_settings)) as client:
@@ -203,6 +220,7 @@ def fuzz_test(
             known = world.ids.get(name)
             if known and data.draw(st.booleans(), label=f"known {name}"):
                 case.path_parameters[name] = rng.choice(known)
+        _boundaries(case, operation.definition.raw, data, rng)
         if case.body is not None and data.draw(st.booleans(), label="valid hashes"):
             case.body = _repair_hashes(case.body, rng)
         kwargs = case.as_transport_kwargs(base_url=str(world.client.base_url))

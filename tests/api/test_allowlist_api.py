@@ -10,6 +10,7 @@ from click.testing import CliRunner
 from hashstop.cli import main
 from tests import sample_hashes
 from tests.api.moderation import audit, headers, is_problem, match, open_case
+from tests.service_fixtures import TEST_SECRET_KEY
 
 
 @pytest.fixture
@@ -174,7 +175,7 @@ def test_allowlist_management_errors_and_permissions(client, keys):
 def run_cli(database_url, *args):
     env = {
         "HASHSTOP_DATABASE_URL": database_url,
-        "HASHSTOP_SECRET_KEY": "test-only-" + "k" * 40,
+        "HASHSTOP_SECRET_KEY": TEST_SECRET_KEY,
     }
     return CliRunner().invoke(main, ["allowlist", *args], env=env)
 

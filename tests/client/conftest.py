@@ -72,7 +72,7 @@ def live_service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServi
     database = home / "hashstop.db"
     env = clean_environment() | {
         "HASHSTOP_DATABASE_URL": f"sqlite:///{database}",
-        "HASHSTOP_SECRET_KEY": "client-tests-" + "s" * 40,
+        "HASHSTOP_SECRET_KEY": "client-tests-uP4eW9rK2xN7bM3qZ8vT1yH6jL0dG5fC",
         "HASHSTOP_CASE_CREATIONS_PER_HOUR": "100000",
         "HASHSTOP_HASHES_PER_ADDRESS_PER_HOUR": "100000000",
     }

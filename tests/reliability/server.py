@@ -19,9 +19,9 @@ from pathlib import Path
 import httpx
 
 HASHSTOP = str(Path(sys.executable).parent / "hashstop")
-TEST_SECRET_KEY = "reliability-only-" + "r" * 40
+TEST_SECRET_KEY = "reliability-only-Tg5Hn8Qw2Zk7Cx4Vb9Mr3Pj6Ld1Fs0Ye"
 # /metrics and the detailed /readyz (worker, index sizes) are for the operator only (issue 12).
-OPERATIONS_TOKEN = "reliability-ops-" + "o" * 40
+OPERATIONS_TOKEN = "reliability-ops-Nc5Ry8Tk2Wm7Qz4Hx9Lb3Vf6Jp1Gd0Sa"
 OPERATOR = {"Authorization": f"Bearer {OPERATIONS_TOKEN}", "Connection": "close"}
 
 

@@ -1,4 +1,8 @@
-"""ASGI middleware: the body size limit, and request metrics and logs.
+"""ASGI middleware: the body size limit, the concurrency limit, and request metrics and logs.
+
+The concurrency limit answers 503 (problem+json, Retry-After) when a worker already handles
+`max_concurrent_requests` requests, so a flood queues no unbounded work; `/healthz` is never
+refused by it, so a busy worker is not mistaken for a dead one.
 
 The size limit answers 413 before the body is read when Content-Length is too big, and stops
 reading a streamed body as soon as it passes the limit. Request logs carry the method, the route
@@ -113,3 +117,30 @@ class RequestMetrics:
             self.metrics.requests.labels(method, template, str(status)).inc()
             self.metrics.latency.labels(method, template).observe(elapsed)
             log.info("%s %s %d %.1f ms", method, template, status, elapsed * 1000)
+
+
+class ConcurrencyLimit:
+    def __init__(self, app: ASGIApp, max_requests: int) -> None:
+        self.app = app
+        self.max_requests = max_requests
+        self.active = 0
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope.get("path") == "/healthz":
+            await self.app(scope, receive, send)
+            return
+        if self.active >= self.max_requests:
+            busy = problem(
+                503,
+                "the server is handling as many requests as it may; retry in a second",
+                slug="busy",
+                instance=scope.get("path"),
+                headers={"Retry-After": "1"},
+            )
+            await busy(scope, receive, send)
+            return
+        self.active += 1
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            self.active -= 1

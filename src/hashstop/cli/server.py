@@ -153,13 +153,15 @@ def serve(host: str, port: int, workers: int, migrate: bool, proxy_headers: bool
         # process and in every worker process (which read the environment).
         os.environ["HASHSTOP_FORWARDED_ALLOW_IPS"] = ""
     settings = read_settings()
+    # Create the development key file before any worker, and refuse an unusable key before
+    # touching the database.
+    _ = settings.secret_key_bytes
     configure_logging(settings.log_level)
     if migrate:
         from hashstop.storage.database import upgrade
 
         upgrade(settings.database_url)
     require_schema(settings)
-    _ = settings.secret_key_bytes  # create the development key file before any worker
     shown = f"[{host}]" if ":" in host else host
     click.echo(f"hashstop listening on http://{shown}:{port} ({workers} worker(s))")
     click.echo(f"database: {shown_url(settings.database_url)}")
@@ -168,6 +170,11 @@ def serve(host: str, port: int, workers: int, migrate: bool, proxy_headers: bool
         f"API docs at http://{shown}:{port}/docs"
     )
     sys.stdout.flush()
+    from hashstop.cli.serving import GuardedH11Protocol
+
+    GuardedH11Protocol.configure(
+        settings.header_timeout, settings.body_timeout, settings.max_connections
+    )
     common: dict[str, Any] = {
         "host": host,
         "port": port,
@@ -176,6 +183,9 @@ def serve(host: str, port: int, workers: int, migrate: bool, proxy_headers: bool
         "timeout_graceful_shutdown": 5,
         # The app handles forwarded headers itself (uvicorn's middleware, IP values only).
         "proxy_headers": False,
+        # Attack 9 of issue 12: slow and idle connections are timed out and capped.
+        "http": GuardedH11Protocol,
+        "timeout_keep_alive": settings.keepalive_timeout,
     }
     if workers > 1:
         uvicorn.run("hashstop.app:app_from_environment", factory=True, workers=workers, **common)

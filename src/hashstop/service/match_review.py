@@ -39,6 +39,12 @@ from hashstop.storage.moderation_queries import (
 QUEUE_STATUSES = ("pending", "confirmed", "false_positive", "dismissed", "all")
 MAX_PAGE = 200
 _CURSOR = re.compile(r"([qr])([0-9]{0,19})")
+MAX_CURSOR_ID = 2**62
+"""The largest id a cursor may name: every database compares it as a 64-bit integer."""
+EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
+LATEST = datetime(9999, 1, 1, tzinfo=UTC)
+"""The moments a filter may name; outside them `since`/`until` are refused (422), so neither
+a time zone's offset nor a database's range can turn a date into an error."""
 
 
 def visible_match(session: Session, actor: Actor, match_id: str) -> MatchRecord:
@@ -101,7 +107,11 @@ def _parse_cursor(cursor: str | None) -> tuple[bool, int | None]:
     found = _CURSOR.fullmatch(cursor)
     if found is None:
         raise InvalidInput("`cursor` is the `next_cursor` of a previous page, unchanged")
-    return found.group(1) == "q", int(found.group(2)) if found.group(2) else None
+    before = int(found.group(2)) if found.group(2) else None
+    if before is not None and before > MAX_CURSOR_ID:
+        # Found by the red team: 2**63 overflowed SQLite's integers (a 500).
+        raise InvalidInput("`cursor` is the `next_cursor` of a previous page, unchanged")
+    return found.group(1) == "q", before
 
 
 def queue(
@@ -125,7 +135,7 @@ def queue(
         raise InvalidInput(f"algorithm is one of {', '.join(ALGORITHM_BYTES)}; got {algorithm!r}")
     if not 1 <= limit <= MAX_PAGE:
         raise InvalidInput(f"`limit` is 1-{MAX_PAGE}, got {limit}")
-    since, until = _utc(since), _utc(until)
+    since, until = _utc(since, "since"), _utc(until, "until")
     if since is not None and until is not None and since >= until:
         raise InvalidInput("`since` must be earlier than `until`")
     scope = actor.scope
@@ -265,7 +275,16 @@ def activity(session: Session, actor: Actor, days: int = 14) -> list[DayActivity
     ]
 
 
-def _utc(moment: datetime | None) -> datetime | None:
+def _utc(moment: datetime | None, name: str) -> datetime | None:
+    """`moment` in UTC (a naive one is taken as UTC), refused unless 1970 <= it < 9999."""
     if moment is None:
         return None
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+    refused = InvalidInput(f"`{name}` is a moment between 1970 and 9999 (ISO 8601, UTC if no zone)")
+    try:
+        utc = moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+    except (OverflowError, ValueError):
+        # Found by the red team: 0001-01-01T00:00:00+14:00 is before year 1 in UTC (a 500).
+        raise refused from None
+    if not EARLIEST <= utc < LATEST:
+        raise refused
+    return utc

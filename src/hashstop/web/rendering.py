@@ -123,4 +123,11 @@ def install(app: FastAPI) -> None:
         return FileResponse(FACTS_JSON, media_type="application/json")
 
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
-    app.add_middleware(SecurityHeaders)
+    # Outermost, around Starlette's own ServerErrorMiddleware: a middleware added with
+    # `add_middleware` sits inside it, so a 500 went out without these headers (red team).
+    build = app.build_middleware_stack
+
+    def build_with_headers() -> ASGIApp:
+        return SecurityHeaders(build())
+
+    app.build_middleware_stack = build_with_headers  # type: ignore[method-assign]

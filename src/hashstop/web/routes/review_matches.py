@@ -125,6 +125,8 @@ def _day_start(text: str | None, *, end: bool = False) -> datetime | None:
     except ValueError:
         raise InvalidInput(f"dates look like 2026-11-28, got {text[:20]!r}") from None
     start = datetime(day.year, day.month, day.day, tzinfo=UTC)
+    if end and day == date.max:
+        raise InvalidInput(f"dates are before 9999, got {text[:20]!r}")
     return start + timedelta(days=1) if end else start
 
 
