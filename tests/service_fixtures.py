@@ -37,6 +37,7 @@ TABLES = (
     "match_hits",
     "match_records",
     "hash_changes",
+    "retractions",
     "hashes",
     "photos",
     "idempotency_keys",

@@ -24,7 +24,7 @@ from hashstop.api.deps import Runtime
 from hashstop.api.metrics import Metrics
 from hashstop.api.middleware import BodySizeLimit, RequestMetrics
 from hashstop.api.ratelimit import RateLimiter
-from hashstop.api.routes import admin, cases, operations, platform, review
+from hashstop.api.routes import admin, cases, exchanges, operations, platform, review
 from hashstop.config import Settings
 from hashstop.service.index import HashIndex, IndexSync
 from hashstop.service.keys import KeyCache
@@ -118,6 +118,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     problems.install(app)
     app.include_router(cases.router)
     app.include_router(platform.router)
+    app.include_router(exchanges.router)
     app.include_router(operations.router)
     app.include_router(victim.router)
     api_docs.install(app)

@@ -208,13 +208,33 @@ class HashChange(Base):
     """One change to the set of matchable hashes, numbered by a gap-free monotonic `seq`."""
 
     __tablename__ = "hash_changes"
-    __table_args__ = (Index("ix_hash_changes_hash_id", "hash_id"),)
+    __table_args__ = (
+        Index("ix_hash_changes_hash_id", "hash_id"),
+        # The StopNCII-shaped feed (issue 17) starts from a time: the first seq at or after it.
+        Index("ix_hash_changes_created_at", "created_at"),
+    )
 
     seq: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=False)
     hash_id: Mapped[int] = mapped_column(ForeignKey("hashes.id", ondelete="CASCADE"))
     algorithm: Mapped[str] = mapped_column(String(16))
     kind: Mapped[str] = mapped_column(String(16))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
+class Retraction(Base):
+    """A withdrawn hash's value, kept for a bounded time only so that followers of the
+    StopNCII-shaped feed (keyed by value, not by id) can be told which value to delete
+    (issue 17). `hashes.value` is erased at withdrawal as always; these rows are deleted once
+    older than `HASHSTOP_RETRACTION_DAYS` (0: none are kept)."""
+
+    __tablename__ = "retractions"
+
+    hash_id: Mapped[int] = mapped_column(
+        ForeignKey("hashes.id", ondelete="CASCADE"), primary_key=True, autoincrement=False
+    )
+    algorithm: Mapped[str] = mapped_column(String(16))
+    value: Mapped[bytes] = mapped_column(LargeBinary(64))
+    withdrawn_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, index=True)
 
 
 class ApiKey(Base):
