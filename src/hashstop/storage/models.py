@@ -141,6 +141,7 @@ class Case(Base):
     """A victim's case: its hashes, reachable with the case secret shown once at creation."""
 
     __tablename__ = "cases"
+    __table_args__ = (Index("ix_cases_bank", "bank", unique=True),)
 
     id: Mapped[int] = mapped_column(Id, primary_key=True)
     public_id: Mapped[str] = mapped_column(String(32), unique=True)
@@ -148,6 +149,9 @@ class Case(Base):
     status: Mapped[str] = mapped_column(String(16), default=CaseStatus.ACTIVE)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     withdrawn_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    # A bank (issue 17): hashes imported by an admin from a file or another exchange, under this
+    # name, rather than a victim's case. Its secret is random and never shown.
+    bank: Mapped[str | None] = mapped_column(String(64))
 
     photos: Mapped[list[Photo]] = relationship(back_populates="case")
 
