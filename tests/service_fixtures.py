@@ -38,6 +38,8 @@ TABLES = (
     "match_records",
     "hash_changes",
     "retractions",
+    "bank_entries",
+    "subscriptions",
     "hashes",
     "photos",
     "idempotency_keys",

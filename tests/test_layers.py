@@ -29,7 +29,7 @@ ALLOWED: dict[str, set[str]] = {
     "web": {"", "config", "logs", "i18n", "hashing", "service", "storage", "api"},
     "app": {"", "config", "logs", "service", "storage", "api", "web"},
     "client": {"", "i18n", "hashing"},
-    "cli": {"", "config", "logs", "i18n", "hashing", "service", "storage", "app", "client"},
+    "cli": {"", "config", "logs", "i18n", "hashing", "service", "storage", "app", "client", "pytx"},
     # The pytx extension (issue 17): runs inside HMA or the threatexchange CLI, over HTTP only.
     "pytx": set(),
 }

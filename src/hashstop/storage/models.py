@@ -241,6 +241,34 @@ class Retraction(Base):
     withdrawn_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, index=True)
 
 
+class Subscription(Base):
+    """A bank fed from another exchange through pytx (issue 17): which API, its collaboration
+    config (JSON), and the last checkpoint applied (JSON, NULL before the first fetch)."""
+
+    __tablename__ = "subscriptions"
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    bank: Mapped[str] = mapped_column(String(64), unique=True)
+    api: Mapped[str] = mapped_column(String(64))
+    collab: Mapped[str] = mapped_column(Text)
+    checkpoint: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
+class BankEntry(Base):
+    """Which of a bank's hashes a record of the exchange (its key) brought: a deletion of the
+    key erases the hashes no other key still holds."""
+
+    __tablename__ = "bank_entries"
+    __table_args__ = (Index("ix_bank_entries_subscription_id_key", "subscription_id", "key"),)
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    subscription_id: Mapped[int] = mapped_column(ForeignKey("subscriptions.id", ondelete="CASCADE"))
+    key: Mapped[str] = mapped_column(String(512))
+    hash_id: Mapped[int] = mapped_column(ForeignKey("hashes.id", ondelete="CASCADE"), index=True)
+
+
 class ApiKey(Base):
     """A platform, moderator or admin key; only the HMAC of the `hsk_` token is stored."""
 
