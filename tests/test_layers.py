@@ -29,7 +29,9 @@ ALLOWED: dict[str, set[str]] = {
     "web": {"", "config", "logs", "i18n", "hashing", "service", "storage", "api"},
     "app": {"", "config", "logs", "service", "storage", "api", "web"},
     "client": {"", "i18n", "hashing"},
-    "cli": {"", "config", "logs", "i18n", "hashing", "service", "storage", "app", "client"},
+    "cli": {"", "config", "logs", "i18n", "hashing", "service", "storage", "app", "client", "pytx"},
+    # The pytx extension (issue 17): runs inside HMA or the threatexchange CLI, over HTTP only.
+    "pytx": set(),
 }
 # Libraries of the server side that the pure parts and the victim's client must never load.
 SERVER_LIBRARIES = {
@@ -46,6 +48,7 @@ FORBIDDEN_LIBRARIES: dict[str, set[str]] = {
     "hashing": SERVER_LIBRARIES | {"httpx", "click", "rich"},
     "matching": SERVER_LIBRARIES | {"httpx", "click", "rich"},
     "client": SERVER_LIBRARIES,
+    "pytx": SERVER_LIBRARIES,
     "i18n": SERVER_LIBRARIES | {"httpx", "click", "rich", "babel", "numpy", "PIL"},
 }
 

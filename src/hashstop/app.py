@@ -25,7 +25,7 @@ from hashstop.api.metrics import Metrics
 from hashstop.api.middleware import BodySizeLimit, ConcurrencyLimit, RequestMetrics
 from hashstop.api.proxy import TrustedProxies
 from hashstop.api.ratelimit import RateLimiter, WriteBudget
-from hashstop.api.routes import admin, cases, operations, platform, review
+from hashstop.api.routes import admin, cases, exchanges, operations, platform, review
 from hashstop.config import Settings
 from hashstop.service.actors import SYSTEM
 from hashstop.service.index import HashIndex, IndexSync
@@ -149,6 +149,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     problems.install(app)
     app.include_router(cases.router)
     app.include_router(platform.router)
+    app.include_router(exchanges.router)
     app.include_router(operations.router)
     app.include_router(victim.router)
     api_docs.install(app)

@@ -27,6 +27,8 @@ hash suspension stops matching on every platform, so only a global moderator or 
 it; for the same reason it cannot list suspended hashes or look at one hash (its state and
 feedback span every platform). A platform sees only its own match records (404 for another's,
 which does not tell it exists). Allowlist management and the audit log are for admins only.
+The StopNCII-shaped feed takes its key in `x-functions-key` only, so a bearer token alone is 401
+there (tests/interop/test_stopncii_feed.py covers the key in its header).
 
 The table must cover every route of the app: a new route fails `test_every_route_is_in_the_table`
 until a row is added for it.
@@ -69,6 +71,7 @@ POST   /v1/match                           401  403 403   200   200   403  403 4
 GET    /v1/hashlist                        401  403 403   200   200   403  403 403   401     401
 GET    /v1/matches/{match_id}              401  403 403   200   404   403  403 403   401     401
 POST   /v1/matches/{match_id}/feedback     401  403 403   201   404   403  403 403   401     401
+GET    /stopncii/v1/FetchHashes            401  401 401   401   401   401  401 401   401     401
 GET    /healthz                            200  200 200   200   200   200  200 200   200     200
 GET    /readyz                             200  200 200   200   200   200  200 200   200     200
 GET    /metrics                            401  401 401   403   403   403  403 200   401     401

@@ -20,7 +20,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Header, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
@@ -160,7 +160,34 @@ def require_role(*roles: Role) -> Callable[..., Awaitable[ApiKey]]:
     return dependency
 
 
+async def functions_key(
+    x_functions_key: Annotated[
+        str | None,
+        Header(description="StopNCII-shaped routes: your hashstop platform key (hsk_...)"),
+    ] = None,
+) -> str:
+    if x_functions_key is None or not x_functions_key.strip():
+        raise Unauthenticated(
+            "send your hashstop platform key (hsk_...) in the `x-functions-key` header, where "
+            "pytx's StopNCII client puts its fetch function key"
+        )
+    return x_functions_key.strip()
+
+
+def require_functions_key(*roles: Role) -> Callable[..., Awaitable[ApiKey]]:
+    """`require_role` for the StopNCII-shaped routes: the key comes in `x-functions-key`."""
+    check = require_role(*roles)
+
+    async def dependency(
+        token: Annotated[str, Depends(functions_key)], runtime: RuntimeDep
+    ) -> ApiKey:
+        return await check(token, runtime)
+
+    return dependency
+
+
 PlatformKey = Annotated[ApiKey, Depends(require_role(Role.PLATFORM))]
+StopNCIIPlatformKey = Annotated[ApiKey, Depends(require_functions_key(Role.PLATFORM))]
 ModeratorKey = Annotated[ApiKey, Depends(require_role(Role.MODERATOR, Role.ADMIN))]
 AdminKey = Annotated[ApiKey, Depends(require_role(Role.ADMIN))]
 

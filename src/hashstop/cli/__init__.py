@@ -12,9 +12,11 @@ import click
 from hashstop import __version__, i18n
 from hashstop.cli.allowlist import allowlist
 from hashstop.cli.case import COMMANDS as CASE_COMMANDS
+from hashstop.cli.files import export_command, import_command
 from hashstop.cli.hash import hash_command
 from hashstop.cli.server import COMMANDS as SERVER_COMMANDS
 from hashstop.cli.submit import submit_command
+from hashstop.cli.subscribe import subscribe
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -33,3 +35,6 @@ for _command in CASE_COMMANDS:  # status, add, withdraw
 for _command in SERVER_COMMANDS:  # serve, db upgrade, keys create/list/revoke
     main.add_command(_command)
 main.add_command(allowlist)  # hashstop allowlist add/list/remove (issue 6)
+main.add_command(export_command)  # hashstop export / import (issue 17)
+main.add_command(import_command)
+main.add_command(subscribe)  # hashstop subscribe add/fetch (issue 17)

@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
 
@@ -33,11 +33,13 @@ from hashstop.service.idempotency import (
 from hashstop.service.matchable import hold, publish
 from hashstop.service.rules import Rejection, SubmittedHash, check_hash, sort_submissions
 from hashstop.service.screening import AllowlistScreen, MatchDistances
+from hashstop.service.stopncii import RETAINED_ALGORITHMS
 from hashstop.service.tokens import Keyring, new_case_id, new_case_secret
 from hashstop.storage.audit import AuditLog
 from hashstop.storage.cases import CaseRepository, NewHash
 from hashstop.storage.idempotency import IdempotencyRepository
 from hashstop.storage.models import Case, CaseStatus, ChangeKind, utcnow
+from hashstop.storage.retractions import purge_retractions, retain_withdrawn
 
 CASE_ID = re.compile(r"[0-9a-z]{1,32}")
 NO_SUCH_CASE = (
@@ -88,12 +90,16 @@ class CaseService:
         keyring: Keyring,
         distances: MatchDistances | None = None,
         caps: CaseCaps | None = None,
+        retraction_days: int = 0,
     ) -> None:
         self.session = session
         self.keyring = keyring
         self.cases = CaseRepository(session)
         self.distances = distances or MatchDistances()
         self.caps = caps or CaseCaps()
+        # How long a withdrawal keeps the values the StopNCII-shaped feed needs to tell its
+        # followers what to delete (`service/stopncii.py`); 0 keeps none.
+        self.retraction_days = retraction_days
 
     def _screen(self, hashes: Sequence[NewHash]) -> list[str | None]:
         hold(self.session)
@@ -239,6 +245,10 @@ class CaseService:
         if case.status == CaseStatus.WITHDRAWN:
             return self.view(case)
         hold(self.session)  # before the hash rows, like every status writer
+        now = utcnow()
+        purge_retractions(self.session, now - timedelta(days=self.retraction_days))
+        if self.retraction_days > 0:
+            retain_withdrawn(self.session, case.id, RETAINED_ALGORITHMS, now)
         erased = self.cases.withdraw(case)
         publish(self.session, ChangeKind.WITHDRAWN, [(i, a) for i, a, _ in erased])
         AuditLog(self.session).record(

@@ -81,3 +81,9 @@ class Unavailable(DomainError):
     def __init__(self, detail: str, retry_after: int = 1) -> None:
         super().__init__(detail)
         self.headers["Retry-After"] = str(retry_after)
+
+
+class Gone(DomainError):
+    status = 410
+    title = "Gone"
+    type_slug = "gone"

@@ -102,8 +102,9 @@ def degenerate_reason(h: HashValue) -> str | None:
     return None
 
 
-def check_hash(submitted: SubmittedHash) -> NewHash | str:
-    """The hash to store, or the reason it is refused."""
+def check_hash(submitted: SubmittedHash, *, require_quality: bool = True) -> NewHash | str:
+    """The hash to store, or the reason it is refused. Hashes imported from another exchange
+    (`require_quality=False`) come without PDQ's quality; every other rule still applies."""
     try:
         value = parse_hash(submitted.algorithm, submitted.value)
     except HashFormatError as exc:
@@ -112,9 +113,9 @@ def check_hash(submitted: SubmittedHash) -> NewHash | str:
     if quality is not None and not 0 <= quality <= 100:
         return f"quality is 0-100, got {quality}"
     if isinstance(value, PdqHash):
-        if quality is None:
+        if quality is None and require_quality:
             return "a pdq hash needs its quality (0-100), as the PDQ hasher reports it"
-        if quality < MIN_PDQ_QUALITY:
+        if quality is not None and quality < MIN_PDQ_QUALITY:
             return (
                 f"pdq quality {quality} is below {MIN_PDQ_QUALITY}: the image has too little "
                 "detail to be recognised reliably"
@@ -146,6 +147,7 @@ def sort_submissions(
     screen: Callable[[Sequence[NewHash]], Sequence[str | None]] | None = None,
     *,
     local_stored: Mapping[str, int] | None = None,
+    require_quality: bool = True,
 ) -> tuple[list[NewHash], list[Rejection], int]:
     """Apply every rule to each hash, collapse duplicates.
 
@@ -157,7 +159,9 @@ def sort_submissions(
     local hashes stay within `MAX_LOCAL_PER_PHOTO` however many requests bring them (a photo
     with thousands of patches would collect chance hits from every upload).
     """
-    accepted, rejected, duplicates = _sort(submitted, already_stored, local_stored or {})
+    accepted, rejected, duplicates = _sort(
+        submitted, already_stored, local_stored or {}, require_quality
+    )
     if screen is None or not accepted:
         return [h for _, h in accepted], rejected, duplicates
     reasons = screen([h for _, h in accepted])
@@ -175,6 +179,7 @@ def _sort(
     submitted: Sequence[SubmittedHash],
     already_stored: set[tuple[str, bytes]],
     local_stored: Mapping[str, int],
+    require_quality: bool = True,
 ) -> tuple[list[tuple[int, NewHash]], list[Rejection], int]:
     accepted: list[tuple[int, NewHash]] = []
     rejected: list[Rejection] = []
@@ -182,7 +187,7 @@ def _sort(
     local_per_photo: dict[str | None, int] = {}
     duplicates = 0
     for index, item in enumerate(submitted):
-        result = check_hash(item)
+        result = check_hash(item, require_quality=require_quality)
         if isinstance(result, str):
             rejected.append(Rejection(index, result))
             continue

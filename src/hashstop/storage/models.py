@@ -141,6 +141,7 @@ class Case(Base):
     """A victim's case: its hashes, reachable with the case secret shown once at creation."""
 
     __tablename__ = "cases"
+    __table_args__ = (Index("ix_cases_bank", "bank", unique=True),)
 
     id: Mapped[int] = mapped_column(Id, primary_key=True)
     public_id: Mapped[str] = mapped_column(String(32), unique=True)
@@ -148,6 +149,9 @@ class Case(Base):
     status: Mapped[str] = mapped_column(String(16), default=CaseStatus.ACTIVE)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     withdrawn_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    # A bank (issue 17): hashes imported by an admin from a file or another exchange, under this
+    # name, rather than a victim's case. Its secret is random and never shown.
+    bank: Mapped[str | None] = mapped_column(String(64))
 
     photos: Mapped[list[Photo]] = relationship(back_populates="case")
 
@@ -208,7 +212,11 @@ class HashChange(Base):
     """One change to the set of matchable hashes, numbered by a gap-free monotonic `seq`."""
 
     __tablename__ = "hash_changes"
-    __table_args__ = (Index("ix_hash_changes_hash_id", "hash_id"),)
+    __table_args__ = (
+        Index("ix_hash_changes_hash_id", "hash_id"),
+        # The StopNCII-shaped feed (issue 17) starts from a time: the first seq at or after it.
+        Index("ix_hash_changes_created_at", "created_at"),
+    )
 
     seq: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=False)
     hash_id: Mapped[int] = mapped_column(ForeignKey("hashes.id", ondelete="CASCADE"))
@@ -226,6 +234,50 @@ class HashlistBatch(Base):
     end_seq: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=False)
     cases: Mapped[int] = mapped_column(Integer)
     closed_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
+class Retraction(Base):
+    """A withdrawn hash's value, kept for a bounded time only so that followers of the
+    StopNCII-shaped feed (keyed by value, not by id) can be told which value to delete
+    (issue 17). `hashes.value` is erased at withdrawal as always; these rows are deleted once
+    older than `HASHSTOP_RETRACTION_DAYS` (0: none are kept)."""
+
+    __tablename__ = "retractions"
+
+    hash_id: Mapped[int] = mapped_column(
+        ForeignKey("hashes.id", ondelete="CASCADE"), primary_key=True, autoincrement=False
+    )
+    algorithm: Mapped[str] = mapped_column(String(16))
+    value: Mapped[bytes] = mapped_column(LargeBinary(64))
+    withdrawn_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, index=True)
+
+
+class Subscription(Base):
+    """A bank fed from another exchange through pytx (issue 17): which API, its collaboration
+    config (JSON), and the last checkpoint applied (JSON, NULL before the first fetch)."""
+
+    __tablename__ = "subscriptions"
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    bank: Mapped[str] = mapped_column(String(64), unique=True)
+    api: Mapped[str] = mapped_column(String(64))
+    collab: Mapped[str] = mapped_column(Text)
+    checkpoint: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
+class BankEntry(Base):
+    """Which of a bank's hashes a record of the exchange (its key) brought: a deletion of the
+    key erases the hashes no other key still holds."""
+
+    __tablename__ = "bank_entries"
+    __table_args__ = (Index("ix_bank_entries_subscription_id_key", "subscription_id", "key"),)
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    subscription_id: Mapped[int] = mapped_column(ForeignKey("subscriptions.id", ondelete="CASCADE"))
+    key: Mapped[str] = mapped_column(String(512))
+    hash_id: Mapped[int] = mapped_column(ForeignKey("hashes.id", ondelete="CASCADE"), index=True)
 
 
 class ApiKey(Base):

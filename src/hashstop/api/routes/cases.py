@@ -107,6 +107,8 @@ def withdraw_case(
     case_id: str, secret: CaseSecret, session: SessionDep, runtime: RuntimeDep
 ) -> CaseOut:
     """Withdraw your case: its hashes stop matching now and their values are erased."""
-    service = CaseService(session, runtime.keyring)
+    service = CaseService(
+        session, runtime.keyring, retraction_days=runtime.settings.retraction_days
+    )
     case = service.authorise(case_id, secret, for_update=True)
     return CaseOut.of(service.withdraw(case))

@@ -5,7 +5,7 @@ was closed. The change log entries already there become batches of at most 5,000
 with `cases` -1: they keep their order, so a cursor a platform holds from before stays exact.
 
 Revision ID: 7d3f9a1c5e22
-Revises: 5b1e7c2d9a40
+Revises: 7d3a9c4e2f61
 Create Date: 2026-12-04 14:50:00
 """
 
@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "7d3f9a1c5e22"
-down_revision: str | None = "5b1e7c2d9a40"
+down_revision: str | None = "7d3a9c4e2f61"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
