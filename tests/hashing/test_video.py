@@ -233,7 +233,54 @@ def test_moving_texture_frames_differ() -> None:
     assert not np.array_equal(make(0), make(1))
 
 
-def test_hash_file_of_a_video_is_still_exact_digests_only(clip: bytes, tmp_path: Path) -> None:
+def test_hash_file_of_a_video_gives_vpdq_and_digests(clip: bytes, tmp_path: Path) -> None:
     path = tmp_path / "clip.mp4"
     path.write_bytes(clip)
-    assert hash_file(path).kind == "file"
+    hashes = hash_file(path)
+    assert hashes.kind == "video" and hashes.pdq is None
+    assert hashes.vpdq == vpdq_hash(clip).features
+    out = hashes.as_json()
+    assert out["frame_rate"] == 10.0
+    assert [f["frame"] for f in out["vpdq"]] == [0, 10, 20]
+    assert set(out["vpdq"][0]) == {"frame", "quality", "pdq", "timestamp"}
+    assert [f.frame for f in hash_file(path, seconds_per_hash=0).vpdq or ()] == list(range(25))
+
+
+def test_a_video_refused_by_the_bounds_keeps_its_digests_and_says_why(
+    clip: bytes, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "clip.mp4"
+    path.write_bytes(clip)
+    monkeypatch.setattr(video_module, "MAX_FRAMES", 5)
+    hashes = hash_file(path)
+    assert hashes.kind == "file" and hashes.vpdq is None
+    assert "too long" in (hashes.note or "")
+    assert hashes.as_json()["note"] == hashes.note
+
+
+def test_frame_hashes_are_distinct_good_and_bounded() -> None:
+    from hashstop.hashing.video import frame_hashes
+
+    def pdq(i: int) -> PdqHash:
+        return PdqHash(i.to_bytes(32, "big"))
+
+    features = [VpdqFeature(i, 40 if i % 5 == 0 else 90, pdq(i // 2), i / 30) for i in range(100)]
+    kept = frame_hashes(features)
+    assert all(f.quality >= 50 for f in kept)
+    assert len({f.pdq for f in kept}) == len(kept) == 50
+    few = frame_hashes(features, limit=10)
+    assert len(few) == 10 and few[0] == kept[0] and few[-1] == kept[-1]
+
+
+def test_query_hashes_of_a_video(clip: bytes, tmp_path: Path) -> None:
+    from hashstop.hashing import query_hashes
+    from hashstop.hashing.video import frame_hashes
+
+    path = tmp_path / "clip.mp4"
+    path.write_bytes(clip)
+    pairs = query_hashes(path)
+    frames = frame_hashes(vpdq_hash(clip).features)
+    assert pairs[: len(frames)] == [("pdq", f.pdq.hex) for f in frames]
+    digests = hash_file(path)
+    assert pairs[len(frames) :] == [("md5", digests.md5.hex), ("sha256", digests.sha256.hex)]
+    assert query_hashes(clip) == pairs

@@ -322,6 +322,44 @@ def quality_filter(
     return [f for f in features if f.quality >= minimum]
 
 
+MAX_STORED_FRAMES = 360
+"""Most frame hashes a client stores (or sends to match) for one video: its distinct frames of
+quality >= 50, thinned evenly beyond this (6 minutes at one frame a second). They travel with
+the video's MD5 and SHA-256 in one request (facts.json's `hashes_per_request`, 400)."""
+
+
+def frame_hashes(
+    features: Iterable[VpdqFeature], limit: int = MAX_STORED_FRAMES
+) -> list[VpdqFeature]:
+    """The frames a video is stored and matched by: distinct hashes of quality >= 50, in order,
+    at most `limit` (kept evenly spread, first and last included)."""
+    kept = dedupe(quality_filter(features))
+    if len(kept) <= limit:
+        return kept
+    step = (len(kept) - 1) / (limit - 1)
+    return [kept[round(i * step)] for i in range(limit)]
+
+
+def video_query_hashes(
+    source: Source, *, seconds_per_hash: float = DEFAULT_SECONDS_PER_HASH
+) -> list[tuple[str, str]]:
+    """`(algorithm, hex)` pairs a platform sends for one video upload: its frame hashes
+    (`frame_hashes`, as `pdq`), then its MD5 and SHA-256 when `source` is a path or bytes."""
+    from hashstop.hashing.digests import file_digests
+
+    hashes = vpdq_hash(source, seconds_per_hash=seconds_per_hash)
+    out = [("pdq", f.pdq.hex) for f in frame_hashes(hashes.features)]
+    if isinstance(source, bytes | bytearray | memoryview):
+        import hashlib
+
+        out.append(("md5", hashlib.md5(bytes(source), usedforsecurity=False).hexdigest()))
+        out.append(("sha256", hashlib.sha256(bytes(source)).hexdigest()))
+    else:
+        md5, sha256 = file_digests(source)
+        out += [("md5", md5.hex), ("sha256", sha256.hex)]
+    return out
+
+
 def to_lines(features: Iterable[VpdqFeature]) -> str:
     """The reference hasher's output: one `frame,quality,pdq_hex,timestamp` line per feature."""
     return "".join(f.line() + "\n" for f in features)
