@@ -191,3 +191,57 @@ def test_a_flat_photo_has_no_variants_and_a_broken_one_an_error(folder: Path) ->
     assert "none: too little detail" in out
     code, out, err = run("--json", "--variants", "--query", str(folder / "cut.jpg"))
     assert code == 1 and "error" in json.loads(out) and "Traceback" not in err
+
+
+@pytest.fixture
+def video(tmp_path: Path) -> Path:
+    from tests.hashing.synthetic_video import encode
+
+    path = tmp_path / "clip.mp4"
+    path.write_bytes(encode(25, rate=10))
+    return path
+
+
+def test_a_video_gets_vpdq_in_json(video: Path) -> None:
+    code, out, err = run("--json", str(video))
+    assert code == 0, err
+    line = json.loads(out)
+    assert line["kind"] == "video" and line["frame_rate"] == 10.0
+    assert [f["frame"] for f in line["vpdq"]] == [0, 10, 20]
+    assert line == {"path": str(video), **hash_file(video).as_json()}
+    code, out, _err = run("--json", "--seconds-per-hash", "0", str(video))
+    assert [f["frame"] for f in json.loads(out)["vpdq"]] == list(range(25))
+
+
+def test_seconds_per_hash_is_checked(video: Path) -> None:
+    code, _out, err = run("--seconds-per-hash", "-1", str(video))
+    assert code == 2 and "seconds-per-hash" in err and "Traceback" not in err
+
+
+def test_a_videos_query_hashes_are_its_frames_and_digests(video: Path) -> None:
+    from hashstop.hashing.video import frame_hashes, vpdq_hash
+
+    code, out, _err = run("--json", "--query", str(video))
+    sent = json.loads(out)["query_hashes"]
+    frames = frame_hashes(vpdq_hash(video).features)
+    assert [q["algorithm"] for q in sent] == ["pdq"] * len(frames) + ["md5", "sha256"]
+    assert [q["value"] for q in sent[: len(frames)]] == [f.pdq.hex for f in frames]
+
+
+def test_a_video_in_the_table(video: Path) -> None:
+    code, out, _err = run(str(video))
+    assert code == 0 and "video" in out and "frame 10" in out
+
+
+def test_a_video_is_one_item_of_a_submission(video: Path) -> None:
+    from hashstop.client.collection import collect
+    from hashstop.hashing.video import frame_hashes
+
+    collection = collect((str(video),))
+    assert len(collection.files) == 1
+    (item,) = collection.files
+    assert item.is_video and not item.is_photo and collection.other_files == 1
+    frames = frame_hashes(hash_file(video).vpdq or ())
+    assert [e["algorithm"] for e in item.entries] == ["pdq"] * len(frames) + ["md5", "sha256"]
+    assert {e["variant"] for e in item.entries[: len(frames)]} == {"frame"}
+    assert len({e["photo"] for e in item.entries}) == 1

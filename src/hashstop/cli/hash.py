@@ -19,6 +19,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 from rich.text import Text
 
+from hashstop.client.collection import DESCRIPTION, video_progress
 from hashstop.client.fingerprints import Outcome, files_under, hash_one, printable
 from hashstop.hashing.facts import FACTS
 from hashstop.i18n import _, ngettext
@@ -37,6 +38,8 @@ def _hash_lines(outcome: Outcome, dihedral: bool) -> str:
             rows.extend((f"PDQ {turn}", value.hex) for turn, value in turns)
     if hashes.phash is not None:
         rows.append(("pHash", hashes.phash.hex))
+    if hashes.vpdq is not None:
+        rows.extend((f"frame {f.frame} q{f.quality}", f.pdq.hex) for f in hashes.vpdq)
     rows.append(("MD5", hashes.md5.hex))
     rows.append(("SHA-256", hashes.sha256.hex))
     if outcome.variants is not None:
@@ -93,6 +96,13 @@ def _table(outcomes: list[Outcome], dihedral: bool) -> Table:
     is_flag=True,
     help="Add the hashes a platform sends to /v1/match for each file (borders removed, turns).",
 )
+@click.option(
+    "--seconds-per-hash",
+    type=click.FloatRange(0, 3600),
+    default=1.0,
+    show_default=True,
+    help="Videos: hash one frame each this many seconds (0: every frame).",
+)
 def hash_command(
     paths: tuple[str, ...],
     as_json: bool,
@@ -100,10 +110,13 @@ def hash_command(
     dihedral: bool,
     variants: bool,
     query: bool,
+    seconds_per_hash: float,
 ) -> None:
     """Print the fingerprints of files and folders (recursively); nothing is sent anywhere.
 
-    Images get PDQ (with its quality, 0-100) and pHash; every file gets MD5 and SHA-256.
+    Images get PDQ (with its quality, 0-100) and pHash; videos vPDQ (`vpdq` in JSON: frame,
+    quality, pdq, timestamp; one frame a second, --seconds-per-hash); every file gets MD5 and
+    SHA-256.
     --variants adds the stored variants of each photo (`variants` in JSON: name, pdq,
     pdq_quality); --query the hashes to match an upload with (`query_hashes`: algorithm, value).
     """
@@ -120,23 +133,31 @@ def hash_command(
     out = None if as_json else Console(width=None if sys.stdout.isatty() else 160)
     outcomes: list[Outcome] = []
     progress = Progress(
-        TextColumn(_("hashing")),
+        TextColumn(DESCRIPTION),
         BarColumn(),
         MofNCompleteColumn(),
         TimeRemainingColumn(),
         console=stderr,
         transient=True,
-        disable=not sys.stderr.isatty() or len(items) < 2,
+        disable=not sys.stderr.isatty(),
     )
     try:
         with progress:
-            task = progress.add_task("hashing", total=len(items))
+            task = progress.add_task(_("hashing"), total=len(items))
             for item in items:
-                outcome = (
-                    item
-                    if isinstance(item, Outcome)
-                    else hash_one(item, full_resolution, dihedral, variants=variants, query=query)
-                )
+                if isinstance(item, Outcome):
+                    outcome = item
+                else:
+                    with video_progress(progress) as report:
+                        outcome = hash_one(
+                            item,
+                            full_resolution,
+                            dihedral,
+                            variants=variants,
+                            query=query,
+                            seconds_per_hash=seconds_per_hash,
+                            progress=report,
+                        )
                 outcomes.append(outcome)
                 if as_json:
                     click.echo(json.dumps(outcome.as_json()))

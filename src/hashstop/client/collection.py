@@ -1,7 +1,9 @@
 """What a submission sends: the fingerprints of the victim's files, grouped by file.
 
 Files are hashed here, on the device (`hashstop.hashing`): images get PDQ with its quality,
-pHash, MD5 and SHA-256; every other file (videos included) MD5 and SHA-256. A photo's PDQ is sent
+pHash, MD5 and SHA-256; a video its frame hashes (vPDQ at one frame a second: its distinct
+frames of quality >= 50, at most 360, each a pdq entry of variant `frame`) with MD5 and SHA-256;
+every other file MD5 and SHA-256. A photo's PDQ is sent
 as its stored variants (`photo_variants`: the photo itself, crops, mirror, turns, each a pdq
 entry named by its `variant`; those under the quality floor of facts.json are dropped), so a
 platform finds an edited re-post with one plain PDQ hash, and with its local hashes (issue 14:
@@ -19,12 +21,13 @@ from __future__ import annotations
 
 import secrets
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn
 
 from hashstop.client.fingerprints import Outcome, files_under, hash_one
 from hashstop.hashing.facts import FACTS
@@ -41,6 +44,7 @@ class FileEntries:
 
     is_photo: bool
     entries: list[dict[str, Any]]
+    is_video: bool = False
 
 
 @dataclass
@@ -53,7 +57,12 @@ class Collection:
         return sum(1 for f in self.files if f.is_photo)
 
     @property
+    def videos(self) -> int:
+        return sum(1 for f in self.files if f.is_video)
+
+    @property
     def other_files(self) -> int:
+        """Files that are not photos (videos included)."""
         return sum(1 for f in self.files if not f.is_photo)
 
     @property
@@ -86,6 +95,13 @@ def _entries(outcome: Outcome) -> FileEntries:
         entries.extend(
             {"algorithm": "local", "value": h.hex, "variant": "local"} for h in outcome.local or ()
         )
+    elif hashes.vpdq is not None:  # a video: its frames, as one item with its digests
+        from hashstop.hashing.video import frame_hashes
+
+        entries.extend(
+            {"algorithm": "pdq", "value": f.pdq.hex, "quality": f.quality, "variant": "frame"}
+            for f in frame_hashes(hashes.vpdq)
+        )
     elif hashes.pdq is not None:  # too flat for variants: the server says why it is refused
         entries.append({"algorithm": "pdq", "value": hashes.pdq.hex, "quality": hashes.pdq_quality})
     if hashes.phash is not None:
@@ -94,7 +110,31 @@ def _entries(outcome: Outcome) -> FileEntries:
     entries.append({"algorithm": "sha256", "value": hashes.sha256.hex})
     for entry in entries:
         entry["photo"] = photo
-    return FileEntries(is_photo=hashes.kind == "image", entries=entries)
+    return FileEntries(
+        is_photo=hashes.kind == "image", entries=entries, is_video=hashes.kind == "video"
+    )
+
+
+DESCRIPTION = "{task.description}"
+"""A progress column showing each task's (translated) description."""
+
+
+@contextmanager
+def video_progress(progress: Progress) -> Iterator[Callable[[int, int | None], None]]:
+    """A callback showing a video's decoded frames as a second bar of `progress` (a long video
+    takes minutes); the bar goes when the file is done."""
+    tasks: list[TaskID] = []
+
+    def report(done: int, total: int | None) -> None:
+        if not tasks:
+            tasks.append(progress.add_task(_("reading a video (frames)"), total=total))
+        progress.update(tasks[0], completed=done, total=total)
+
+    try:
+        yield report
+    finally:
+        for task in tasks:
+            progress.remove_task(task)
 
 
 def collect(paths: tuple[str, ...]) -> Collection:
@@ -103,19 +143,21 @@ def collect(paths: tuple[str, ...]) -> Collection:
     collection = Collection()
     seen: set[str] = set()
     progress = Progress(
-        TextColumn(_("reading your files")),
+        TextColumn(DESCRIPTION),
         BarColumn(),
         MofNCompleteColumn(),
         console=Console(stderr=True),
         transient=True,
-        disable=not sys.stderr.isatty() or len(items) < 2,
+        disable=not sys.stderr.isatty(),
     )
     with progress:
-        task = progress.add_task("reading", total=len(items))
+        task = progress.add_task(_("reading your files"), total=len(items))
         for item in items:
-            outcome = (
-                item if isinstance(item, Outcome) else hash_one(item, False, False, variants=True)
-            )
+            if isinstance(item, Outcome):
+                outcome = item
+            else:
+                with video_progress(progress) as report:
+                    outcome = hash_one(item, False, False, variants=True, progress=report)
             progress.advance(task)
             if outcome.hashes is None:
                 collection.skipped.append(outcome)

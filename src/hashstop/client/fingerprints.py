@@ -8,7 +8,7 @@ that cannot be hashed gets an error instead of hashes and never stops the others
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -87,7 +87,14 @@ def _extras(
     from hashstop.hashing import as_rgb, local_hashes, open_image, photo_variants, query_hashes
 
     if hashes.kind != "image":
-        exact = (("md5", hashes.md5.hex), ("sha256", hashes.sha256.hex))
+        exact: tuple[tuple[str, str], ...] = (
+            ("md5", hashes.md5.hex),
+            ("sha256", hashes.sha256.hex),
+        )
+        if hashes.vpdq is not None:  # a video: its frame hashes, then its digests
+            from hashstop.hashing.video import frame_hashes
+
+            exact = tuple(("pdq", f.pdq.hex) for f in frame_hashes(hashes.vpdq)) + exact
         return (() if variants else None), (exact if query else None), (() if variants else None)
     rgb = as_rgb(open_image(path))
     stored = tuple(photo_variants(rgb)) if variants else None
@@ -103,13 +110,22 @@ def hash_one(
     *,
     variants: bool = False,
     query: bool = False,
+    seconds_per_hash: float = 1.0,
+    progress: Callable[[int, int | None], None] | None = None,
 ) -> Outcome:
     """Hash one file; `variants` adds the hashes a victim's client stores for it, `query` the
-    hashes a platform sends for it. Never raises: a failure is the outcome's error."""
+    hashes a platform sends for it; a video keeps one frame each `seconds_per_hash`, and
+    `progress` hears of its decoded frames. Never raises: a failure is the outcome's error."""
     from hashstop.hashing import HashingError, hash_file
 
     try:
-        hashes = hash_file(path, full_resolution=full_resolution, dihedral=dihedral)
+        hashes = hash_file(
+            path,
+            full_resolution=full_resolution,
+            dihedral=dihedral,
+            seconds_per_hash=seconds_per_hash,
+            progress=progress,
+        )
         if not (variants or query):
             return Outcome(path, hashes)
         stored, sent, local = _extras(path, hashes, variants, query)

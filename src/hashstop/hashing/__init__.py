@@ -15,6 +15,9 @@ A platform can `pip install hashstop` and use this package alone:
   (crops, mirror, turns; defined by variants.json, shared with the browser client);
 - `local_hashes(photo, query=False) -> [LocalHash]`: the local hashes (issue 14) a client
   stores for a photo, or a platform sends for an upload: patches at the photo's own keypoints;
+- `vpdq_hash(path_or_bytes, seconds_per_hash=1.0) -> VideoHashes`: vPDQ of a video (PyAV
+  decodes, our PDQ hashes each kept frame), compatible with ThreatExchange's `vpdq`, with its
+  line and pytx JSON forms (`hashing/video.py`);
 - the hash value types (`PdqHash`, `PHash`, `Md5Hash`, `Sha256Hash`, `parse_hash`) and the
   errors (`HashingError` and its subclasses), whose messages are one line for a person.
 """
@@ -92,3 +95,16 @@ from hashstop.hashing.query import query_hashes  # noqa: E402
 from hashstop.hashing.variants import Variant, as_rgb, photo_variants  # noqa: E402
 
 __all__ += ["LocalHash", "Variant", "as_rgb", "local_hashes", "photo_variants", "query_hashes"]
+
+# Videos (issue 13): vPDQ. PyAV is imported only when a video is opened.
+from hashstop.hashing.video import (  # noqa: E402
+    NotAVideoError,
+    VideoDecodeError,
+    VideoHashes,
+    VpdqFeature,
+    is_video,
+    vpdq_hash,
+)
+
+__all__ += ["NotAVideoError", "VideoDecodeError", "VideoHashes", "VpdqFeature", "is_video"]
+__all__ += ["vpdq_hash"]

@@ -23,6 +23,8 @@ This module never decides that something matched and never talks to a service.
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 import numpy.typing as npt
 
@@ -211,12 +213,22 @@ def query_hashes(image: ImageSource, *, local: bool = True) -> list[tuple[str, s
     hashes (at most 16, the plain hash first), then with `local` its local hashes (issue 14,
     at most 64; `hashstop.hashing.local`), which the service matches only when several agree.
 
+    A path or bytes of a video gives its frame hashes (`video.video_query_hashes`: distinct
+    frames of quality >= 50, one a second, at most 360), then its MD5 and SHA-256.
+
     `image` is a file path, the file's bytes, a PIL image or an (h, w, 3) uint8 RGB array; a
     file is decoded as displayed (EXIF orientation applied), and one that is not an image, or
     is corrupt, raises a `HashingError` whose message is one line for a person."""
+    from hashstop.hashing.errors import NotAnImageError
     from hashstop.hashing.local import local_hashes
+    from hashstop.hashing.video import is_video, video_query_hashes
 
-    rgb = as_rgb(image)
+    try:
+        rgb = as_rgb(image)
+    except NotAnImageError:
+        if isinstance(image, str | os.PathLike | bytes) and is_video(image):
+            return video_query_hashes(image)
+        raise
     out = [("pdq", pdq.hex) for pdq in query_pdq(rgb)]
     if local:
         out += [("local", h.hex) for h in local_hashes(rgb, query=True)]
