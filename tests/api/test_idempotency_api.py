@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import logging
 import secrets
-import uuid
 
 import pytest
 from sqlalchemy import text
@@ -71,11 +70,13 @@ def test_the_same_key_with_another_body_is_refused_and_opens_nothing(client, dat
         "short",
         "A" * 43,  # the encoding of 32 zero bytes
         "abcdefgh" * 5 + "abc",  # a pattern: 8 different characters
-        str(uuid.uuid4()),
-        secrets.token_urlsafe(32) + "x",  # 44 characters
-        secrets.token_hex(16),  # 32 hex digits: not the format
-        secrets.token_urlsafe(32)[:42] + "=",
+        # Fixed values, not drawn at collection: parallel workers must collect the same tests.
+        "3f2b9c1e-7a4d-4e8b-9f60-2c5d8e1a7b34",  # a UUID
+        "q7Vd2LxP9mKc4RtZ8wHn3BfJ6sYg1EoU5aTi0NlWkQe" + "x",  # 44 characters
+        "9c4e7a1f3b8d2e6c5a0f7b1d4e8c2a6f",  # 32 hex digits: not the format
+        "q7Vd2LxP9mKc4RtZ8wHn3BfJ6sYg1EoU5aTi0NlWk" + "=",
     ],
+    ids=["short", "zeros", "pattern", "uuid", "too-long", "hex", "padding"],
 )
 def test_weak_or_malformed_keys_are_refused_with_422(client, database, key):
     refused = post(client, BODY, key)
