@@ -13,6 +13,7 @@ them; the results are printed as one table. To add an attack, write a function a
 from __future__ import annotations
 
 import argparse
+import os
 import secrets
 import tempfile
 import time
@@ -184,6 +185,8 @@ def photo_suspension(world: World) -> dict[str, object]:
                     else f"/v1/review/photos/{first['photo']}/suspend"
                 )
                 response = client.post(url, json={"reason": "not a victim's"}, headers=moderator)
+                if response.status_code == 404 and how == "photo":  # before issue 12
+                    break
                 assert response.status_code == 200, response.text
             others = [v for variants in half for k, v in variants.items() if k != "original"]
             still = sum(r["matched"] for r in match_all(client, platform, others))
@@ -208,7 +211,13 @@ def allowlist_bypass(world: World) -> dict[str, object]:
     transforms, its pHash, MD5, SHA-256, copies 32 and 40 bits from its PDQ. Accepted forms,
     and whether a platform matching the picture (query hashes) gets hits; then the read-back."""
     from hashstop.hashing import hash_file, query_hashes
-    from hashstop.hashing.picture import picture_hashes
+
+    try:
+        from hashstop.hashing.picture import picture_hashes
+    except ImportError:  # before issue 12: no pictures, the admin allowlists the PDQ
+
+        def picture_hashes(path: str | os.PathLike[str]) -> list[tuple[str, str]]:
+            return []
 
     file = hash_file(PICTURE, dihedral=True)
     assert file.pdq is not None and file.phash is not None
@@ -230,7 +239,7 @@ def allowlist_bypass(world: World) -> dict[str, object]:
             "reason": "a news photo",
         }
         response = client.post("/v1/admin/allowlist/pictures", json=body, headers=admin)
-        if response.status_code == 404:  # before issue 12: one value only
+        if response.status_code in (404, 405):  # before issue 12: one value only
             response = client.post(
                 "/v1/admin/allowlist",
                 json={"algorithm": "pdq", "value": file.pdq.hex, "reason": "a news photo"},
