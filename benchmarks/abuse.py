@@ -327,6 +327,7 @@ def allowlist_margin(world: World) -> dict[str, object]:
     from benchmarks.robustness_photos import candidate_photos, load_photo
     from benchmarks.robustness_random import combined, random_border, random_resize_crop, repost
     from hashstop.hashing import phash_from_image, query_hashes
+    from hashstop.hashing.local import local_hashes
     from hashstop.hashing.picture import picture_hashes
     from hashstop.hashing.variants import photo_variants
 
@@ -344,7 +345,8 @@ def allowlist_margin(world: World) -> dict[str, object]:
             path = Path(tmp) / f"{i}.png"
             image.save(path)
             entry: dict[str, list[int]] = {"pdq": [], "phash": []}
-            for algorithm, value in picture_hashes(path):
+            derived = picture_hashes(path)
+            for algorithm, value in derived:
                 if algorithm in entry:
                     entry[algorithm].append(int(value, 16))
             entries.append(entry)
@@ -352,15 +354,17 @@ def allowlist_margin(world: World) -> dict[str, object]:
                 {
                     "pdq": [int(v.pdq.hex, 16) for v in photo_variants(image)],
                     "phash": [int(phash_from_image(image).hex, 16)],
+                    "local": [int(h.hex[:16], 16) for h in local_hashes(image)],
                 }
             )
+            entry["local"] = [int(v[:16], 16) for a, v in derived if a == "local"]
             for edit in (combined, random_border, random_resize_crop, repost):
                 edited = edit(image, rng)
                 queries = [int(v, 16) for a, v in query_hashes(edited, local=False) if a == "pdq"]
                 edits["pdq"].append(nearest(queries, entry["pdq"]))
                 phash = int(phash_from_image(edited).hex, 16)
                 edits["phash"].append(nearest([phash], entry["phash"]))
-    unrelated: dict[str, list[int]] = {"pdq": [], "phash": []}
+    unrelated: dict[str, list[int]] = {"pdq": [], "phash": [], "local": []}
     for p, entry in enumerate(entries):
         for q, client in enumerate(clients):
             if p != q:
@@ -377,6 +381,8 @@ def allowlist_margin(world: World) -> dict[str, object]:
         result[f"{algorithm} edits within {match} / {match + margin}"] = (
             f"{np.mean(e <= match):.0%} / {np.mean(e <= match + margin):.0%}"
         )
+    local = np.array(unrelated["local"])
+    result["local: unrelated pairs with a hit within 6"] = f"{int((local <= 6).sum())}/{local.size}"
     return result
 
 

@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from hashstop.hashing import hash_file, query_hashes
+from hashstop.hashing.local import local_hashes
 from hashstop.hashing.picture import picture_hashes
 from hashstop.hashing.variants import photo_variants
 from tests import sample_hashes
@@ -91,6 +92,11 @@ def test_an_allowlisted_picture_cannot_be_registered_in_any_form(client, make_ke
     for attempt in attempts:
         answer = submit(client, [attempt])
         assert answer.status_code == 422, (attempt, answer.text)
+    # Its local hashes alone (several agreeing would match the picture's uploads): refused.
+    local = [
+        {"algorithm": "local", "value": h.hex, "photo": "patches"} for h in local_hashes(EDITED)
+    ]
+    assert local and submit(client, local).status_code == 422
 
     # Hidden among unrelated photos in one request: refused whole, nothing stored.
     mixed = [pdq(sample_hashes.pdq(900 + i), photo=f"p{i}") for i in range(5)]

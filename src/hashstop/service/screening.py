@@ -10,6 +10,8 @@ own edit of the picture would then match, is caught too. The margin was chosen f
 measurements (`benchmarks/abuse.py`, scenario `allowlist_margin`, quoted in
 docs/threat-model.md): edited copies of a photograph land at most a few bits past the match
 distance from its entry, while no hash of an unrelated photograph came within 80 PDQ bits.
+Local hashes screen on their 64-bit code at the local match distance, with no margin: one
+chance hit refuses a request, and a margin on 64 bits would make chance hits common.
 
 A submission with any hash that screens as allowlisted is refused *whole* (`whole_request`):
 every hash of the request, with one reason that names no hash, photo or entry. Per-hash or
@@ -40,6 +42,7 @@ import numpy.typing as npt
 from sqlalchemy.orm import Session
 
 from hashstop.matching import HammingIndex
+from hashstop.matching.geometry import LOCAL_MAX_DISTANCE
 from hashstop.service.index import HAMMING_BITS
 from hashstop.storage.allowlist import AllowlistRepository
 
@@ -56,9 +59,10 @@ class MatchDistances:
 
     pdq: int = DEFAULT_PDQ_DISTANCE
     phash: int = DEFAULT_PHASH_DISTANCE
+    local: int = LOCAL_MAX_DISTANCE  # on the 64-bit code of a local hash
 
     def of(self, algorithm: str) -> int:
-        return {"pdq": self.pdq, "phash": self.phash}.get(algorithm, 0)
+        return {"pdq": self.pdq, "phash": self.phash, "local": self.local}.get(algorithm, 0)
 
     def screening(self, algorithm: str) -> int:
         """The distance within which a hash screens as allowlisted: match distance + margin."""
@@ -121,12 +125,17 @@ class AllowlistScreen:
     def _search(
         self, algorithm: str, listed: list[tuple[int, bytes]], values: list[bytes]
     ) -> list[int | None]:
-        if algorithm not in HAMMING_BITS:
+        if algorithm == "local":  # compare the 64-bit codes; the frames do not matter here
+            listed = [(i, v[:8]) for i, v in listed if len(v) == 12]
+            values = [v[:8] for v in values]
+            bits = 64
+        elif algorithm not in HAMMING_BITS:
             exact: dict[bytes, int] = {}
             for entry_id, value in listed:
                 exact.setdefault(value, entry_id)
             return [exact.get(v) for v in values]
-        bits = HAMMING_BITS[algorithm]
+        else:
+            bits = HAMMING_BITS[algorithm]
         width = bits // 8
         index = HammingIndex(bits)
         good = [(i, v) for i, v in listed if len(v) == width]
