@@ -10,8 +10,9 @@ own edit of the picture would then match, is caught too. The margin was chosen f
 measurements (`benchmarks/abuse.py`, scenario `allowlist_margin`, quoted in
 docs/threat-model.md): edited copies of a photograph land at most a few bits past the match
 distance from its entry, while no hash of an unrelated photograph came within 80 PDQ bits.
-Local hashes screen on their 64-bit code at the local match distance, with no margin: one
-chance hit refuses a request, and a margin on 64 bits would make chance hits common.
+Local hashes screen on their 64-bit code at the local match distance, with no margin, and
+only when 2 of one photo's are near entries (one chance hit is not rare: 2 of 306 pairs of
+unrelated photographs had one; matching itself needs 4 agreeing).
 
 A submission with any hash that screens as allowlisted is refused *whole* (`whole_request`):
 every hash of the request, with one reason that names no hash, photo or entry. Per-hash or
@@ -34,7 +35,7 @@ rejection cannot be used to read the allowlist.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -51,6 +52,8 @@ DEFAULT_PDQ_DISTANCE = 31
 DEFAULT_PHASH_DISTANCE = 6
 # Bits past the match distance at which a hash still screens as allowlisted (see above).
 MARGIN = {"pdq": 16, "phash": 4}
+# A photo's local hashes screen as allowlisted when this many of them are near entries.
+LOCAL_SCREEN_HITS = 2
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,10 +118,37 @@ class AllowlistScreen:
                 found[where] = entry
         return found
 
-    def whole_request(self, hashes: Sequence[tuple[str, bytes]]) -> list[str | None]:
+    def whole_request(
+        self,
+        hashes: Sequence[tuple[str, bytes]],
+        photos: Sequence[str | None] | None = None,
+        stored_local: Callable[[set[str]], Mapping[str, list[bytes]]] | None = None,
+    ) -> list[str | None]:
         """The reason to refuse each of `hashes`: all of them with one reason if any screens
-        as allowlisted, none otherwise (no answer tells which one did)."""
-        if any(entry is not None for entry in self.nearest(hashes)):
+        as allowlisted, none otherwise (no answer tells which one did).
+
+        A local hash alone is weak evidence (chance hits happen: `benchmarks/abuse.py`,
+        scenario `allowlist_margin`), so local hashes screen as allowlisted only when
+        `LOCAL_SCREEN_HITS` of one photo's do, counting those the case already holds for the
+        photo (`stored_local(photo keys)`), which a client adding one per request cannot dodge.
+        """
+        near = self.nearest(hashes)
+        keys = list(photos) if photos is not None else [None] * len(hashes)
+        refused = False
+        local_hits: dict[str | None, int] = {}
+        for (algorithm, _), photo, entry in zip(hashes, keys, near, strict=True):
+            if entry is None:
+                continue
+            if algorithm == "local":
+                local_hits[photo] = local_hits.get(photo, 0) + 1
+            else:
+                refused = True
+        if not refused and local_hits and stored_local is not None:
+            earlier = stored_local({k for k in local_hits if k is not None})
+            for photo, values in earlier.items():
+                found = self.nearest([("local", v) for v in values])
+                local_hits[photo] = local_hits.get(photo, 0) + sum(e is not None for e in found)
+        if refused or any(n >= LOCAL_SCREEN_HITS for n in local_hits.values()):
             return [WHOLE_REQUEST_REASON] * len(hashes)
         return [None] * len(hashes)
 
