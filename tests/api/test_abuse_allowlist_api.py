@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from hashstop.hashing import hash_file, query_hashes
+from hashstop.hashing.local import local_hashes
 from hashstop.hashing.picture import picture_hashes
 from hashstop.hashing.variants import photo_variants
 from tests import sample_hashes
@@ -91,6 +92,21 @@ def test_an_allowlisted_picture_cannot_be_registered_in_any_form(client, make_ke
     for attempt in attempts:
         answer = submit(client, [attempt])
         assert answer.status_code == 422, (attempt, answer.text)
+    # Its local hashes alone (several agreeing would match the picture's uploads): refused.
+    local = [
+        {"algorithm": "local", "value": h.hex, "photo": "patches"} for h in local_hashes(EDITED)
+    ]
+    assert local and submit(client, local).status_code == 422
+    # One at a time into one photo: the second is refused (the photo's stored ones count).
+    own = [h.hex for h in local_hashes(PICTURE)]
+    first = submit(client, [{"algorithm": "local", "value": own[0], "photo": "drip"}])
+    assert first.status_code == 201  # one local hit alone is weak evidence (chance hits)
+    more = client.post(
+        f"/v1/cases/{first.json()['case_id']}/hashes",
+        json={"hashes": [{"algorithm": "local", "value": own[1], "photo": "drip"}]},
+        headers=headers(first.json()["secret"]),
+    )
+    assert more.status_code == 200 and more.json()["accepted"] == 0
 
     # Hidden among unrelated photos in one request: refused whole, nothing stored.
     mixed = [pdq(sample_hashes.pdq(900 + i), photo=f"p{i}") for i in range(5)]

@@ -1,9 +1,9 @@
 """The /review pages in real headless Chromium against the real app on a loopback port.
 
-A moderator signs in, filters the queue, decides a match, suspends and restores a hash and signs
-out; forms without the session's CSRF token are refused; the session cookie has the right flags.
-The pages run under the service's strict Content-Security-Policy, so any inline script or style
-would show up as a console error, which fails the test.
+A moderator signs in, filters the queue, decides a match, suspends a photo, restores its hash
+and signs out; forms without the session's CSRF token are refused; the session cookie has the
+right flags. The pages run under the service's strict Content-Security-Policy, so any inline
+script or style would show up as a console error, which fails the test.
 """
 
 from __future__ import annotations
@@ -97,12 +97,15 @@ def test_a_moderator_runs_the_review_loop(site: Any, context: Any) -> None:
     decided = api(scene, "moderator", "GET", f"/v1/review/matches/{target}").json()
     assert (decided["status"], decided["decided_by"]) == ("confirmed", "moderator")
 
-    # Suspend the hash it hit: it stops matching everywhere.
+    # Suspend the photo it hit (the default action): it stops matching everywhere.
     assert matches_now(scene, 12)
-    page.fill("form[action$='/suspend'] input[name=reason]", "Looks like a stock photo")
-    page.click("form[action$='/suspend'] button")
+    photo_form = "form[action*='/photos/'][action$='/suspend']"
+    page.fill(f"{photo_form} input[name=reason]", "Looks like a stock photo")
+    page.click(f"{photo_form} button")
     page.wait_for_selector(".notice")
+    assert "photo is suspended" in page.locator(".notice").inner_text()
     assert "suspended" in page.locator(".hits-table").inner_text()
+    assert "suspended" in page.locator(".variants-table").inner_text()
     assert not matches_now(scene, 12)
 
     # Restore it from the suspended hashes page.

@@ -52,7 +52,7 @@ class AllowlistIn(_In):
 
 
 class PictureHashIn(_In):
-    algorithm: str = Field(max_length=16, description="pdq, phash, md5 or sha256")
+    algorithm: str = Field(max_length=16, description="pdq, phash, md5, sha256 or local")
     value: str = Field(max_length=128, description="hex")
 
 

@@ -7,10 +7,9 @@ every hash a victim's client would store and every hash a platform would send fo
 - MD5 and SHA-256 of the file; pHash of the image;
 - PDQ of the image and its 8 dihedral transforms (rotations and flips);
 - the stored variants (`photo_variants`: crops, mirror, turns);
-- the query hashes of an upload (`query_hashes`: borders and bars removed, every transform).
-
-Local hashes are left out: a photo's local hashes travel with its other hashes, and the service
-refuses a photo whole when any of them screens as allowlisted.
+- the query hashes of an upload (`query_hashes`: borders and bars removed, every transform);
+- its local hashes, as a victim's client stores them and as a platform sends them (a photo
+  registered with local hashes alone would otherwise match the picture's uploads).
 
 Pure: no service, no network; runs on the admin's machine (`hashstop allowlist add --image`).
 """
@@ -20,6 +19,7 @@ from __future__ import annotations
 import os
 
 from hashstop.hashing.files import hash_file
+from hashstop.hashing.local import local_hashes
 from hashstop.hashing.query import query_hashes
 from hashstop.hashing.variants import photo_variants
 
@@ -36,6 +36,7 @@ def picture_hashes(path: str | os.PathLike[str]) -> list[tuple[str, str]]:
         found.append(("pdq", file.pdq.hex))
     found += [("pdq", h.hex) for h in file.pdq_dihedral or ()]
     found += [("pdq", v.pdq.hex) for v in photo_variants(path)]
-    found += [(a, h) for a, h in query_hashes(path, local=False) if a in ("pdq", "phash")]
+    found += [(a, h) for a, h in query_hashes(path) if a in ("pdq", "phash", "local")]
+    found += [("local", h.hex) for h in local_hashes(path)]
     unique: dict[tuple[str, str], None] = dict.fromkeys(found)
     return list(unique)

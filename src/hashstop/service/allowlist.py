@@ -85,7 +85,21 @@ def near_stored_many(
     distance: int,
     statuses: tuple[HashStatus, ...],
 ) -> list[int]:
-    """Ids of the stored hashes in `statuses` within `distance` of any of `values` (one scan)."""
+    """Ids of the stored hashes in `statuses` within `distance` of any of `values` (one scan;
+    local hashes by their 64-bit code)."""
+    if algorithm == "local":
+        codes_of = [v[:8] for v in values if len(v) == 12]
+        near_local: list[int] = []
+        for ids, stored in hashes_in_chunks(session, algorithm, statuses):
+            keep = [(i, v[:8]) for i, v in zip(ids, stored, strict=True) if len(v) == 12]
+            if not keep or not codes_of:
+                continue
+            codes = np.frombuffer(b"".join(v for _, v in keep), dtype=np.uint8).reshape(-1, 8)
+            close = np.zeros(len(keep), dtype=bool)
+            for value in codes_of:
+                close |= hamming_distances(codes, value) <= distance
+            near_local.extend(keep[int(i)][0] for i in np.flatnonzero(close))
+        return near_local
     if algorithm not in HAMMING_BITS:
         found: set[int] = set()
         for value in values:
@@ -171,9 +185,9 @@ def add_picture(
     text = check_reason(reason, "add an allowlist entry")
     parsed = []
     for algorithm, value in hashes:
-        if algorithm not in ("pdq", "phash", "md5", "sha256"):
+        if algorithm not in ("pdq", "phash", "md5", "sha256", "local"):
             raise InvalidInput(
-                f"an allowlist entry is pdq, phash, md5 or sha256, got {algorithm!r}"
+                f"an allowlist entry is pdq, phash, md5, sha256 or local, got {algorithm!r}"
             )
         try:
             parsed.append(parse_hash(algorithm, value))

@@ -101,10 +101,13 @@ class CaseService:
         # followers what to delete (`service/stopncii.py`); 0 keeps none.
         self.retraction_days = retraction_days
 
-    def _screen(self, hashes: Sequence[NewHash]) -> list[str | None]:
+    def _screen(self, hashes: Sequence[NewHash], case: Case | None = None) -> list[str | None]:
         hold(self.session)
+        case_id = case.id if case is not None else None
         return AllowlistScreen(self.session, self.distances).whole_request(
-            [(h.algorithm, h.value) for h in hashes]
+            [(h.algorithm, h.value) for h in hashes],
+            [h.photo_key for h in hashes],
+            None if case_id is None else lambda keys: self.cases.local_values(case_id, keys),
         )
 
     def open(
@@ -193,7 +196,7 @@ class CaseService:
         accepted, rejected, duplicates = sort_submissions(
             submitted,
             self.cases.existing_values(case.id, [h.value for h in valid]),
-            self._screen,
+            lambda hashes: self._screen(hashes, case),
             local_stored=self.cases.local_counts(case.id, keys),
         )
         self._check_caps(case, accepted)

@@ -10,6 +10,9 @@ own edit of the picture would then match, is caught too. The margin was chosen f
 measurements (`benchmarks/abuse.py`, scenario `allowlist_margin`, quoted in
 docs/threat-model.md): edited copies of a photograph land at most a few bits past the match
 distance from its entry, while no hash of an unrelated photograph came within 80 PDQ bits.
+Local hashes screen on their 64-bit code at the local match distance, with no margin, and
+only when 2 of one photo's are near entries (one chance hit is not rare: 2 of 306 pairs of
+unrelated photographs had one; matching itself needs 4 agreeing).
 
 A submission with any hash that screens as allowlisted is refused *whole* (`whole_request`):
 every hash of the request, with one reason that names no hash, photo or entry. Per-hash or
@@ -32,7 +35,7 @@ rejection cannot be used to read the allowlist.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -40,6 +43,7 @@ import numpy.typing as npt
 from sqlalchemy.orm import Session
 
 from hashstop.matching import HammingIndex
+from hashstop.matching.geometry import LOCAL_MAX_DISTANCE
 from hashstop.service.index import HAMMING_BITS
 from hashstop.storage.allowlist import AllowlistRepository
 
@@ -48,6 +52,8 @@ DEFAULT_PDQ_DISTANCE = 31
 DEFAULT_PHASH_DISTANCE = 6
 # Bits past the match distance at which a hash still screens as allowlisted (see above).
 MARGIN = {"pdq": 16, "phash": 4}
+# A photo's local hashes screen as allowlisted when this many of them are near entries.
+LOCAL_SCREEN_HITS = 2
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,9 +62,10 @@ class MatchDistances:
 
     pdq: int = DEFAULT_PDQ_DISTANCE
     phash: int = DEFAULT_PHASH_DISTANCE
+    local: int = LOCAL_MAX_DISTANCE  # on the 64-bit code of a local hash
 
     def of(self, algorithm: str) -> int:
-        return {"pdq": self.pdq, "phash": self.phash}.get(algorithm, 0)
+        return {"pdq": self.pdq, "phash": self.phash, "local": self.local}.get(algorithm, 0)
 
     def screening(self, algorithm: str) -> int:
         """The distance within which a hash screens as allowlisted: match distance + margin."""
@@ -111,22 +118,54 @@ class AllowlistScreen:
                 found[where] = entry
         return found
 
-    def whole_request(self, hashes: Sequence[tuple[str, bytes]]) -> list[str | None]:
+    def whole_request(
+        self,
+        hashes: Sequence[tuple[str, bytes]],
+        photos: Sequence[str | None] | None = None,
+        stored_local: Callable[[set[str]], Mapping[str, list[bytes]]] | None = None,
+    ) -> list[str | None]:
         """The reason to refuse each of `hashes`: all of them with one reason if any screens
-        as allowlisted, none otherwise (no answer tells which one did)."""
-        if any(entry is not None for entry in self.nearest(hashes)):
+        as allowlisted, none otherwise (no answer tells which one did).
+
+        A local hash alone is weak evidence (chance hits happen: `benchmarks/abuse.py`,
+        scenario `allowlist_margin`), so local hashes screen as allowlisted only when
+        `LOCAL_SCREEN_HITS` of one photo's do, counting those the case already holds for the
+        photo (`stored_local(photo keys)`), which a client adding one per request cannot dodge.
+        """
+        near = self.nearest(hashes)
+        keys = list(photos) if photos is not None else [None] * len(hashes)
+        refused = False
+        local_hits: dict[str | None, int] = {}
+        for (algorithm, _), photo, entry in zip(hashes, keys, near, strict=True):
+            if entry is None:
+                continue
+            if algorithm == "local":
+                local_hits[photo] = local_hits.get(photo, 0) + 1
+            else:
+                refused = True
+        if not refused and local_hits and stored_local is not None:
+            earlier = stored_local({k for k in local_hits if k is not None})
+            for photo, values in earlier.items():
+                found = self.nearest([("local", v) for v in values])
+                local_hits[photo] = local_hits.get(photo, 0) + sum(e is not None for e in found)
+        if refused or any(n >= LOCAL_SCREEN_HITS for n in local_hits.values()):
             return [WHOLE_REQUEST_REASON] * len(hashes)
         return [None] * len(hashes)
 
     def _search(
         self, algorithm: str, listed: list[tuple[int, bytes]], values: list[bytes]
     ) -> list[int | None]:
-        if algorithm not in HAMMING_BITS:
+        if algorithm == "local":  # compare the 64-bit codes; the frames do not matter here
+            listed = [(i, v[:8]) for i, v in listed if len(v) == 12]
+            values = [v[:8] for v in values]
+            bits = 64
+        elif algorithm not in HAMMING_BITS:
             exact: dict[bytes, int] = {}
             for entry_id, value in listed:
                 exact.setdefault(value, entry_id)
             return [exact.get(v) for v in values]
-        bits = HAMMING_BITS[algorithm]
+        else:
+            bits = HAMMING_BITS[algorithm]
         width = bits // 8
         index = HammingIndex(bits)
         good = [(i, v) for i, v in listed if len(v) == width]

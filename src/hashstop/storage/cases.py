@@ -108,6 +108,26 @@ class CaseRepository:
         )
         return {str(k) for k in found if k is not None}
 
+    def local_values(self, case_id: int, photo_keys: set[str]) -> dict[str, list[bytes]]:
+        """The stored local hash values of the photos `photo_keys` of the case, by client key."""
+        if not photo_keys:
+            return {}
+        rows = self.session.execute(
+            select(Photo.client_key, Hash.value)
+            .join(Hash, Hash.photo_id == Photo.id)
+            .where(
+                Hash.case_id == case_id,
+                Hash.algorithm == "local",
+                Hash.value.is_not(None),
+                Photo.client_key.in_(sorted(photo_keys)),
+            )
+        )
+        found: dict[str, list[bytes]] = {}
+        for key, value in rows:
+            if value is not None:
+                found.setdefault(str(key), []).append(value)
+        return found
+
     def add_hashes(self, case: Case, hashes: Sequence[NewHash]) -> list[Hash]:
         """Store `hashes`; hashes with the same photo key share one photo, others get their own."""
         keys = {h.photo_key for h in hashes if h.photo_key is not None}
