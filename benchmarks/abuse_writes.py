@@ -126,6 +126,7 @@ def flood(url: str, seconds: float, **overrides: Any) -> dict[str, Any]:
                 time.sleep(0.2)
 
     victim_times: list[float] = []
+    victim_failures: list[int] = []  # statuses of the victim's creations that failed
     with TestClient(app, client=("198.51.100.9", 1)) as victim:
         wait_ready(victim)
         rng = random.Random(99)
@@ -142,7 +143,8 @@ def flood(url: str, seconds: float, **overrides: Any) -> dict[str, Any]:
             started = time.perf_counter()
             r = victim.post("/v1/cases", json={"hashes": pdq_entries(rng, 75, "photo")})
             victim_times.append(time.perf_counter() - started)
-            assert r.status_code == 201, r.text
+            if r.status_code != 201:
+                victim_failures.append(r.status_code)
             time.sleep(max(0.5, seconds / 20))  # within the 30 cases an hour
         for t in threads:
             t.join()
@@ -153,6 +155,7 @@ def flood(url: str, seconds: float, **overrides: Any) -> dict[str, Any]:
         "flood_requests_failed_otherwise": {s: refusals.count(s) for s in set(refusals) - {429}},
         "victim_creation_alone_median_s": round(statistics.median(alone), 3),
         "victim_creations": len(victim_times),
+        "victim_creations_failed": victim_failures,
         "victim_creation_median_s": round(statistics.median(victim_times), 3),
         "victim_creation_worst_s": round(max(victim_times), 3),
     }
