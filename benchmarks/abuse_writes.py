@@ -9,7 +9,8 @@ the default settings unless named) and reports what the attacker got:
    500 hashes a request as fast as they can for `--seconds` (a new case when one is full);
    reported: hashes accepted in all,
    requests refused (429), and a victim's case creation (another address, one photo of 75
-   hashes) timed meanwhile, median and worst; and the same with the budgets lifted (as before).
+   hashes, about 20 times in the run) timed meanwhile, median and worst, and alone before; and
+   the same with the budgets lifted (as before issue 12).
 2. spoofed creations (attack 4): 45 case creations through a proxy that appends to
    X-Forwarded-For (nginx's `$proxy_add_x_forwarded_for`), each claiming a fresh address,
    against a limit of 30 an hour; with compose's setting now and with the old `*`.
@@ -125,6 +126,7 @@ def flood(url: str, seconds: float, **overrides: Any) -> dict[str, Any]:
                 time.sleep(0.2)
 
     victim_times: list[float] = []
+    victim_failures: list[int] = []  # statuses of the victim's creations that failed
     with TestClient(app, client=("198.51.100.9", 1)) as victim:
         wait_ready(victim)
         rng = random.Random(99)
@@ -141,8 +143,9 @@ def flood(url: str, seconds: float, **overrides: Any) -> dict[str, Any]:
             started = time.perf_counter()
             r = victim.post("/v1/cases", json={"hashes": pdq_entries(rng, 75, "photo")})
             victim_times.append(time.perf_counter() - started)
-            assert r.status_code == 201, r.text
-            time.sleep(0.5)
+            if r.status_code != 201:
+                victim_failures.append(r.status_code)
+            time.sleep(max(0.5, seconds / 20))  # within the 30 cases an hour
         for t in threads:
             t.join()
     return {
@@ -152,6 +155,7 @@ def flood(url: str, seconds: float, **overrides: Any) -> dict[str, Any]:
         "flood_requests_failed_otherwise": {s: refusals.count(s) for s in set(refusals) - {429}},
         "victim_creation_alone_median_s": round(statistics.median(alone), 3),
         "victim_creations": len(victim_times),
+        "victim_creations_failed": victim_failures,
         "victim_creation_median_s": round(statistics.median(victim_times), 3),
         "victim_creation_worst_s": round(max(victim_times), 3),
     }

@@ -50,10 +50,10 @@ class LiveService:
 
 
 @contextmanager
-def running_service(folder: Path) -> Iterator[LiveService]:
+def running_service(folder: Path, **overrides: object) -> Iterator[LiveService]:
     database_url = f"sqlite:///{folder / 'hashstop.db'}"
     upgrade(database_url)
-    settings = make_settings(database_url, log_level="WARNING")
+    settings = make_settings(database_url, **({"log_level": "WARNING"} | overrides))
     listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     listener.bind(("127.0.0.1", 0))
     port = listener.getsockname()[1]
