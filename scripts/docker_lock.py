@@ -33,7 +33,9 @@ INDEXES = (Path("/opt/pypi/simple"), Path("/opt/pypi-more/simple"))
 HREF = re.compile(r'href="[^"]*/([^/"#]+)#sha256=([0-9a-f]{64})"')
 
 
-def closure(root: str = "hashstop", extras: frozenset[str] = frozenset({"server"})) -> dict:
+def closure(
+    root: str = "hashstop", extras: frozenset[str] = frozenset({"server"})
+) -> dict[str, str]:
     """{canonical name: version} of `root[extras]` and everything it needs, as installed."""
     seen: dict[str, tuple[str, set[str]]] = {}
     todo = [(root, set(extras))]
