@@ -161,6 +161,11 @@ def test_postgresql_holds_no_withdrawn_value_in_any_index_after_maintenance(post
         _rows_hold_nothing(database)
         autocommit = database.engine.execution_options(isolation_level="AUTOCOMMIT")
         with autocommit.connect() as connection:
+            # The red team's finding: without the maintenance the withdrawn value is still in
+            # the files (the unique index keeps the old entry until a vacuum).
+            connection.execute(text("CHECKPOINT"))
+            before = _pg_files_holding(connection, (value,))
+            assert before, "the search must see the value before the maintenance"
             # VACUUM FULL keeps old row versions that a transaction still open anywhere on the
             # server might see (other tests run beside this one); the documented maintenance
             # says to run it again then, as this does.
