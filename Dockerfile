@@ -18,11 +18,16 @@ WORKDIR /build
 ENV PIP_DISABLE_PIP_VERSION_CHECK=1 \
     PIP_NO_CACHE_DIR=1
 COPY pyproject.toml README.md ./
+COPY requirements/docker.lock ./requirements/docker.lock
 COPY src ./src
-# The package's wheel, then the wheels of everything the service needs (downloaded, never
-# compiled).
-RUN pip wheel --no-deps --wheel-dir /wheels . \
-    && pip wheel --only-binary=:all: --wheel-dir /wheels "$(ls /wheels/hashstop-*.whl)[server]"
+# The wheels of everything the service needs, exactly those of the lock file: pinned, and
+# refused unless their sha256 is listed there (`python -m scripts.docker_lock` writes it); then
+# the package's own wheel, and a check, with no index, that the locked wheels are all it needs.
+RUN pip download --require-hashes --only-binary=:all: --no-deps --dest /wheels \
+       -r requirements/docker.lock \
+    && pip wheel --no-deps --wheel-dir /wheels . \
+    && pip wheel --only-binary=:all: --no-index --find-links=/wheels --wheel-dir /wheels \
+       "$(ls /wheels/hashstop-*.whl)[server]"
 
 FROM ${PYTHON_IMAGE} AS runtime
 ARG HASHSTOP_VERSION=0.1.0

@@ -71,7 +71,28 @@ def test_the_build_context_holds_the_package_source_only():
     lines = (REPO_ROOT / ".dockerignore").read_text().split()
     assert lines[lines.index("*")] == "*"
     allowed = {ln[1:].rstrip("/") for ln in lines if ln.startswith("!")}
-    assert allowed == {"pyproject.toml", "README.md", "src"}
+    assert allowed == {"pyproject.toml", "README.md", "src", "requirements/docker.lock"}
+
+
+def test_the_image_installs_only_pinned_hashed_wheels():
+    """Issue 12: a pinned, hashed lock file for the image, used with --require-hashes."""
+    build, _ = stages(DOCKERFILE.read_text())
+    download = next(ln for ln in build if "pip download" in ln)
+    assert "--require-hashes" in download and "requirements/docker.lock" in download
+    lock = (REPO_ROOT / "requirements" / "docker.lock").read_text()
+    entries = re.findall(
+        r"^([A-Za-z0-9_.-]+)==(\S+) \\\n((?:\s+--hash=sha256:[0-9a-f]{64}.*\n)+)", lock, re.M
+    )
+    names = {name.lower() for name, _, _ in entries}
+    assert len(entries) == lock.count("==") >= 40
+    pyproject = (REPO_ROOT / "pyproject.toml").read_text()
+    server = re.search(r"^server = \[(.*?)^\]", pyproject, re.S | re.M)
+    assert server is not None
+    wanted = {
+        re.split(r"[\[<>=!~ ]", dep, maxsplit=1)[0].lower()
+        for dep in re.findall(r'^\s*"([^"]+)"', server.group(1), re.M)
+    }
+    assert wanted <= names, wanted - names
 
 
 def test_compose_runs_the_service_on_a_healthy_postgresql_with_secrets_from_the_environment():

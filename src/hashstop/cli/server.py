@@ -170,7 +170,7 @@ def serve(host: str, port: int, workers: int, migrate: bool, proxy_headers: bool
         f"API docs at http://{shown}:{port}/docs"
     )
     sys.stdout.flush()
-    from hashstop.cli.serving import GuardedH11Protocol
+    from hashstop.cli.serving import GuardedH11Protocol, accept_backlog
 
     GuardedH11Protocol.configure(
         settings.header_timeout, settings.body_timeout, settings.max_connections
@@ -185,6 +185,7 @@ def serve(host: str, port: int, workers: int, migrate: bool, proxy_headers: bool
         "proxy_headers": False,
         # Attack 9 of issue 12: slow and idle connections are timed out and capped.
         "http": GuardedH11Protocol,
+        "backlog": accept_backlog(settings.max_connections),
         "timeout_keep_alive": settings.keepalive_timeout,
     }
     if workers > 1:

@@ -11,7 +11,8 @@ This protocol adds:
 - a body timeout (`HASHSTOP_BODY_TIMEOUT`): from the end of the headers to the end of the body;
 - a connection cap (`HASHSTOP_MAX_CONNECTIONS`, capped at three quarters of RLIMIT_NOFILE): a
   new connection over the cap closes the oldest connection that has not finished sending its
-  headers, so idle half-sent connections can never take the descriptors a real request needs.
+  headers, so idle half-sent connections can never take the descriptors a real request needs;
+  the listen backlog is sized so that one burst of accepts fits in the descriptors left over.
 
 A connection that has sent its request and waits for the answer is never closed by these.
 """
@@ -38,6 +39,15 @@ def connection_cap(wanted: int) -> int:
     if soft == resource.RLIM_INFINITY:
         return wanted
     return max(8, min(wanted, soft * 3 // 4))
+
+
+def accept_backlog(max_connections: int) -> int:
+    """The listen backlog: asyncio accepts up to this many connections in one go before any of
+    them can close an older one, so it must fit in the descriptors the cap leaves free."""
+    soft, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft == resource.RLIM_INFINITY:
+        return 2048
+    return max(16, min(2048, (soft - connection_cap(max_connections)) // 2))
 
 
 class GuardedH11Protocol(H11Protocol):

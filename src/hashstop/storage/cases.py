@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from sqlalchemy import distinct, func, select, update
 from sqlalchemy.orm import Session
 
+from hashstop.storage.database import ERASED
 from hashstop.storage.models import (
     Case,
     CaseStatus,
@@ -23,6 +24,9 @@ from hashstop.storage.models import (
     Photo,
     utcnow,
 )
+
+ERASED_TEXT = "erased"
+"""What a withdrawal leaves in place of a variant's name and a platform's ref."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -173,14 +177,33 @@ class CaseRepository:
             .order_by(Hash.id)
         ).all()
         now = utcnow()
+        hash_ids = select(Hash.id).where(Hash.case_id == case.id)
+        # What a platform wrote about uploads that matched (its refs) goes with the values;
+        # the match records stay (ids, distances, decisions) for the audit trail.
+        self.session.execute(
+            update(MatchRecord)
+            .where(
+                MatchRecord.id.in_(select(MatchHit.match_id).where(MatchHit.hash_id.in_(hash_ids)))
+            )
+            .values(ref=ERASED_TEXT)
+            .execution_options(synchronize_session=False)
+        )
         self.session.execute(
             update(Hash)
             .where(Hash.case_id == case.id)
-            .values(value=None, status=HashStatus.WITHDRAWN, updated_at=now)
+            .values(
+                value=None,
+                quality=None,
+                variant=ERASED_TEXT,
+                status=HashStatus.WITHDRAWN,
+                updated_at=now,
+            )
         )
+        self.session.execute(update(Photo).where(Photo.case_id == case.id).values(client_key=None))
         case.status = CaseStatus.WITHDRAWN
         case.withdrawn_at = now
         self.session.flush()
+        self.session.info[ERASED] = True  # SQLite: checkpoint the WAL after the commit
         return [(r.id, r.algorithm, r.status) for r in rows]
 
     def counts_of(self, case_id: int) -> tuple[int, int]:

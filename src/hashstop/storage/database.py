@@ -1,9 +1,13 @@
 """Engines, sessions and migrations for SQLite (embedded default) and PostgreSQL.
 
-SQLite is opened in WAL mode with foreign keys on and a busy timeout. Its Python driver starts
-transactions lazily and cannot upgrade a read transaction to a write one once another connection
-has written (SQLITE_BUSY at once, no waiting), so write sessions begin with `BEGIN IMMEDIATE`:
-writers queue on the busy timeout instead of failing, and readers are never blocked (WAL).
+SQLite is opened in WAL mode with foreign keys on, a busy timeout and `secure_delete` (freed
+content is overwritten with zeros), and its files (`hashstop.db`, `-wal`, `-shm`) are made
+readable by their owner only (0600). After a commit that erased values (a withdrawal) the WAL is
+checkpointed and truncated, so no withdrawn value stays in `-wal` either (issue 12, attack 11).
+Its Python driver starts transactions lazily and cannot upgrade a read transaction to a write
+one once another connection has written (SQLITE_BUSY at once, no waiting), so write sessions
+begin with `BEGIN IMMEDIATE`: writers queue on the busy timeout instead of failing, and readers
+are never blocked (WAL).
 
 Migrations are the Alembic scripts shipped inside this package, so `pip install hashstop` users
 run them with `hashstop db upgrade`; nothing here calls `create_all`. On PostgreSQL they run under
@@ -16,6 +20,8 @@ the API answers them with 503 and Retry-After, never 500.
 
 from __future__ import annotations
 
+import logging
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -28,6 +34,8 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Session, sessionmaker
+
+log = logging.getLogger(__name__)
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 # Seconds to wait for a PostgreSQL connection before the request fails (503) instead of hanging.
@@ -50,6 +58,7 @@ def make_engine(
         uri = str(url.query.get("uri", "")).lower() == "true"
         if url.database and url.database != ":memory:" and not uri:
             Path(url.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+            _private_files(Path(url.database).expanduser())
         engine = create_engine(
             url,
             connect_args={"check_same_thread": False, "timeout": busy_timeout_ms / 1000},
@@ -71,11 +80,46 @@ def make_engine(
     )
 
 
+SQLITE_SUFFIXES = ("", "-wal", "-shm", "-journal")
+ERASED = "erased_values"
+"""`session.info` flag set by a write that erased values; its commit checkpoints the WAL."""
+
+
+def _private_files(db: Path) -> None:
+    """Create the SQLite file readable by its owner only (SQLite gives `-wal` and `-shm` the
+    main file's mode), and make existing files so (they were created 0644 before)."""
+    try:
+        fd = os.open(db, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        pass
+    else:
+        os.close(fd)  # an empty file is an empty database
+    for suffix in SQLITE_SUFFIXES:
+        path = db.with_name(db.name + suffix)
+        try:
+            if path.stat().st_mode & 0o077:
+                path.chmod(0o600)
+        except FileNotFoundError:
+            continue
+
+
+def checkpoint_erasure(engine: Engine) -> bool:
+    """Copy the WAL into the database file and truncate it to zero bytes, so that frames
+    written before an erasure (which hold the erased values) leave the `-wal` file. Waits for
+    readers up to the busy timeout; True when the WAL was truncated."""
+    with engine.connect() as connection:
+        busy, _, _ = connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)").one()
+    if busy:
+        log.warning("the WAL could not be truncated after an erasure (readers busy); retried")
+    return not busy
+
+
 def _configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         dbapi_connection.isolation_level = None  # we emit BEGIN ourselves
         cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA secure_delete=ON")
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
@@ -114,6 +158,18 @@ class Database:
             else self.engine
         )
         self._lookup = sessionmaker(lookup_engine, expire_on_commit=False)
+        self._pending_checkpoint = False
+        if not self.is_postgresql:
+            for factory in (self._write, self._read):
+                event.listen(factory, "after_commit", self._after_commit)
+
+    def _after_commit(self, session: Session) -> None:
+        if session.info.pop(ERASED, False) or self._pending_checkpoint:
+            # After the COMMIT itself; a busy checkpoint is tried again after the next commit.
+            try:
+                self._pending_checkpoint = not checkpoint_erasure(self.engine)
+            except OperationalError:
+                self._pending_checkpoint = True
 
     def new_session(self, *, write: bool) -> Session:
         """A session the caller commits or rolls back and closes."""
