@@ -148,6 +148,10 @@ def test_export_and_import_round_trip_into_a_bank(
         }
         results = fresh.post("/v1/match", json=query, headers=platform).json()["results"]
         assert [r["matched"] for r in results] == [True, False]
+        # The match names the bank its hash came from.
+        assert [m["bank"] for m in results[0]["matches"]] == ["partner-list"]
+        record = fresh.get(f"/v1/matches/{results[0]['match_id']}", headers=platform).json()
+        assert "partner-list" in str(record)
 
 
 def test_bad_files_are_one_line_errors(database_url, tmp_path: Path):

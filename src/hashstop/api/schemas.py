@@ -187,6 +187,13 @@ class HitOut(BaseModel):
         default=None,
         description="which stored edit of the photo matched: original, mirror, crop5, ...",
     )
+    bank: str | None = Field(
+        default=None,
+        description="the bank holding the hash, when it came from a file or another exchange "
+        "(hashstop import, hashstop subscribe); absent for victims' hashes",
+        # Absent rather than null, so a victim's hit reads as it always did.
+        exclude_if=lambda bank: bank is None,
+    )
 
     @classmethod
     def of(cls, hit: Hit, photo_ref: PhotoRef = None) -> HitOut:
@@ -196,6 +203,7 @@ class HitOut(BaseModel):
             distance=hit.distance,
             photo=_renamed(hit.photo, photo_ref),
             variant=hit.variant,
+            bank=hit.bank,
         )
 
     @classmethod
@@ -209,6 +217,7 @@ class HitOut(BaseModel):
             distance=hit.distance,
             photo=_renamed(source.photo, photo_ref) if source is not None else None,
             variant=source.variant if source is not None else None,
+            bank=source.bank if source is not None else None,
         )
 
 

@@ -184,7 +184,12 @@ class Matcher:
         for item_index, item_hits in sorted(hits.items()):
             kept = sorted(
                 (
-                    replace(h, photo=live[h.hash_id].photo, variant=live[h.hash_id].variant)
+                    replace(
+                        h,
+                        photo=live[h.hash_id].photo,
+                        variant=live[h.hash_id].variant,
+                        bank=live[h.hash_id].bank,
+                    )
                     for h in item_hits.values()
                     if h.hash_id in live
                 ),

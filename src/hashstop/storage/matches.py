@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from hashstop.storage.models import (
     ApiKey,
+    Case,
     DecidedBy,
     Feedback,
     Hash,
@@ -38,14 +39,17 @@ class Hit:
     distance: int
     photo: str | None = None
     variant: str | None = None
+    bank: str | None = None  # the bank holding the hash (issue 17); None for a victim's case
 
 
 @dataclass(frozen=True, slots=True)
 class HitSource:
-    """The photo (its public id, never the client's key) and the variant a hash stands for."""
+    """The photo (its public id, never the client's key) and the variant a hash stands for,
+    and the bank that holds it when it came from a file or another exchange."""
 
     photo: str
     variant: str
+    bank: str | None = None
 
 
 def hit_sources(session: Session, hash_ids: Iterable[int], *, active: bool) -> dict[int, HitSource]:
@@ -54,13 +58,16 @@ def hit_sources(session: Session, hash_ids: Iterable[int], *, active: bool) -> d
     if not ids:
         return {}
     stmt = (
-        select(Hash.id, Photo.public_id, Hash.variant)
+        select(Hash.id, Photo.public_id, Hash.variant, Case.bank)
         .join(Photo, Photo.id == Hash.photo_id)
+        .join(Case, Case.id == Hash.case_id)
         .where(Hash.id.in_(ids))
     )
     if active:
         stmt = stmt.where(Hash.status == HashStatus.ACTIVE)
-    return {row.id: HitSource(row.public_id, row.variant) for row in session.execute(stmt)}
+    return {
+        row.id: HitSource(row.public_id, row.variant, row.bank) for row in session.execute(stmt)
+    }
 
 
 @dataclass(frozen=True, slots=True)

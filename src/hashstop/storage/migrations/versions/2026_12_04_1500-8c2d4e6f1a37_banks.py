@@ -25,5 +25,6 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_index("ix_cases_bank", table_name="cases")
-    with op.batch_alter_table("cases") as batch:
-        batch.drop_column("bank")
+    # A plain DROP COLUMN (SQLite 3.35+), never a batch rebuild: rebuilding `cases` on SQLite
+    # would cascade-delete every photo and hash.
+    op.execute("ALTER TABLE cases DROP COLUMN bank")
