@@ -302,6 +302,7 @@ def test_a_video_is_registered_as_one_item_and_its_frames_match(
     import io
 
     import av
+    import numpy as np
 
     from hashstop.hashing import pdq_from_rgb
     from hashstop.hashing.video import frame_hashes
@@ -321,7 +322,8 @@ def test_a_video_is_registered_as_one_item_and_its_frames_match(
     assert live_service.matches("sha256", hashes.sha256.hex)
     # A screenshot of a kept frame (decoded again, hashed as a still image) matches.
     with av.open(io.BytesIO(clip), mode="r") as container:
-        still = [f.to_ndarray(format="rgb24") for f in container.decode(video=0)][10]
+        decoded = [f.to_ndarray(format="rgb24") for f in container.decode(video=0)]
+    still = np.asarray(decoded[10], dtype=np.uint8)
     shot, _quality = pdq_from_rgb(still)
     assert live_service.matches("pdq", shot.hex)
 
