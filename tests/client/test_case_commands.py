@@ -294,3 +294,39 @@ def test_the_installed_script_registers_checks_and_withdraws(live_service, data_
     assert refused.returncode == 1
     assert refused.stderr.strip().startswith("Error: the server refused: this case was withdrawn")
     assert len(refused.stderr.strip().splitlines()) == 1
+
+
+def test_a_video_is_registered_as_one_item_and_its_frames_match(
+    live_service: LiveService, data_dir, tmp_path
+):
+    import io
+
+    import av
+    import numpy as np
+
+    from hashstop.hashing import pdq_from_rgb
+    from hashstop.hashing.video import frame_hashes
+    from tests.hashing.synthetic_video import encode, moving_texture
+
+    folder = tmp_path / "video"
+    folder.mkdir()
+    clip = encode(40, rate=10, maker=moving_texture(160, 120, seed=3), width=160, height=120)
+    (folder / "clip.mp4").write_bytes(clip)
+    hashes = hash_file(folder / "clip.mp4")
+    frames = frame_hashes(hashes.vpdq or ())
+    assert len(frames) >= 3
+
+    case_id, _secret = submitted(run("submit", str(folder), "--server", live_service.url, "--yes"))
+    sent = len(frames) + 2
+    assert f"1 photo or file, {sent} fingerprints" in run("status", case_id).stdout
+    assert live_service.matches("sha256", hashes.sha256.hex)
+    # A screenshot of a kept frame (decoded again, hashed as a still image) matches.
+    with av.open(io.BytesIO(clip), mode="r") as container:
+        decoded = [f.to_ndarray(format="rgb24") for f in container.decode(video=0)]
+    still = np.asarray(decoded[10], dtype=np.uint8)
+    shot, _quality = pdq_from_rgb(still)
+    assert live_service.matches("pdq", shot.hex)
+
+    assert run("withdraw", case_id, "--yes").exit_code == 0
+    assert not live_service.matches("pdq", shot.hex)
+    assert not live_service.matches("sha256", hashes.sha256.hex)
