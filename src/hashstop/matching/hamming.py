@@ -39,7 +39,7 @@ import numpy as np
 import numpy.typing as npt
 
 from hashstop.matching import kernels
-from hashstop.matching.buckets import CHUNK_BITS, BucketTables
+from hashstop.matching.buckets import BucketTables, Layout
 from hashstop.matching.validation import as_codes, as_ids, as_max_distance
 
 SCAN_FRACTION = 1 / 16
@@ -84,9 +84,12 @@ class HammingIndex:
     """Ids with fixed-width binary codes; search returns every id within a Hamming distance.
 
     `engine`: "auto" (the compiled kernel once ready, numpy before), "numpy" or "compiled"
-    (waits for the compile). `delta_limit`, `chunk_tables` and `scan_fraction` (scan when a
-    query's candidates exceed this share of the codes) tune speed and memory; the defaults suit
-    the service, and no setting changes an answer.
+    (waits for the compile). The chunk layout follows the number of codes (`Layout.for_size`,
+    tuned for queries at `design_distance`, by default 31 bits per 256) unless `chunks` fixes
+    an even layout of that many chunks or `chunk_tables` the first few 16-bit chunks.
+    `delta_limit` and `scan_fraction` (scan when a query's candidates exceed this share of the
+    codes) tune speed and memory; the defaults suit the service, and no setting changes an
+    answer.
     """
 
     def __init__(
@@ -96,15 +99,22 @@ class HammingIndex:
         engine: kernels.Engine = "auto",
         delta_limit: int | None = None,
         chunk_tables: int | None = None,
+        chunks: int | None = None,
+        design_distance: int | None = None,
         scan_fraction: float = SCAN_FRACTION,
     ) -> None:
         if isinstance(bits, bool) or not isinstance(bits, int) or bits <= 0 or bits % 64:
             raise ValueError(f"bits must be a positive multiple of 64, got {bits!r}")
-        chunks = bits // CHUNK_BITS if chunk_tables is None else chunk_tables
-        if not 1 <= chunks <= bits // CHUNK_BITS:
-            raise ValueError(f"chunk_tables must be between 1 and {bits // CHUNK_BITS}")
+        self._fixed: Layout | None = None
+        if chunk_tables is not None:
+            if not 1 <= chunk_tables <= bits // 16:
+                raise ValueError(f"chunk_tables must be between 1 and {bits // 16}")
+            self._fixed = Layout.sixteen(bits, chunk_tables)
+        elif chunks is not None:
+            self._fixed = Layout.even(bits, chunks)
         if engine not in ("auto", "numpy", "compiled"):
             raise ValueError(f"engine must be auto, numpy or compiled, got {engine!r}")
+        self._design = bits * 31 // 256 if design_distance is None else design_distance
         self.bits = bits
         self._width = bits // 8
         self._engine: kernels.Engine = engine
@@ -114,7 +124,7 @@ class HammingIndex:
         buffer = np.empty((0, self._width), dtype=np.uint8)
         self._snap = _Snapshot(
             0, 0, buffer, buffer.view("<u8"), np.empty(0, np.int64), np.zeros(0, np.uint8),
-            BucketTables.empty(chunks),
+            BucketTables.empty(self._layout_for(0)),
         )  # fmt: skip
         # Writer-only id lookup: ids sorted, with their rows; "main" covers the tables' rows
         # (live when last merged), "delta" the rows appended since.
@@ -246,11 +256,17 @@ class HammingIndex:
             return self._delta_limit
         return min(max(n_main // 128, 4096), 32768)
 
+    def _layout_for(self, n: int) -> Layout:
+        if self._fixed is not None:
+            return self._fixed
+        return Layout.for_size(self.bits, n, self._design)
+
     def _merge(self) -> None:
         s = self._snap
         old = s.tables
-        if old.n == 0 or s.n - old.n > old.n // 2:
-            tables = BucketTables.build(s.codes[: s.n], old.offsets.shape[0])
+        layout = self._layout_for(s.live)
+        if old.n == 0 or s.n - old.n > old.n // 2 or layout != old.layout:
+            tables = BucketTables.build(s.codes[: s.n], layout)
         else:
             tables = old.merged(s.codes[old.n : s.n])
         main_live = ~_dead_at(s.dead, self._main_rows)
@@ -273,7 +289,7 @@ class HammingIndex:
         self._main_ids, self._main_rows = ids[order], order.astype(np.int32)
         self._delta_ids, self._delta_rows = np.empty(0, np.int64), np.empty(0, np.int64)
         self._dead_rows = 0
-        tables = BucketTables.build(codes, s.tables.offsets.shape[0])
+        tables = BucketTables.build(codes, self._layout_for(rows.size))
         dead = np.zeros((rows.size + 7) // 8, dtype=np.uint8)
         self._snap = _Snapshot(rows.size, rows.size, codes, codes.view("<u8"), ids, dead, tables)
         release_free_memory()
