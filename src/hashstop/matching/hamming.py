@@ -4,13 +4,15 @@ Exact means: `search` returns the same set a brute-force scan would, for every t
 match is a victim's image staying online, so nothing here approximates.
 
 Design (measured in benchmarks/index.py):
-- Multi-index hashing by pigeonhole. A code is cut into 16-bit chunks (16 for PDQ, 4 for pHash);
-  per chunk an immutable CSR bucket table (`buckets.py`) maps each 16-bit key to the positions of
-  the codes holding it. A query spends a budget of r + 1 over the chunks (any split is exact; at
-  r = 31 on 256 bits every chunk probes its key and the 16 keys one bit away, 272 buckets, about
-  4,200 candidates per million codes), then verifies each candidate's full distance. 16-bit
-  chunks keep the tables small (4 MB of offsets, 4 bytes per code per chunk); wider chunks would
-  need fewer candidates but 2**20+ buckets each, more memory than the codes themselves.
+- Multi-index hashing by pigeonhole. A code is cut into chunks whose width follows the number
+  of codes (`buckets.Layout.for_size`: for PDQ at distance 31, 16 chunks of 16 bits up to
+  ~500,000 codes, 13 of 19-20 bits at 1M, 11 of 23-24 bits from ~5M); per chunk an immutable
+  CSR bucket table (`buckets.py`) maps each key to the positions of the codes holding it. A
+  query spends a budget of r + 1 over the chunks (any split is exact), probes every key within
+  its budget, then verifies each candidate's full distance. With chunks near log2(N) bits a
+  query at 31 touches a few thousand buckets and candidates at any N, where 16-bit chunks touch
+  ~41,000 candidates at 10M. When the preferred layout changes (the index grew or shrank), the
+  next merge rebuilds the tables in it.
 - Skew: the candidate count is known from the bucket sizes before anything is fetched. When it
   exceeds 1/16 of the codes (clusters of near-duplicates, biased bits, thresholds past 47 bits),
   the query scans every code instead: sequential reads are ~20x cheaper than scattered ones.
@@ -22,8 +24,9 @@ Design (measured in benchmarks/index.py):
   lock; writers serialise on a lock and publish a new snapshot per call. Rows below a snapshot's
   count never change, so appending in place beside a reader is safe. Each search therefore sees
   exactly the state after some committed `add`/`remove` call.
-- Memory: no per-entry Python objects; about 116 bytes per 256-bit code (32 code, 8 id, 64 bucket
-  positions, 12 id lookup, 4 MB of bucket offsets in all) plus up to 25% spare rows after growth.
+- Memory: no per-entry Python objects; per 256-bit code 32 bytes of code, 8 of id, 12 of id
+  lookup and 4 per chunk of bucket positions, plus the offsets (4 bytes per key: at most about
+  8 bytes per code per chunk), plus up to 25% spare rows after growth.
   (`memory_bytes()` reports it.)
 """
 
