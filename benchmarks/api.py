@@ -1,6 +1,7 @@
 """Load benchmark of the HTTP service on PostgreSQL, on loopback only.
 
-    .venv/bin/python benchmarks/api.py --n 1000000 --workers 2
+    .venv/bin/python -m benchmarks.api --n 1000000 --workers 2
+    .venv/bin/python -m benchmarks.api --n 1000000 --workers 2 --clustered   # photo variants
 
 1. Creates a throwaway PostgreSQL database (127.0.0.1:5432, user postgres or root), migrates it
    with Alembic and bulk-loads N PDQ hashes with COPY (cases, photos, hashes, change log).
@@ -10,6 +11,8 @@
    client with --httpx or without wrk, which measures the Python client as much as the
    server): requests/s, p50 and p99 latency.
 4. Batched POST /v1/match (items of 1 hash): hashes/s.
+4b. Uploads: one item of 16 PDQ hashes per request (an upload's query hashes): requests/s.
+   The resident memory of the server's processes is printed after start-up.
 5. Withdrawal propagation: a case is opened through the API and matched; DELETE; then the time
    until matching stops (every worker) and until every worker's index has applied the change.
 6. Stops the server and drops the database. Results are printed and written as JSON to
@@ -66,9 +69,40 @@ def random_pdq(rng: np.random.Generator, n: int) -> np.ndarray:
     return rng.integers(0, 256, size=(n, 32), dtype=np.uint8)
 
 
-def bulk_load(url_psycopg: str, n: int, seed: int) -> float:
-    """COPY n PDQ hashes (10 per case, one photo each) into a migrated database."""
+def stored_codes(n: int, seed: int, clustered: bool) -> np.ndarray:
+    """Uniform codes, or (--clustered) groups of photo variants as benchmarks/index.py makes."""
     rng = np.random.default_rng(seed)
+    if not clustered:
+        return random_pdq(rng, n)
+    from benchmarks.index import clustered_codes, variant_profile
+
+    return clustered_codes(n, variant_profile(12), rng)
+
+
+def workers_rss(server_pid: int) -> list[int]:
+    """Resident bytes of every descendant process of the server (its workers), from /proc."""
+    children: dict[int, list[int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
+    found, todo = [], list(children.get(server_pid, []))
+    while todo:
+        pid = todo.pop()
+        todo += children.get(pid, [])
+        try:
+            pages = int(Path(f"/proc/{pid}/statm").read_text().split()[1])
+        except OSError:
+            continue
+        found.append(pages * os.sysconf("SC_PAGE_SIZE"))
+    return found
+
+
+def bulk_load(url_psycopg: str, codes: np.ndarray) -> float:
+    """COPY the PDQ hashes (10 per case, one photo each) into a migrated database."""
+    n = len(codes)
     started = time.perf_counter()
     now = datetime.now(UTC).isoformat()
     per_case = 10
@@ -82,7 +116,6 @@ def bulk_load(url_psycopg: str, n: int, seed: int) -> float:
         with cur.copy("COPY photos (id, case_id, created_at) FROM STDIN") as cp:
             for i in range(1, n + 1):
                 cp.write_row((i, (i - 1) // per_case + 1, now))
-        codes = random_pdq(rng, n)
         buf = io.StringIO()
         for i in range(n):
             case = i // per_case + 1
@@ -300,6 +333,7 @@ def main() -> None:
     parser.add_argument("--max-requests", type=int, default=200_000)
     parser.add_argument("--settle", type=float, default=2.0, help="seconds to wait after ready")
     parser.add_argument("--httpx", action="store_true", help="use httpx even if wrk is there")
+    parser.add_argument("--clustered", action="store_true", help="codes grouped as photo variants")
     args = parser.parse_args()
 
     admin, user = admin_connection()
@@ -320,7 +354,9 @@ def main() -> None:
             "HASHSTOP_HASHES_PER_HOUR": "1000000000",
         }
         subprocess.run([HASHSTOP, "db", "upgrade"], env=env, check=True, capture_output=True)
-        results["bulk_load_s"] = bulk_load(f"postgresql://{user}@127.0.0.1:5432/{name}", args.n, 1)
+        codes = stored_codes(args.n, 1, args.clustered)
+        results["bulk_load_s"] = bulk_load(f"postgresql://{user}@127.0.0.1:5432/{name}", codes)
+        del codes
         print(f"loaded {args.n} PDQ hashes in {results['bulk_load_s']:.1f} s", flush=True)
         key = json.loads(
             subprocess.run(
@@ -360,6 +396,16 @@ def main() -> None:
 
         queries = random_pdq(np.random.default_rng(7), 50_000)
         time.sleep(args.settle)
+        rss = workers_rss(server.pid)
+        results["workers_rss_mb"] = [r / 1e6 for r in rss]
+        print(f"resident memory of the server's processes (MB): {results['workers_rss_mb']}")
+
+        def upload(i: int) -> dict[str, object]:
+            at = (16 * i) % (len(queries) - 16)
+            hashes = [
+                {"algorithm": "pdq", "value": q.tobytes().hex()} for q in queries[at : at + 16]
+            ]
+            return {"items": [{"ref": f"u{i}", "hashes": hashes}]}
 
         def single(i: int) -> dict[str, object]:
             return {
@@ -397,6 +443,15 @@ def main() -> None:
             )
         results["single"] = s
         print(f"single-item: {s['requests_per_second']:.0f} req/s, " + latencies(s), flush=True)
+        if use_wrk:
+            uploads = [json.dumps(upload(i)) for i in range(2000)]
+            u = wrk_load(base, key, uploads, args.concurrency, args.seconds)
+        else:
+            u = asyncio.run(
+                load(base, platform, upload, args.concurrency, args.seconds, args.max_requests)
+            )
+        results["upload16"] = u
+        print(f"uploads of 16 hashes: {u['requests_per_second']:.0f} req/s, " + latencies(u))
         if use_wrk:
             b = wrk_load(base, key, batches, args.batch_concurrency, args.seconds)
         else:

@@ -39,7 +39,7 @@ import httpx
 import numpy as np
 from tests.reliability.server import ServerProcess, hashstop, platform_key, server_env
 
-from benchmarks.api import admin_connection, bulk_load, random_pdq
+from benchmarks.api import admin_connection, bulk_load, random_pdq, stored_codes
 
 HERE = Path(__file__).resolve().parent
 EXPECTED = {
@@ -253,7 +253,8 @@ def main() -> None:
         try:
             env = server_env(url)
             hashstop(env, "db", "upgrade")
-            loaded = bulk_load(f"postgresql://{user}@127.0.0.1:5432/{name}", args.n, 1)
+            codes = stored_codes(args.n, 1, clustered=False)
+            loaded = bulk_load(f"postgresql://{user}@127.0.0.1:5432/{name}", codes)
             print(f"loaded {args.n} PDQ hashes in {loaded:.1f} s", flush=True)
             key = platform_key(env, "soak", "soak")
             server = ServerProcess(env, args.workers, Path(tmp) / "server.log", Path(tmp))

@@ -43,3 +43,19 @@ def spread(code: npt.NDArray[np.uint8], distance: int, rotate: int = 0) -> npt.N
     case where every chunk is as far as the pigeonhole allows (a budget one short misses it)."""
     chunks = code.size // 2
     return flip(code, [((k + rotate) % chunks) * 16 + k // chunks for k in range(distance)])
+
+
+def spread_over(
+    code: npt.NDArray[np.uint8],
+    distance: int,
+    starts: tuple[int, ...],
+    widths: tuple[int, ...],
+    rotate: int = 0,
+) -> npt.NDArray[np.uint8]:
+    """Like `spread`, for any chunk layout: the flips dealt round-robin over its chunks."""
+    chunks = len(starts)
+    bits = []
+    for k in range(distance):
+        c = (k + rotate) % chunks
+        bits.append(starts[c] + (k // chunks) % widths[c])
+    return flip(code, bits)

@@ -12,9 +12,9 @@ import numpy as np
 from numpy.typing import NDArray
 
 from hashstop.matching import HammingIndex
-from hashstop.matching.buckets import BucketTables, probe_masks
+from hashstop.matching.buckets import BucketTables, Layout
 from hashstop.matching.hamming import SCAN_FRACTION
-from hashstop.matching.search_numpy import plan
+from hashstop.matching.search_numpy import plan, query_keys
 from tests.matching.brute import brute_force, flip
 
 
@@ -37,9 +37,8 @@ def test_tight_cluster_takes_the_scan_path_and_stays_exact(engine: str) -> None:
     index = HammingIndex(256, engine=engine, delta_limit=8)  # type: ignore[arg-type]
     index.add(np.arange(len(codes)), codes)
 
-    tables = BucketTables.build(codes, 16)
-    keys = np.ascontiguousarray(centre).view("<u2").astype(np.int64)
-    _, candidates = plan(keys, 31, tables.offsets, probe_masks())
+    tables = BucketTables.build(codes, Layout.for_size(256, len(codes), 31))
+    _, candidates = plan(query_keys(centre.view("<u8"), tables), 31, tables)
     assert candidates > SCAN_FRACTION * len(codes)  # this query does take the scan path
 
     queries = np.stack([centre, flip(centre, range(20)), cluster[5], background[3]])

@@ -4,13 +4,15 @@ Exact means: `search` returns the same set a brute-force scan would, for every t
 match is a victim's image staying online, so nothing here approximates.
 
 Design (measured in benchmarks/index.py):
-- Multi-index hashing by pigeonhole. A code is cut into 16-bit chunks (16 for PDQ, 4 for pHash);
-  per chunk an immutable CSR bucket table (`buckets.py`) maps each 16-bit key to the positions of
-  the codes holding it. A query spends a budget of r + 1 over the chunks (any split is exact; at
-  r = 31 on 256 bits every chunk probes its key and the 16 keys one bit away, 272 buckets, about
-  4,200 candidates per million codes), then verifies each candidate's full distance. 16-bit
-  chunks keep the tables small (4 MB of offsets, 4 bytes per code per chunk); wider chunks would
-  need fewer candidates but 2**20+ buckets each, more memory than the codes themselves.
+- Multi-index hashing by pigeonhole. A code is cut into chunks whose width follows the number
+  of codes (`buckets.Layout.for_size`: for PDQ at distance 31, 16 chunks of 16 bits up to
+  ~500,000 codes, 13 of 19-20 bits at 1M, 11 of 23-24 bits from ~5M); per chunk an immutable
+  CSR bucket table (`buckets.py`) maps each key to the positions of the codes holding it. A
+  query spends a budget of r + 1 over the chunks (any split is exact), probes every key within
+  its budget, then verifies each candidate's full distance. With chunks near log2(N) bits a
+  query at 31 touches a few thousand buckets and candidates at any N, where 16-bit chunks touch
+  ~41,000 candidates at 10M. When the preferred layout changes (the index grew or shrank), the
+  next merge rebuilds the tables in it.
 - Skew: the candidate count is known from the bucket sizes before anything is fetched. When it
   exceeds 1/16 of the codes (clusters of near-duplicates, biased bits, thresholds past 47 bits),
   the query scans every code instead: sequential reads are ~20x cheaper than scattered ones.
@@ -22,8 +24,9 @@ Design (measured in benchmarks/index.py):
   lock; writers serialise on a lock and publish a new snapshot per call. Rows below a snapshot's
   count never change, so appending in place beside a reader is safe. Each search therefore sees
   exactly the state after some committed `add`/`remove` call.
-- Memory: no per-entry Python objects; about 116 bytes per 256-bit code (32 code, 8 id, 64 bucket
-  positions, 12 id lookup, 4 MB of bucket offsets in all) plus up to 25% spare rows after growth.
+- Memory: no per-entry Python objects; per 256-bit code 32 bytes of code, 8 of id, 12 of id
+  lookup and 4 per chunk of bucket positions, plus the offsets (4 bytes per key: at most about
+  8 bytes per code per chunk), plus up to 25% spare rows after growth.
   (`memory_bytes()` reports it.)
 """
 
@@ -39,7 +42,7 @@ import numpy as np
 import numpy.typing as npt
 
 from hashstop.matching import kernels
-from hashstop.matching.buckets import CHUNK_BITS, BucketTables
+from hashstop.matching.buckets import BucketTables, Layout
 from hashstop.matching.validation import as_codes, as_ids, as_max_distance
 
 SCAN_FRACTION = 1 / 16
@@ -84,9 +87,12 @@ class HammingIndex:
     """Ids with fixed-width binary codes; search returns every id within a Hamming distance.
 
     `engine`: "auto" (the compiled kernel once ready, numpy before), "numpy" or "compiled"
-    (waits for the compile). `delta_limit`, `chunk_tables` and `scan_fraction` (scan when a
-    query's candidates exceed this share of the codes) tune speed and memory; the defaults suit
-    the service, and no setting changes an answer.
+    (waits for the compile). The chunk layout follows the number of codes (`Layout.for_size`,
+    tuned for queries at `design_distance`, by default 31 bits per 256) unless `chunks` fixes
+    an even layout of that many chunks or `chunk_tables` the first few 16-bit chunks.
+    `delta_limit` and `scan_fraction` (scan when a query's candidates exceed this share of the
+    codes) tune speed and memory; the defaults suit the service, and no setting changes an
+    answer.
     """
 
     def __init__(
@@ -96,15 +102,22 @@ class HammingIndex:
         engine: kernels.Engine = "auto",
         delta_limit: int | None = None,
         chunk_tables: int | None = None,
+        chunks: int | None = None,
+        design_distance: int | None = None,
         scan_fraction: float = SCAN_FRACTION,
     ) -> None:
         if isinstance(bits, bool) or not isinstance(bits, int) or bits <= 0 or bits % 64:
             raise ValueError(f"bits must be a positive multiple of 64, got {bits!r}")
-        chunks = bits // CHUNK_BITS if chunk_tables is None else chunk_tables
-        if not 1 <= chunks <= bits // CHUNK_BITS:
-            raise ValueError(f"chunk_tables must be between 1 and {bits // CHUNK_BITS}")
+        self._fixed: Layout | None = None
+        if chunk_tables is not None:
+            if not 1 <= chunk_tables <= bits // 16:
+                raise ValueError(f"chunk_tables must be between 1 and {bits // 16}")
+            self._fixed = Layout.sixteen(bits, chunk_tables)
+        elif chunks is not None:
+            self._fixed = Layout.even(bits, chunks)
         if engine not in ("auto", "numpy", "compiled"):
             raise ValueError(f"engine must be auto, numpy or compiled, got {engine!r}")
+        self._design = bits * 31 // 256 if design_distance is None else design_distance
         self.bits = bits
         self._width = bits // 8
         self._engine: kernels.Engine = engine
@@ -114,7 +127,7 @@ class HammingIndex:
         buffer = np.empty((0, self._width), dtype=np.uint8)
         self._snap = _Snapshot(
             0, 0, buffer, buffer.view("<u8"), np.empty(0, np.int64), np.zeros(0, np.uint8),
-            BucketTables.empty(chunks),
+            BucketTables.empty(self._layout_for(0)),
         )  # fmt: skip
         # Writer-only id lookup: ids sorted, with their rows; "main" covers the tables' rows
         # (live when last merged), "delta" the rows appended since.
@@ -246,11 +259,17 @@ class HammingIndex:
             return self._delta_limit
         return min(max(n_main // 128, 4096), 32768)
 
+    def _layout_for(self, n: int) -> Layout:
+        if self._fixed is not None:
+            return self._fixed
+        return Layout.for_size(self.bits, n, self._design)
+
     def _merge(self) -> None:
         s = self._snap
         old = s.tables
-        if old.n == 0 or s.n - old.n > old.n // 2:
-            tables = BucketTables.build(s.codes[: s.n], old.offsets.shape[0])
+        layout = self._layout_for(s.live)
+        if old.n == 0 or s.n - old.n > old.n // 2 or layout != old.layout:
+            tables = BucketTables.build(s.codes[: s.n], layout)
         else:
             tables = old.merged(s.codes[old.n : s.n])
         main_live = ~_dead_at(s.dead, self._main_rows)
@@ -273,7 +292,7 @@ class HammingIndex:
         self._main_ids, self._main_rows = ids[order], order.astype(np.int32)
         self._delta_ids, self._delta_rows = np.empty(0, np.int64), np.empty(0, np.int64)
         self._dead_rows = 0
-        tables = BucketTables.build(codes, s.tables.offsets.shape[0])
+        tables = BucketTables.build(codes, self._layout_for(rows.size))
         dead = np.zeros((rows.size + 7) // 8, dtype=np.uint8)
         self._snap = _Snapshot(rows.size, rows.size, codes, codes.view("<u8"), ids, dead, tables)
         release_free_memory()

@@ -23,13 +23,13 @@ import numpy as np
 import numpy.typing as npt
 
 from hashstop.matching import search_numpy
-from hashstop.matching.buckets import BALL, BucketTables, probe_masks
+from hashstop.matching.buckets import BucketTables, Layout
 
 Engine = Literal["auto", "numpy", "compiled"]
-MASKS = probe_masks()
 log = logging.getLogger(__name__)
 
 _compiled: Callable[..., Any] | None = None
+_fill: Callable[..., Any] | None = None
 _thread: threading.Thread | None = None
 _start_lock = threading.Lock()
 
@@ -57,15 +57,17 @@ def _compile() -> None:
     try:
         from hashstop.matching import search_jit
 
-        tables = BucketTables.empty(1)
+        tables = BucketTables.build(np.zeros((2, 8), dtype=np.uint8), Layout.sixteen(64, 1))
         tiny = np.zeros((1, 1), dtype=np.uint64)
         dead = np.zeros(1, dtype=np.uint8)
-        search_jit.search_batch(
-            tiny, 0, tables.offsets, tables.positions, tiny, 1, dead, MASKS, BALL, 0
-        )
+        _call(search_jit.search_batch, tiny, 0, tables, tiny, 1, dead, 0)
+        key = np.zeros(2, dtype=np.int64)
+        search_jit.fill_positions(key, tables.offsets[:3], np.empty(2, np.int32))
     except Exception as error:  # numba absent, or no cache dir, or no compiler target
         log.warning("matching: numba kernel unavailable, searching with numpy (%s)", error)
         return
+    global _fill
+    _fill = search_jit.fill_positions
     _compiled = search_jit.search_batch
 
 
@@ -84,10 +86,33 @@ def search_rows(
         wait_until_compiled()
     kernel = _compiled if engine != "numpy" else None
     if kernel is not None:
-        rows: npt.NDArray[np.int64] = kernel(
-            queries, r, tables.offsets, tables.positions, codes, n, dead, MASKS, BALL, scan_limit
-        )
-        return rows
-    return search_numpy.search_batch(
-        queries, r, tables.offsets, tables.positions, codes, n, dead, MASKS, scan_limit
-    )
+        return _call(kernel, queries, r, tables, codes, n, dead, scan_limit)
+    return search_numpy.search_batch(queries, r, tables, codes, n, dead, scan_limit)
+
+
+def _call(
+    kernel: Callable[..., Any],
+    queries: npt.NDArray[np.uint64],
+    r: int,
+    tables: BucketTables,
+    codes: npt.NDArray[np.uint64],
+    n: int,
+    dead: npt.NDArray[np.uint8],
+    scan_limit: int,
+) -> npt.NDArray[np.int64]:
+    rows: npt.NDArray[np.int64] = kernel(
+        queries, r, tables.starts, tables.widths,
+        tables.offsets, tables.base, tables.positions, codes, n, dead, tables.masks,
+        tables.ball, scan_limit,
+    )  # fmt: skip
+    return rows
+
+
+def fill_positions(
+    key: npt.NDArray[np.int64], offsets: npt.NDArray[np.int32], out: npt.NDArray[np.int32]
+) -> bool:
+    """The compiled counting sort of `buckets.sort_positions`, if ready (False otherwise)."""
+    if _fill is None:
+        return False
+    _fill(key, offsets, out)
+    return True

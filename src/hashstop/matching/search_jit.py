@@ -72,32 +72,46 @@ def _is_dead(dead: Any, p: int) -> bool:
     return ((dead[p >> 3] >> (p & 7)) & 1) != 0
 
 
+@njit(cache=True, nogil=True, inline="always")
+def _key(query: Any, start: int, width: int) -> int:
+    word = start >> 6
+    shift = start & 63
+    key = query[word] >> np.uint64(shift)
+    if shift + width > 64:
+        key |= query[word + 1] << np.uint64(64 - shift)
+    return np.int64(key & np.uint64((1 << width) - 1))
+
+
 @njit(cache=True, nogil=True)
-def plan(keys: Any, r: int, offsets: Any, masks: Any, ball: Any, budgets: Any) -> int:
+def plan(keys: Any, r: int, offsets: Any, base: Any, masks: Any, ball: Any, budgets: Any) -> int:
     """Fill budgets (one per chunk, sum r + 1); return the candidate count, or -1 to scan."""
-    chunks = offsets.shape[0]
-    base, extra = divmod(r + 1, chunks)
-    top = base + (1 if extra else 0)
-    if top >= ball.shape[0]:
+    chunks = keys.shape[0]
+    low, extra = divmod(r + 1, chunks)
+    top = low + (1 if extra else 0)
+    if top >= ball.shape[1]:
         return -1
     total = 0
+    more = np.empty(chunks, np.int64)
     marginal = np.empty(chunks, np.int64)
     for c in range(chunks):
         lo = 0
         hi = 0
-        for j in range(ball[top]):
-            k = keys[c] ^ masks[j]
-            size = offsets[c, k + 1] - offsets[c, k]
-            if j < ball[base]:
+        o = base[c]
+        for j in range(ball[c, top]):
+            k = o + (keys[c] ^ masks[c, j])
+            size = offsets[k + 1] - offsets[k]
+            if j < ball[c, low]:
                 lo += size
             hi += size
-        budgets[c] = base
+        budgets[c] = low
         total += lo
-        marginal[c] = hi - lo
+        more[c] = hi - lo
+        # where the extra budget goes: fewest candidates plus probes
+        marginal[c] = hi - lo + ball[c, top] - ball[c, low]
     if extra:
         for c in np.argsort(marginal, kind="mergesort")[:extra]:
             budgets[c] += 1
-            total += marginal[c]
+            total += more[c]
     return total
 
 
@@ -117,7 +131,10 @@ def _append(out: Any, count: int, qi: int, p: int, d: int) -> Any:
 def search_batch(
     queries: Any,
     r: int,
+    starts: Any,
+    widths: Any,
     offsets: Any,
+    base: Any,
     positions: Any,
     codes: Any,
     n: int,
@@ -132,19 +149,19 @@ def search_batch(
     A position reached through several chunks appears once per chunk; the caller dedupes.
     """
     m = queries.shape[0]
-    chunks = offsets.shape[0]
+    chunks = starts.shape[0]
     n_main = positions.shape[1]
     out = np.empty((64, 3), np.int64)
     count = 0
     keys = np.empty(chunks, np.int64)
     budgets = np.empty(chunks, np.int64)
     candidates = np.empty(4096, np.int32)
-    ranges = np.empty((chunks * ball[-1], 3), np.int64)
+    ranges = np.empty((chunks * masks.shape[1], 3), np.int64)
     for qi in range(m):
         query = queries[qi]
         for c in range(chunks):
-            keys[c] = (query[c >> 2] >> np.uint64(16 * (c & 3))) & np.uint64(0xFFFF)
-        total = plan(keys, r, offsets, masks, ball, budgets) if n_main else 0
+            keys[c] = _key(query, starts[c], widths[c])
+        total = plan(keys, r, offsets, base, masks, ball, budgets) if n_main else 0
         first_direct = n_main
         if total < 0 or total > scan_limit:
             first_direct = 0
@@ -153,9 +170,10 @@ def search_batch(
                 candidates = np.empty(2 * total, np.int32)
             probes = 0
             for c in range(chunks):
-                for j in range(ball[budgets[c]]):
-                    k = keys[c] ^ masks[j]
-                    a, b = offsets[c, k], offsets[c, k + 1]
+                o = base[c]
+                for j in range(ball[c, budgets[c]]):
+                    k = o + (keys[c] ^ masks[c, j])
+                    a, b = offsets[k], offsets[k + 1]
                     if b > a:
                         _prefetch(positions, c, a)
                         ranges[probes, 0] = c
@@ -182,3 +200,13 @@ def search_batch(
                 out = _append(out, count, qi, p, d)
                 count += 1
     return out[:count]
+
+
+@njit(cache=True, nogil=True)
+def fill_positions(key: Any, offsets: Any, out: Any) -> None:
+    """A stable counting sort: out[offsets[k] + j] = the j-th position whose key is k."""
+    cursor = offsets[:-1].copy()
+    for p in range(key.shape[0]):
+        k = key[p]
+        out[cursor[k]] = p
+        cursor[k] += 1

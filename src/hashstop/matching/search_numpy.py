@@ -10,69 +10,73 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 
-from hashstop.matching.buckets import BALL
+from hashstop.matching.buckets import BucketTables
 
 Rows = npt.NDArray[np.int64]
 
 
+def query_keys(query: npt.NDArray[np.uint64], tables: BucketTables) -> npt.NDArray[np.int64]:
+    """The query's key in every chunk."""
+    layout = tables.layout
+    return np.array(
+        [int(layout.keys(query[None, :], c)[0]) for c in range(layout.chunks)], dtype=np.int64
+    )
+
+
 def plan(
-    keys: npt.NDArray[np.int64],
-    r: int,
-    offsets: npt.NDArray[np.int32],
-    masks: npt.NDArray[np.int64],
+    keys: npt.NDArray[np.int64], r: int, tables: BucketTables
 ) -> tuple[npt.NDArray[np.int64], int]:
     """Budgets per chunk (sum r + 1) and the candidate count; count -1 means scan."""
-    chunks = offsets.shape[0]
-    base, extra = divmod(r + 1, chunks)
-    top = base + (1 if extra else 0)
-    budgets = np.full(chunks, base, dtype=np.int64)
-    if top >= BALL.size:
+    chunks = keys.size
+    ball, masks, offsets = tables.ball, tables.masks, tables.offsets
+    low, extra = divmod(r + 1, chunks)
+    top = low + (1 if extra else 0)
+    budgets = np.full(chunks, low, dtype=np.int64)
+    if top >= ball.shape[1]:
         return budgets, -1
-    probe = keys[:, None] ^ masks[None, : BALL[top]]
-    rows = np.arange(chunks)[:, None]
-    sizes = (offsets[rows, probe + 1] - offsets[rows, probe]).astype(np.int64)
-    lo = sizes[:, : BALL[base]].sum(axis=1)
+    lo = np.zeros(chunks, dtype=np.int64)
+    hi = np.zeros(chunks, dtype=np.int64)
+    for c in range(chunks):
+        probe = tables.base[c] + (keys[c] ^ masks[c, : ball[c, top]])
+        sizes = (offsets[probe + 1] - offsets[probe]).astype(np.int64)
+        lo[c] = sizes[: ball[c, low]].sum()
+        hi[c] = sizes.sum()
     total = int(lo.sum())
     if extra:
-        marginal = sizes.sum(axis=1) - lo
+        marginal = hi - lo + ball[:, top] - ball[:, low]
         chosen = np.argsort(marginal, kind="stable")[:extra]
         budgets[chosen] += 1
-        total += int(marginal[chosen].sum())
+        total += int((hi - lo)[chosen].sum())
     return budgets, total
 
 
 def search_batch(
     queries: npt.NDArray[np.uint64],
     r: int,
-    offsets: npt.NDArray[np.int32],
-    positions: npt.NDArray[np.int32],
+    tables: BucketTables,
     codes: npt.NDArray[np.uint64],
     n: int,
     dead: npt.NDArray[np.uint8],
-    masks: npt.NDArray[np.int64],
     scan_limit: int,
 ) -> Rows:
     """Rows (query, position, distance) of every live code within r; duplicates possible."""
-    chunks = offsets.shape[0]
-    n_main = positions.shape[1]
-    flat_positions = positions.reshape(-1)
-    shifts = (16 * (np.arange(chunks) & 3)).astype(np.uint64)
+    n_main = tables.n
     found: list[Rows] = []
     for qi, query in enumerate(queries):
-        keys = ((query[np.arange(chunks) >> 2] >> shifts) & np.uint64(0xFFFF)).astype(np.int64)
-        budgets, total = plan(keys, r, offsets, masks) if n_main else (keys, 0)
+        keys = query_keys(query, tables)
+        budgets, total = plan(keys, r, tables) if n_main else (keys, 0)
         first_direct = n_main
         if total < 0 or total > scan_limit:
             first_direct = 0
         elif total:
-            chunk_of = np.repeat(np.arange(chunks), BALL[budgets])
-            probe = np.repeat(keys, BALL[budgets]) ^ np.concatenate(
-                [masks[:b] for b in BALL[budgets]]
-            )
-            starts = offsets[chunk_of, probe].astype(np.int64)
-            counts = offsets[chunk_of, probe + 1] - starts
-            base = np.repeat(starts + chunk_of * n_main - np.cumsum(counts) + counts, counts)
-            candidates = flat_positions[base + np.arange(base.size)]
+            parts = []
+            for c in range(keys.size):
+                probe = tables.base[c] + (keys[c] ^ tables.masks[c, : tables.ball[c, budgets[c]]])
+                starts = tables.offsets[probe].astype(np.int64)
+                counts = tables.offsets[probe + 1] - starts
+                at = np.repeat(starts - np.cumsum(counts) + counts, counts)
+                parts.append(tables.positions[c, at + np.arange(at.size)])
+            candidates = np.concatenate(parts)
             found.append(_verify(qi, query, codes[candidates], candidates, r, dead))
         direct = np.arange(first_direct, n)
         found.append(_verify(qi, query, codes[first_direct:n], direct, r, dead))
