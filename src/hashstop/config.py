@@ -82,11 +82,12 @@ class Settings(BaseSettings):
     max_hashlist_page: int = Field(default=10_000, ge=1)
     """Largest `limit` of one `GET /v1/hashlist` page (and `pageSize` of the StopNCII-shaped
     feed)."""
-    retraction_days: int = Field(default=30, ge=0, le=3650)
+    retraction_days: int = Field(default=0, ge=0, le=3650)
     """Days a withdrawn hash's PDQ or MD5 value is kept, apart from the erased hash, so that the
     StopNCII-shaped feed (`/stopncii/v1/FetchHashes`, keyed by value) can tell its followers
-    which value to delete; 0 keeps none (those followers are then never told of withdrawals).
-    30 matches pytx's StopNCII checkpoint, which refetches from scratch after 30 days idle."""
+    which value to delete. 0 (the default) keeps none: a withdrawal erases the value at once, as
+    the victim pages promise, and those followers are not told of it (the pytx extension, keyed by
+    hash id, is told either way). 30 would match pytx's StopNCII checkpoint."""
 
     # The hash list is published in batches that mix cases (issue 12, attack 5); the service's
     # own matching changes at once whatever these say.
