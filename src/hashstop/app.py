@@ -33,6 +33,7 @@ from hashstop.service.outage import DeferredMatches, KnownKeys
 from hashstop.service.quarantine import QuarantinePolicy
 from hashstop.service.tokens import Keyring
 from hashstop.storage.database import Database
+from hashstop.web import errors as page_errors
 from hashstop.web import moderator_pages, rendering
 from hashstop.web.routes import api_docs, review_hashes, review_matches, victim
 
@@ -126,6 +127,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(review_matches.router)
     app.include_router(review_hashes.router)
     moderator_pages.install(app)
+    page_errors.install(app)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(RequestMetrics, metrics=runtime.metrics)
     rendering.install(app)

@@ -225,7 +225,7 @@ def test_case_page_works_from_the_keyboard(
     stops = tab_until(page, "withdraw-start")
     assert [s.split("|")[1] for s in stops] == [
         "Refresh",
-        "Close this case",
+        "Forget this case on this page",
         "Choose more photos or videos",
         "Withdraw my case…",
     ]
@@ -260,11 +260,28 @@ def test_wrong_secret_is_explained(
     expect(page.locator("#case-view")).to_be_hidden()
 
 
-def test_refused_fingerprints_are_explained(browsing: Browsing) -> None:
+def test_refused_fingerprints_are_explained(
+    browsing: Browsing, conformance: dict[str, Any]
+) -> None:
+    """The service's refusals are listed by file (its answer stubbed: no photo the page sends
+    is refused by the real service, and a file the page knows cannot be protected never goes)."""
     page = browsing.page
     page.goto(f"{browsing.url}/submit")
-    empty = {"name": "empty.mp4", "mimeType": "video/mp4", "buffer": b""}
-    page.get_by_label("Choose photos or videos").set_input_files([empty])
+    refusal = {
+        "type": "about:blank",
+        "title": "Unprocessable Content",
+        "status": 422,
+        "detail": "no hash could be accepted",
+        "rejected": [{"index": 0, "reason": "too little detail (quality 12)"}],
+    }
+    page.route(
+        "**/v1/cases",
+        lambda route: route.fulfill(
+            status=422, content_type="application/problem+json", body=json.dumps(refusal)
+        ),
+    )
+    payload = conformance_payload(conformance, "images/bridge-mods/aaa-orig.jpg")
+    page.get_by_label("Choose photos or videos").set_input_files([payload])
     send = page.get_by_role("button", name="Send the fingerprints")
     expect(send).to_be_enabled(timeout=WAIT_MS)
     send.click()
@@ -272,9 +289,7 @@ def test_refused_fingerprints_are_explained(browsing: Browsing) -> None:
     expect(alert).to_contain_text(
         "None of these fingerprints could be registered, so no case was opened:"
     )
-    expect(alert).to_contain_text(
-        "empty.mp4: the md5 of an empty file, which would match every empty upload"
-    )
+    expect(alert).to_contain_text("aaa-orig.jpg: too little detail (quality 12)")
     expect(page.locator("#receipt")).to_be_hidden()
 
 
