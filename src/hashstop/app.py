@@ -35,6 +35,7 @@ from hashstop.service.tokens import Keyring
 from hashstop.storage.database import Database
 from hashstop.web import errors as page_errors
 from hashstop.web import moderator_pages, rendering
+from hashstop.web.operator import Operator
 from hashstop.web.routes import api_docs, review_hashes, review_matches, victim
 
 log = logging.getLogger(__name__)
@@ -94,6 +95,7 @@ def build_runtime(settings: Settings) -> Runtime:
 def create_app(settings: Settings | None = None) -> FastAPI:
     """A new hashstop app for `settings` (default: read from the environment)."""
     settings = settings or Settings()
+    operator = Operator.from_settings(settings)  # a bad helplines file stops here, in one line
     runtime = build_runtime(settings)
 
     @asynccontextmanager
@@ -116,6 +118,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         redoc_url=None,
     )
     app.state.runtime = runtime
+    app.state.operator = operator
     problems.install(app)
     app.include_router(cases.router)
     app.include_router(platform.router)

@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -50,10 +51,11 @@ class LiveService:
 
 
 @contextmanager
-def running_service(folder: Path) -> Iterator[LiveService]:
+def running_service(folder: Path, **overrides: Any) -> Iterator[LiveService]:
+    """The service on a fresh SQLite file; `overrides` are settings (operator_name=...)."""
     database_url = f"sqlite:///{folder / 'hashstop.db'}"
     upgrade(database_url)
-    settings = make_settings(database_url, log_level="WARNING")
+    settings = make_settings(database_url, log_level="WARNING", **overrides)
     listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     listener.bind(("127.0.0.1", 0))
     port = listener.getsockname()[1]

@@ -20,6 +20,7 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 
 from hashstop import i18n
+from hashstop.web.operator import Operator
 from hashstop.web.rendering import templates
 
 COOKIE = "hashstop_lang"
@@ -71,6 +72,7 @@ def render_page(
                 "language": language,
                 "languages": language_links(request, code, language_path),
                 "script_messages": i18n.javascript_catalogue(code) if scripts else None,
+                "operator": getattr(request.app.state, "operator", None) or Operator(),
                 **(context or {}),
             },
             status_code=status_code,

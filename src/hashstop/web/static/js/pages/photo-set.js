@@ -123,6 +123,14 @@ export class PhotoSet {
     this.status = document.getElementById(`${prefix}-status`);
     this.onChange = onChange;
     this.entries = [];
+    // Hide the thumbnails (a shared screen): kept for this page only, never stored.
+    this.thumbs = document.getElementById(`${prefix}-thumbs`);
+    this.thumbs.addEventListener("click", () => {
+      const hide = this.thumbs.getAttribute("aria-pressed") !== "true";
+      this.thumbs.setAttribute("aria-pressed", String(hide));
+      this.list.classList.toggle("thumbs-hidden", hide);
+      this.thumbs.textContent = hide ? t("Show thumbnails") : t("Hide thumbnails");
+    });
 
     this.input.addEventListener("change", () => {
       this.add(this.input.files);
@@ -190,6 +198,7 @@ export class PhotoSet {
     item.append(text, remove);
     this.list.append(item);
     this.list.hidden = false;
+    this.thumbs.hidden = false;
     entry.item = item;
 
     entry.onMessage = (data) => {
@@ -260,6 +269,7 @@ export class PhotoSet {
     entry.item.remove();
     this.entries = this.entries.filter((e) => e !== entry);
     this.list.hidden = this.entries.length === 0;
+    this.thumbs.hidden = this.list.hidden;
     this.announce(t("Removed %(file)s.", { file: entry.file.name }));
     this.onChange();
     this.input.focus();
@@ -271,6 +281,7 @@ export class PhotoSet {
     this.entries = [];
     this.list.replaceChildren();
     this.list.hidden = true;
+    this.thumbs.hidden = true;
     this.status.textContent = "";
     this.onChange();
   }
