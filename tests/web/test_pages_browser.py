@@ -161,7 +161,8 @@ def test_submit_page_works_from_the_keyboard(
     page.goto(f"{browsing.url}/submit")
     stops = tab_until(page, "submit-files")
     assert stops[0] == "a#|Skip to content"
-    assert [s.split("|")[1] for s in stops[1:5]] == [
+    assert [s.split("|")[1] for s in stops[1:6]] == [
+        "Quick exit",  # first, so one Tab reaches it
         "hashstop",
         "How it works",
         "Register photos",
@@ -178,6 +179,7 @@ def test_submit_page_works_from_the_keyboard(
     )
     stops = tab_until(page, "send")
     assert [s.split("|")[1] for s in stops] == [
+        "Hide thumbnails",
         "Remove aaa-orig.jpg",
         "Show exactly what will be sent",
         "Send the fingerprints",
