@@ -70,8 +70,9 @@ def violations(page: Any) -> list[str]:
     found = page.evaluate(
         """async (tags) => {
           const result = await axe.run(document, { runOnly: { type: "tag", values: tags } });
+          const where = (n) => `${n.target.join(" ")} [${n.failureSummary}]`;
           return result.violations.map((v) =>
-            `${v.id} (${v.impact}): ${v.help} at ${v.nodes.map((n) => `${n.target.join(" ")} [${n.failureSummary}]`).join(", ")}`);
+            `${v.id} (${v.impact}): ${v.help} at ${v.nodes.map(where).join(", ")}`);
         }""",
         WCAG_21_AA,
     )
