@@ -242,6 +242,17 @@ def test_case_page_works_from_the_keyboard(
         still = api.get(f"/v1/cases/{case_id}", headers={"Authorization": f"Bearer {secret}"})
     assert still.json()["status"] == "active"
 
+    # And now withdraw it for real, from the keyboard alone.
+    page.keyboard.press("Enter")  # "Withdraw my case…" has the focus
+    assert focused_id(page) == "withdraw-confirm-title"
+    tab_until(page, "withdraw-yes")
+    page.keyboard.press("Enter")
+    expect(page.locator("#fact-status")).to_contain_text("Withdrawn", timeout=WAIT_MS)
+    assert focused_id(page) == "case-title"
+    with live_service.api() as api:
+        gone = api.get(f"/v1/cases/{case_id}", headers={"Authorization": f"Bearer {secret}"})
+    assert gone.json()["status"] == "withdrawn"
+
 
 # --- Errors in plain words ------------------------------------------------------------------
 
