@@ -78,6 +78,9 @@ GET    /v1/review/hashes/{hash_id}         401  403 403   403   403   403  200 2
 POST   /v1/review/hashes/{hash_id}/suspend 401  403 403   403   403   403  200 200   401     401
 POST   /v1/review/hashes/{hash_id}/restore 401  403 403   403   403   403  200 200   401     401
 GET    /v1/review/activity                 401  403 403   403   403   200  200 200   401     401
+GET    /v1/admin/keys                      401  403 403   403   403   403  403 200   401     401
+POST   /v1/admin/keys                      401  403 403   403   403   403  403 201   401     401
+DELETE /v1/admin/keys/{name}               401  403 403   403   403   403  403 200   401     401
 GET    /v1/admin/allowlist                 401  403 403   403   403   403  403 200   401     401
 POST   /v1/admin/allowlist                 401  403 403   403   403   403  403 201   401     401
 DELETE /v1/admin/allowlist/{entry_id}      401  403 403   403   403   403  403 204   401     401
@@ -243,6 +246,15 @@ class World:
             assert done.status_code == 200, done.text
             objects["suspended_id"] = hit
         objects["entry_id"] = 1
+        objects["key_name"] = "none"
+        if not path or "{name}" in path:
+            key = self.client.post(
+                "/v1/admin/keys",
+                json={"name": f"k-{secrets.token_hex(6)}", "role": "moderator"},
+                headers=self.admin,
+            )
+            assert key.status_code == 201, key.text
+            objects["key_name"] = key.json()["name"]
         if not path or "{entry_id}" in path:
             entry = self.client.post(
                 "/v1/admin/allowlist",
@@ -287,6 +299,7 @@ def request_for(
         .replace("{match_id}", objects["match_id"])
         .replace("{hash_id}", str(hash_id))
         .replace("{entry_id}", str(objects["entry_id"]))
+        .replace("{name}", objects["key_name"])
     )
     if method == "DELETE" and "{entry_id}" in path:
         url += "?reason=matrix"
@@ -325,6 +338,7 @@ def request_for(
             "/v1/review/matches/{match_id}": {"decision": "confirmed"},
             "/v1/review/hashes/{hash_id}/suspend": {"reason": "matrix"},
             "/v1/review/hashes/{hash_id}/restore": {"reason": "matrix"},
+            "/v1/admin/keys": {"name": f"k-{secrets.token_hex(6)}", "role": "moderator"},
             "/v1/admin/allowlist": {
                 "algorithm": "sha256",
                 "value": secrets.token_hex(32),
