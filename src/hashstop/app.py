@@ -36,7 +36,7 @@ from hashstop.storage.database import Database
 from hashstop.web import errors as page_errors
 from hashstop.web import moderator_pages, rendering
 from hashstop.web.operator import Operator
-from hashstop.web.routes import api_docs, review_hashes, review_matches, victim
+from hashstop.web.routes import api_docs, review_hashes, review_keys, review_matches, victim
 
 log = logging.getLogger(__name__)
 
@@ -129,6 +129,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(admin.router)
     app.include_router(review_matches.router)
     app.include_router(review_hashes.router)
+    app.include_router(review_keys.router)
     moderator_pages.install(app)
     page_errors.install(app)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)

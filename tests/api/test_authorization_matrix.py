@@ -106,6 +106,9 @@ GET    /review/hashes                      303  303 303   303   303   403  200 2
 GET    /review/hashes/{hash_id}            303  303 303   303   303   403  200 200   303     303
 POST   /review/hashes/{hash_id}/suspend    303  303 303   303   303   403  303 303   303     303
 POST   /review/hashes/{hash_id}/restore    303  303 303   303   303   403  303 303   303     303
+GET    /review/keys                        303  303 303   303   303   403  403 200   303     303
+POST   /review/keys                        303  303 303   303   303   403  403 201   303     303
+POST   /review/keys/{name}/revoke          303  303 303   303   303   403  403 303   303     303
 GET    /review/allowlist                   303  303 303   303   303   403  403 200   303     303
 POST   /review/allowlist                   303  303 303   303   303   403  403 303   303     303
 POST   /review/allowlist/{entry_id}/remove 303  303 303   303   303   403  403 303   303     303
@@ -317,6 +320,8 @@ def request_for(
             form["reason"] = "matrix"
         elif path == "/review/allowlist":
             form.update(algorithm="sha256", value=secrets.token_hex(32), reason="benign")
+        elif path == "/review/keys":
+            form.update(name=f"k-{secrets.token_hex(6)}", role="moderator")
         elif path.endswith("/remove"):
             form["reason"] = "matrix"
         kwargs["data"] = form

@@ -166,6 +166,7 @@ REVIEW_PAGES = [
     "/review/hashes/{hash}",
     "/review/activity",
     "/review/allowlist",
+    "/review/keys",
     "/review/matches/nonexistent",
 ]
 
