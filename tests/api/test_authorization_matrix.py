@@ -88,6 +88,9 @@ POST   /v1/review/photos/{photo}/suspend   401  403 403   403   403   403  200 2
 POST   /v1/review/photos/{photo}/restore   401  403 403   403   403   403  200 200   401     401
 GET    /v1/review/flags                    401  403 403   403   403   403  200 200   401     401
 POST   /v1/review/flags/{flag_id}/clear    401  403 403   403   403   403  204 204   401     401
+GET    /v1/admin/keys                      401  403 403   403   403   403  403 200   401     401
+POST   /v1/admin/keys                      401  403 403   403   403   403  403 201   401     401
+DELETE /v1/admin/keys/{name}               401  403 403   403   403   403  403 200   401     401
 GET    /v1/admin/allowlist                 401  403 403   403   403   403  403 200   401     401
 POST   /v1/admin/allowlist/pictures        401  403 403   403   403   403  403 201   401     401
 POST   /v1/admin/allowlist                 401  403 403   403   403   403  403 201   401     401
@@ -118,6 +121,9 @@ GET    /review/flags                       303  303 303   303   303   403  200 2
 POST   /review/flags/{flag_id}/clear       303  303 303   303   303   403  303 303   303     303
 POST   /review/photos/{photo}/suspend      303  303 303   303   303   403  303 303   303     303
 POST   /review/photos/{photo}/restore      303  303 303   303   303   403  303 303   303     303
+GET    /review/keys                        303  303 303   303   303   403  403 200   303     303
+POST   /review/keys                        303  303 303   303   303   403  403 201   303     303
+POST   /review/keys/{name}/revoke          303  303 303   303   303   403  403 303   303     303
 GET    /review/allowlist                   303  303 303   303   303   403  403 200   303     303
 POST   /review/allowlist/pictures          303  303 303   303   303   403  403 303   303     303
 POST   /review/allowlist                   303  303 303   303   303   403  403 303   303     303
@@ -267,6 +273,15 @@ class World:
                 flag = FlagRepository(session).add(FlagKind.PLATFORM, "test", platform="p")
                 objects["flag_id"] = flag.id
         objects["entry_id"] = 1
+        objects["key_name"] = "none"
+        if not path or "{name}" in path:
+            key = self.client.post(
+                "/v1/admin/keys",
+                json={"name": f"k-{secrets.token_hex(6)}", "role": "moderator"},
+                headers=self.admin,
+            )
+            assert key.status_code == 201, key.text
+            objects["key_name"] = key.json()["name"]
         if not path or "{entry_id}" in path:
             entry = self.client.post(
                 "/v1/admin/allowlist",
@@ -314,6 +329,7 @@ def request_for(
         .replace("{match_id}", objects["match_id"])
         .replace("{hash_id}", str(hash_id))
         .replace("{entry_id}", str(objects["entry_id"]))
+        .replace("{name}", objects["key_name"])
     )
     if method == "DELETE" and "{entry_id}" in path:
         url += "?reason=matrix"
@@ -331,6 +347,8 @@ def request_for(
             form["reason"] = "matrix"
         elif path == "/review/allowlist":
             form.update(algorithm="sha256", value=secrets.token_hex(32), reason="benign")
+        elif path == "/review/keys":
+            form.update(name=f"k-{secrets.token_hex(6)}", role="moderator")
         elif path.endswith(("/remove", "/clear")):
             form["reason"] = "matrix"
         elif path == "/review/allowlist/pictures":
@@ -362,6 +380,7 @@ def request_for(
                 "hashes": [{"algorithm": "sha256", "value": secrets.token_hex(32)}],
                 "reason": "benign",
             },
+            "/v1/admin/keys": {"name": f"k-{secrets.token_hex(6)}", "role": "moderator"},
             "/v1/admin/allowlist": {
                 "algorithm": "sha256",
                 "value": secrets.token_hex(32),

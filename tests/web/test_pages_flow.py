@@ -270,7 +270,7 @@ def test_files_are_fingerprinted_and_explained(journey: Journey, chosen: list[Ch
     for name in ("aaa-orig.jpg", "exif-rotn-6.jpg", "pen-and-coaster.png"):
         assert states[name] == "Fingerprinted."
     assert "too little detail" in states["q0003.jpg"]
-    assert "cannot open this kind of photo" in states["IMG_0042.HEIC"]
+    assert "cannot open HEIC, TIFF or JPEG 2000 photos" in states["IMG_0042.HEIC"]
     assert "exact fingerprint" in states["IMG_0042.HEIC"]
     assert "video or other file" in states["holiday-clip.mp4"]
     # 3 photos with their PDQ variants + MD5 + SHA-256, 3 files with MD5 + SHA-256 only.
@@ -308,6 +308,9 @@ def test_case_page_shows_adds_and_withdraws(
     assert re.search(rf"Photos and files\s+7\s+Fingerprints\s+{total}\b", journey.facts_added)
     assert journey.focus_on_confirm == "withdraw-confirm-title"
     assert "Withdrawn on" in journey.facts_withdrawn
+    # Its photos and fingerprints are erased: no stale counts of them are shown.
+    assert "Photos and files" not in journey.facts_withdrawn
+    assert "Fingerprints" not in journey.facts_withdrawn
     # The fixture's match requests before the withdrawal made these match records (one per
     # hash, a photo's local hashes asked together).
     assert journey.match_records >= len(journey.matched_before)
