@@ -81,3 +81,36 @@ def test_the_invariants_catch_half_written_data(database_url, client):
         "withdrawn hash with a value",
         "active case with a withdrawn hash",
     }, broken
+
+
+def test_the_other_two_invariants_fire(database_url, client):
+    """The two rules the test above does not break: a photo left without hashes, and a case
+    withdrawn while its hashes stay live."""
+    from sqlalchemy import text
+
+    from hashstop.storage.database import Database
+    from tests import sample_hashes
+    from tests.reliability.invariants import violations
+
+    for seed in (4, 5):
+        opened = client.post("/v1/cases", json={"hashes": [sample_hashes.pdq_entry(seed)]})
+        assert opened.status_code == 201
+    assert violations(database_url) == {}
+    database = Database(database_url, pool_size=1)
+    try:
+        with database.transaction() as session:
+            session.execute(
+                text(
+                    "INSERT INTO photos (case_id, created_at) "
+                    "SELECT min(id), CURRENT_TIMESTAMP FROM cases"
+                )
+            )
+            session.execute(
+                text("UPDATE cases SET status = 'withdrawn' WHERE id = (SELECT max(id) FROM cases)")
+            )
+    finally:
+        database.dispose()
+    assert set(violations(database_url)) == {
+        "photo without hashes",
+        "withdrawn case with a live hash",
+    }
