@@ -406,9 +406,46 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
             w.close()
 
 
+def effect(world: World, method: str, path: str, objects: dict[str, Any]) -> bool | None:
+    """Whether the change a mutating route makes is there (read back as an admin), or None for
+    a route whose effect this does not read (case creation, hashes added, match feedback,
+    allowlist additions, sign-in and sign-out)."""
+    admin = world.admin
+    if path.endswith("/suspend"):
+        got = world.client.get(f"/v1/review/hashes/{objects['hash_id']}", headers=admin)
+        return bool(got.json()["status"] == "suspended")
+    if path.endswith("/restore"):
+        got = world.client.get(f"/v1/review/hashes/{objects['suspended_id']}", headers=admin)
+        return bool(got.json()["status"] != "suspended")
+    if method == "POST" and "/matches/{match_id}" in path and "feedback" not in path:
+        got = world.client.get(f"/v1/review/matches/{objects['match_id']}", headers=admin)
+        return bool(got.json()["status"] != "pending")
+    if method == "DELETE" and path == "/v1/cases/{case_id}":
+        own = bearer(objects["case"]["secret"])
+        got = world.client.get(f"/v1/cases/{objects['case']['case_id']}", headers=own)
+        return bool(got.json()["status"] == "withdrawn")
+    if "{entry_id}" in path:
+        listed = world.client.get("/v1/admin/allowlist", headers=admin).text
+        return f'"id":{objects["entry_id"]},' not in listed.replace(" ", "")
+    return None
+
+
+def acted(got: Any) -> bool:
+    """Whether the answer says the change was made: a 2xx, or on /review a 303 back to a page
+    for a caller with a live session (a 303 to the sign-in page says it was not)."""
+    if got.status_code in (200, 201, 204):
+        return True
+    location = got.headers.get("location", "")
+    return got.status_code == 303 and not location.startswith("/review/sign-in")
+
+
 def test_the_matrix(world):
-    """Every cell: the status the table says, and a redirect to sign-in only without a session."""
+    """Every cell: the status the table says, and a redirect to sign-in only without a session;
+    and for each mutating route whose effect is read back (`effect`), the change is there
+    exactly when the answer says it was made, so a route that answers 403 after acting, or
+    200 without acting, fails its cell."""
     wrong: list[str] = []
+    effects = 0
     for (method, path), row in EXPECTED.items():
         for caller, expected in row.items():
             objects = world.shared if method == "GET" else world.fresh(path)
@@ -427,9 +464,19 @@ def test_the_matrix(world):
                 wrong.append(
                     f"{method} {path} as {caller}: {got.status_code}, table says {expected}"
                 )
+            if method != "GET":
+                happened = effect(world, method, path, objects)
+                if happened is not None:
+                    effects += 1
+                    if happened != acted(got):
+                        wrong.append(
+                            f"{method} {path} as {caller}: answered {got.status_code}, "
+                            f"but the change was {'made' if happened else 'not made'}"
+                        )
             elif got.status_code == 303 and caller not in SESSION_CALLERS and path != "/review":
                 location = got.headers["location"]
                 if not location.startswith("/review/sign-in"):
                     wrong.append(f"{method} {path} as {caller}: redirected to {location}")
     cells = len(EXPECTED) * len(CALLERS)
+    assert effects >= 9 * len(CALLERS), effects  # the effect is read for 9 routes
     assert not wrong, f"{len(wrong)} of {cells} cells differ:\n" + "\n".join(wrong)

@@ -28,6 +28,7 @@ from PIL import Image
 from playwright.sync_api import expect
 
 from hashstop.hashing import local_hashes, photo_variants
+from hashstop.hashing.facts import FACTS
 from tests.web.live_service import LiveService
 from tests.web.recording import ImageBytes, Recorder
 from tests.web.reference import displayed_rgb, hamming
@@ -390,6 +391,9 @@ def test_post_bodies_hold_only_the_hashes(
         pdq_of_photo: dict[str, list[dict[str, Any]]] = {}
         for h in body["hashes"]:
             assert set(h) <= HASH_FIELDS
+            # A value is the hash, in lower-case hex of its algorithm's size, and nothing else.
+            size = FACTS.algorithms[h["algorithm"]].bits // 4
+            assert re.fullmatch(f"[0-9a-f]{{{size}}}", h["value"]), h
             assert re.fullmatch(r"[0-9a-f]{32}", h["photo"])
             assert ("quality" in h) == (h["algorithm"] == "pdq")
             assert ("variant" in h) == (h["algorithm"] in ("pdq", "local"))
@@ -429,6 +433,10 @@ def test_the_leak_detector_finds_leaks(chosen: list[Chosen]) -> None:
         assert sample.found_in(b'{"x": "' + run + b'"}')
         assert sample.found_in(json.dumps({"x": run.hex().upper()}).encode())
     assert sample.found_in(json.dumps({"x": base64.b64encode(file.data).decode()}).encode())
+    for start in range(5000, 5006):  # base64 of a slice at every alignment, either alphabet
+        run = file.data[start : start + 83]
+        for encode in (base64.b64encode, base64.urlsafe_b64encode):
+            assert sample.found_in(json.dumps({"x": encode(run).decode()}).encode()), start
     assert sample.found_in(file.data[:32])
     assert sample.found_in(file.data[-32:])
     assert not sample.found_in(json.dumps({"md5": file.md5, "sha256": file.sha256}).encode())
