@@ -366,6 +366,10 @@ def main() -> None:
             "HASHSTOP_MATCH_BURST": "1000000",
             "HASHSTOP_HASHES_PER_ADDRESS_PER_HOUR": "1000000000",
             "HASHSTOP_HASHES_PER_HOUR": "1000000000",
+            # The hash list publishes each change at once here, so that the propagation step
+            # can name the withdrawal's seq (the service's own index never waits for a batch).
+            "HASHSTOP_HASHLIST_BATCH_CASES": "1",
+            "HASHSTOP_HASHLIST_BATCH_MIN_SECONDS": "0",
         }
         subprocess.run([HASHSTOP, "db", "upgrade"], env=env, check=True, capture_output=True)
         codes = stored_codes(args.n, 1, args.clustered)
