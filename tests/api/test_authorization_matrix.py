@@ -250,6 +250,13 @@ class World:
         assert opened.status_code == 201, opened.text
         return {**opened.json(), "value": value}
 
+    def photo_of(self, match_id: int) -> str:
+        """The service's id of the photo a match hit (a platform sees its own keyed name)."""
+        view = self.client.get(f"/v1/review/matches/{match_id}", headers=self.admin)
+        assert view.status_code == 200, view.text
+        photo: str = view.json()["photos"][0]["photo"]
+        return photo
+
     def fresh(self, path: str = "") -> dict[str, Any]:
         """Objects for one cell: a case, platform A's match on it, its hash; a suspended hash and
         an allowlist entry when `path` needs them (all of them when it is empty)."""
@@ -257,16 +264,17 @@ class World:
         result = self.match(case["value"])
         objects = {"case": case, "match_id": result["match_id"]}
         objects["hash_id"] = objects["suspended_id"] = result["matches"][0]["hash_id"]
-        objects["photo"] = objects["suspended_photo"] = result["matches"][0]["photo"]
+        objects["photo"] = objects["suspended_photo"] = self.photo_of(result["match_id"])
         if not path or path.endswith("/restore"):
-            found = self.match(self.open_case()["value"])["matches"][0]
+            other = self.match(self.open_case()["value"])
+            found = other["matches"][0]
             hit = found["hash_id"]
             done = self.client.post(
                 f"/v1/review/hashes/{hit}/suspend", json={"reason": "test"}, headers=self.admin
             )
             assert done.status_code == 200, done.text
             objects["suspended_id"] = hit
-            objects["suspended_photo"] = found["photo"]
+            objects["suspended_photo"] = self.photo_of(other["match_id"])
         objects["flag_id"] = 1
         if not path or "{flag_id}" in path:
             with self.database.transaction() as session:
