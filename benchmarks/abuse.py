@@ -1,4 +1,5 @@
-"""The abuse attacks of issue 12, replayed at scale as an attacker would run them.
+"""The abuse attacks of issue 12 (all twelve but the smaller points), replayed at scale as an
+attacker would run them, with what each attacker achieved in one table.
 
     .venv/bin/python -m benchmarks.abuse                        # SQLite, every scenario
     .venv/bin/python -m benchmarks.abuse --database postgresql  # a throwaway PostgreSQL database
@@ -390,11 +391,84 @@ def allowlist_margin(world: World) -> dict[str, object]:
     return result
 
 
+# Attacks 3-6 (benchmarks/abuse_writes.py) and 8-11 (benchmarks/abuse_server.py) live in their
+# own modules, which also run alone with more options; here they join the one table. Attacks 9,
+# 10 and 11 start their own server processes or databases, so they ignore the world's database.
+FLOOD_SECONDS = 20.0
+
+
+def flood_of_writes(world: World) -> dict[str, object]:
+    """Attack 3: three anonymous addresses add hashes as fast as they can (20 s)."""
+    from benchmarks.abuse_writes import flood
+
+    return dict(flood(world.url, FLOOD_SECONDS))
+
+
+def spoofed_addresses(world: World) -> dict[str, object]:
+    """Attack 4: 45 creations with forged X-Forwarded-For against a limit of 30."""
+    from benchmarks.abuse_writes import spoofed_creations
+
+    return {
+        "passed, compose's trusted gateway": spoofed_creations(world.url, "172.31.250.1"),
+        "passed, trusting * (before)": spoofed_creations(world.url, "*"),
+    }
+
+
+def feed_linkage(world: World) -> dict[str, object]:
+    """Attack 5: how well the hash list still groups a victim's photos."""
+    from benchmarks.abuse_writes import feed_linkage as linkage
+
+    return dict(linkage(world.url))
+
+
+def live_counts(world: World) -> dict[str, object]:
+    """Attack 6: what an anonymous observer reads from the operations endpoints."""
+    from benchmarks.abuse_writes import live_counts as counts
+
+    return dict(counts(world.url))
+
+
+def boundary_values(world: World) -> dict[str, object]:
+    """Attack 8: boundary values over every operation and role; 5xx answers."""
+    from benchmarks.abuse_server import attack_8
+
+    return dict(attack_8(1))
+
+
+def slow_connections(world: World) -> dict[str, object]:
+    """Attack 9: 600 half-sent connections against a server under RLIMIT_NOFILE 512."""
+    from benchmarks.abuse_server import attack_9
+
+    return dict(attack_9(600))
+
+
+def weak_keys(world: World) -> dict[str, object]:
+    """Attack 10: weak secret keys offered to the service."""
+    from benchmarks.abuse_server import attack_10
+
+    return dict(attack_10())
+
+
+def withdrawn_values_on_disk(world: World) -> dict[str, object]:
+    """Attack 11: withdrawn values searched for in the SQLite files."""
+    from benchmarks.abuse_server import attack_11
+
+    return dict(attack_11(50))
+
+
 SCENARIOS: list[Callable[[World], dict[str, object]]] = [
     quarantine_by_one_platform,
-    photo_suspension,
     allowlist_bypass,
     allowlist_margin,
+    flood_of_writes,
+    spoofed_addresses,
+    feed_linkage,
+    live_counts,
+    photo_suspension,
+    boundary_values,
+    slow_connections,
+    weak_keys,
+    withdrawn_values_on_disk,
 ]
 
 
