@@ -138,7 +138,9 @@ def review(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Review]:
 def test_every_review_route_is_fuzzed(review: Review) -> None:
     routes = review_routes(review.app)
     posts = [r for m, _, r in routes if m == "POST"]
-    assert len(routes) == 15 and len(posts) == 7, [(m, p) for m, p, _ in routes]
+    # Read from the app itself, so a new page is fuzzed without touching this file; the floor
+    # (the 15 routes and 7 forms of the first version) catches a discovery that finds nothing.
+    assert len(routes) >= 15 and len(posts) >= 7, [(m, p) for m, p, _ in routes]
     fields = sum(len(parameters(r)[1]) + len(parameters(r)[2]) for _, _, r in routes)
     assert fields >= 30, fields
 

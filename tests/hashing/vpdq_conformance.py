@@ -1,8 +1,9 @@
 """The vPDQ conformance set (ThreatExchange's sample clips and the C++ hasher's every-frame hashes)
 and the comparison of our hashes with it, shared by the tests and benchmarks/vpdq_conformance.py.
 
-The set lives outside the repository (25 MB of video): `HASHSTOP_VPDQ_CONFORMANCE_DIR`, else
-`shared/vpdq-conformance` beside the main checkout.
+The set is in the repository, beside the PDQ set (`tests/data/vpdq-conformance`, 26 MB of video
+with the reference's hashes and licence), so a fresh clone runs it; `HASHSTOP_VPDQ_CONFORMANCE_DIR`
+points elsewhere.
 """
 
 from __future__ import annotations
@@ -45,7 +46,10 @@ CLIPS_128 = tuple(c for c in CLIPS if c != "test-padded-dimensions")
 
 def conformance_dir() -> Path | None:
     """Where the set is, or None."""
-    candidates = [os.environ.get("HASHSTOP_VPDQ_CONFORMANCE_DIR", "")]
+    candidates = [
+        os.environ.get("HASHSTOP_VPDQ_CONFORMANCE_DIR", ""),
+        str(REPO_ROOT / "tests" / "data" / "vpdq-conformance"),
+    ]
     for parent in REPO_ROOT.parents:
         candidates.append(str(parent / "shared" / "vpdq-conformance"))
     for candidate in candidates:

@@ -300,8 +300,8 @@ def run_scenario(
     restart. The first kill comes after `kill_after` cases were acknowledged, the second after
     half of those were withdrawn."""
     env = server_env(database_url)
-    if database_url.startswith("postgresql"):
-        hashstop(env, "db", "upgrade", cwd=workdir)
+    # As an operator would: the schema first (`hashstop keys` creates no database of its own).
+    hashstop(env, "db", "upgrade", cwd=workdir)
     key = platform_key(env, f"crash-{seed}", "crash", cwd=workdir)
     server = ServerProcess(env, workers, workdir / "server.log", workdir)
     rounds: list[Round] = []

@@ -184,7 +184,7 @@ def _until_every_worker_holds(client: httpx.Client, workers: int, hashes: int) -
     holding: set[int] = set()
     while len(holding) < workers:
         assert time.monotonic() < deadline, f"only workers {holding} hold the case"
-        r = client.get("/readyz", headers={"Connection": "close"})
+        r = client.get("/readyz", headers=OPERATOR)  # the details are the operator's
         if r.status_code == 200 and sum(r.json()["index"].values()) >= hashes:
             holding.add(int(r.json()["worker"]))
         time.sleep(0.02)
