@@ -22,7 +22,7 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from hashstop.cli import main
 from hashstop.service.actors import CLI
@@ -30,7 +30,7 @@ from hashstop.service.hashlist import BatchPolicy
 from hashstop.service.hma import HmaCurator
 from hashstop.service.push import Pusher
 from hashstop.service.tokens import Keyring
-from hashstop.storage.models import AuditEntry, Hash, PushEntry
+from hashstop.storage.models import AuditEntry, Hash, PushEntry, PushTarget
 from tests import sample_hashes
 from tests.service_fixtures import TEST_SECRET_KEY, bearer
 
@@ -387,3 +387,16 @@ def test_bad_input_and_an_unreachable_hma_are_one_line_and_fail(database_url, ar
     assert message in result.output
     assert len(result.output.strip().splitlines()) == 1
     assert "Traceback" not in result.output
+
+
+def test_the_sweep_deletes_a_withdrawal_whose_entry_was_skipped(client, database, settings, hma):
+    state, url = hma
+    case = open_case(client, [sample_hashes.pdq_entry(1)])
+    open_case(client, [sample_hashes.pdq_entry(2)])
+    pusher(database, settings, url).run_once()
+    assert client.delete(f"/v1/cases/{case['case_id']}", headers=bearer(case["secret"])).is_success
+    with database.transaction() as session:  # as if the withdrawal's entry had been applied
+        session.execute(update(PushTarget).values(position=10**9))
+    result = pusher(database, settings, url).run_once()
+    assert result.deleted == 1
+    assert state.values() == [("pdq", sample_hashes.pdq(2))]

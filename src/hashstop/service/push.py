@@ -35,7 +35,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from hashstop.service.actors import Actor
@@ -198,21 +198,18 @@ class Pusher:
     def sweep(self, result: PushResult) -> None:
         """Delete the content of every pushed hash that is not matchable now."""
         with self.database.transaction(write=False) as session:
-            pushed = set(
+            stale = list(
                 session.scalars(
-                    select(PushEntry.hash_id).where(PushEntry.target_id == self.target_id)
-                )
-            )
-            active = (
-                set(
-                    session.scalars(
-                        select(Hash.id).where(Hash.id.in_(pushed), Hash.status == HashStatus.ACTIVE)
+                    select(PushEntry.hash_id)
+                    .outerjoin(Hash, Hash.id == PushEntry.hash_id)
+                    .where(
+                        PushEntry.target_id == self.target_id,
+                        or_(Hash.id.is_(None), Hash.status != HashStatus.ACTIVE),
                     )
+                    .order_by(PushEntry.hash_id)
                 )
-                if pushed
-                else set()
             )
-        for hash_id in sorted(pushed - active):
+        for hash_id in stale:
             self.settle(hash_id, result)
 
     # -- one hash ---------------------------------------------------------------------------
