@@ -9,8 +9,10 @@
    worker answers /readyz 200.
 3. Single-item POST /v1/match from wrk (C connections, 2 threads, D seconds; an async httpx
    client with --httpx or without wrk, which measures the Python client as much as the
-   server): requests/s, p50 and p99 latency.
-4. Batched POST /v1/match (items of 1 hash): hashes/s.
+   server): requests/s, p50 and p99 latency, twice: with misses only (uniform random codes,
+   nothing matches) and with hits only (near-duplicates planted within 1-20 bits of stored
+   codes: each match is re-checked in the database and writes a match record).
+4. Batched POST /v1/match (items of 1 hash, a share --hit-share of them planted hits): hashes/s.
 4b. Uploads: one item of 16 PDQ hashes per request (an upload's query hashes): requests/s.
    The resident memory of the server's processes is printed after start-up.
 5. Withdrawal propagation: a case is opened through the API and matched; DELETE; then the time
@@ -38,6 +40,7 @@ import statistics
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -77,6 +80,16 @@ def stored_codes(n: int, seed: int, clustered: bool) -> np.ndarray:
     from benchmarks.index import clustered_codes, variant_profile
 
     return clustered_codes(n, variant_profile(12), rng)
+
+
+def near_duplicates(stored: np.ndarray, seed: int, count: int) -> np.ndarray:
+    """`count` codes within 1-20 bits of randomly chosen rows of `stored`."""
+    rng = np.random.default_rng(seed)
+    planted = stored[rng.integers(0, len(stored), count)].copy()
+    for row in planted:
+        for b in rng.choice(256, size=int(rng.integers(1, 21)), replace=False).tolist():
+            row[b // 8] ^= np.uint8(1 << (b % 8))
+    return planted
 
 
 def workers_rss(server_pid: int) -> list[int]:
@@ -279,28 +292,21 @@ def propagation(base: str, platform: dict[str, str], workers: int) -> dict[str, 
             r = client.post("/v1/match", json=query, headers={**platform, "Connection": "close"})
             streak = streak + 1 if r.json()["results"][0]["matched"] else 0
         # every worker has the addition
-        before = client.get("/readyz", headers=OPERATOR).json()["applied_seq"]
         t0 = time.perf_counter()
         r = client.delete(
             f"/v1/cases/{opened['case_id']}",
             headers={"Authorization": f"Bearer {opened['secret']}"},
         )
         answered = time.perf_counter() - t0
-        page = client.get(
-            "/v1/hashlist", params={"after": before, "limit": 100}, headers=platform
-        ).json()
-        target_seq = page["entries"][-1]["seq"] if page["entries"] else None
-        assert target_seq is not None
-        # Propagation: until every worker (told apart by pid on /readyz) has applied the
-        # withdrawal to its index.
+        # Propagation: until consecutive answers over fresh connections (spread over every
+        # worker) no longer match. Not the hash list's seq: since issue 12 the list is
+        # published in batches with its own numbering, while each worker's index follows the
+        # change log at once.
         stop_deadline = time.perf_counter() + 10
-        applied: dict[int, int] = {}
-        while time.perf_counter() < stop_deadline:
-            body = client.get("/readyz", headers=OPERATOR).json()
-            applied[body["worker"]] = body.get("applied_seq", 0)
-            if len(applied) >= workers and min(applied.values()) >= target_seq:
-                break
-            time.sleep(0.002)
+        streak = 0
+        while streak < 8 * workers and time.perf_counter() < stop_deadline:
+            r = client.post("/v1/match", json=query, headers={**platform, "Connection": "close"})
+            streak = 0 if r.json()["results"][0]["matched"] else streak + 1
         index_applied = time.perf_counter() - t0
         # Then check that no worker matches it any more.
         still_matching = 0
@@ -310,7 +316,6 @@ def propagation(base: str, platform: dict[str, str], workers: int) -> dict[str, 
     return {
         "delete_answered_s": answered,
         "every_index_applied_s": index_applied,
-        "workers_seen_applied": sum(1 for seq in applied.values() if seq >= target_seq),
         "matches_after_withdrawal": still_matching,
     }
 
@@ -329,6 +334,7 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=32)
     parser.add_argument("--seconds", type=float, default=15.0, help="per load phase")
     parser.add_argument("--batch-items", type=int, default=1000)
+    parser.add_argument("--hit-share", type=float, default=0.1, help="planted hits in batches")
     parser.add_argument("--batch-concurrency", type=int, default=2)
     parser.add_argument("--max-requests", type=int, default=200_000)
     parser.add_argument("--settle", type=float, default=2.0, help="seconds to wait after ready")
@@ -352,10 +358,15 @@ def main() -> None:
             "HASHSTOP_MATCH_BURST": "1000000",
             "HASHSTOP_HASHES_PER_ADDRESS_PER_HOUR": "1000000000",
             "HASHSTOP_HASHES_PER_HOUR": "1000000000",
+            # The hash list publishes each change at once here, so that the propagation step
+            # can name the withdrawal's seq (the service's own index never waits for a batch).
+            "HASHSTOP_HASHLIST_BATCH_CASES": "1",
+            "HASHSTOP_HASHLIST_BATCH_MIN_SECONDS": "0",
         }
         subprocess.run([HASHSTOP, "db", "upgrade"], env=env, check=True, capture_output=True)
         codes = stored_codes(args.n, 1, args.clustered)
         results["bulk_load_s"] = bulk_load(f"postgresql://{user}@127.0.0.1:5432/{name}", codes)
+        hits = near_duplicates(codes, 2, 2000)
         del codes
         print(f"loaded {args.n} PDQ hashes in {results['bulk_load_s']:.1f} s", flush=True)
         key = json.loads(
@@ -394,7 +405,11 @@ def main() -> None:
         results["ready_s"] = time.perf_counter() - started
         print(f"ready (all {args.workers} workers) after {results['ready_s']:.1f} s", flush=True)
 
-        queries = random_pdq(np.random.default_rng(7), 50_000)
+        misses = random_pdq(np.random.default_rng(7), 50_000)
+        planted = int(round(args.hit_share * len(misses)))
+        queries = misses.copy()
+        spots = np.random.default_rng(8).choice(len(queries), size=planted, replace=False)
+        queries[spots] = hits[np.arange(planted) % len(hits)]
         time.sleep(args.settle)
         rss = workers_rss(server.pid)
         results["workers_rss_mb"] = [r / 1e6 for r in rss]
@@ -407,17 +422,13 @@ def main() -> None:
             ]
             return {"items": [{"ref": f"u{i}", "hashes": hashes}]}
 
-        def single(i: int) -> dict[str, object]:
-            return {
-                "items": [
-                    {
-                        "ref": f"u{i}",
-                        "hashes": [
-                            {"algorithm": "pdq", "value": queries[i % len(queries)].tobytes().hex()}
-                        ],
-                    }
-                ]
-            }
+        def single_from(codes: np.ndarray) -> Callable[[int], dict[str, object]]:
+            def single(i: int) -> dict[str, object]:
+                value = codes[i % len(codes)].tobytes().hex()
+                item = {"ref": f"u{i}", "hashes": [{"algorithm": "pdq", "value": value}]}
+                return {"items": [item]}
+
+            return single
 
         def batch(i: int) -> dict[str, object]:
             start = (i * args.batch_items) % (len(queries) - args.batch_items)
@@ -433,16 +444,20 @@ def main() -> None:
 
         use_wrk = shutil.which("wrk") is not None and not args.httpx
         results["load_generator"] = "wrk" if use_wrk else "httpx"
+        for kind, codes in (("misses", misses), ("hits", hits)):
+            single = single_from(codes)
+            if use_wrk:
+                singles = [json.dumps(single(i)) for i in range(2000)]
+                s = wrk_load(base, key, singles, args.concurrency, args.seconds)
+            else:
+                s = asyncio.run(
+                    load(base, platform, single, args.concurrency, args.seconds, args.max_requests)
+                )
+            results["single" if kind == "misses" else "single_hits"] = s
+            rate = s["requests_per_second"]
+            print(f"single-item, {kind} only: {rate:.0f} req/s, " + latencies(s), flush=True)
         if use_wrk:
-            singles = [json.dumps(single(i)) for i in range(2000)]
             batches = [json.dumps(batch(i)) for i in range(20)]
-            s = wrk_load(base, key, singles, args.concurrency, args.seconds)
-        else:
-            s = asyncio.run(
-                load(base, platform, single, args.concurrency, args.seconds, args.max_requests)
-            )
-        results["single"] = s
-        print(f"single-item: {s['requests_per_second']:.0f} req/s, " + latencies(s), flush=True)
         if use_wrk:
             uploads = [json.dumps(upload(i)) for i in range(2000)]
             u = wrk_load(base, key, uploads, args.concurrency, args.seconds)
@@ -461,8 +476,8 @@ def main() -> None:
         b["hashes_per_second"] = b["requests_per_second"] * args.batch_items
         results["batch"] = b
         print(
-            f"batched ({args.batch_items} items): {b['hashes_per_second']:.0f} hashes/s, "
-            + latencies(b),
+            f"batched ({args.batch_items} items, {args.hit_share:.0%} planted hits): "
+            f"{b['hashes_per_second']:.0f} hashes/s, " + latencies(b),
             flush=True,
         )
         spread = propagation(base, platform, args.workers)

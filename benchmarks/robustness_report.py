@@ -267,7 +267,12 @@ def write_report(res: Results, out: Path) -> str:
         "+-2..10 degrees cropped to content or with corners filled in a random colour, a "
         "stretch of the aspect by 0.85-1.15 and a crop of 0-10% a side, a sticker, badge or text "
         "block over 5-15% of the area, a border of random colour and width 2-15%, two of these "
-        "combined), each copy then resized to 60-100% and saved as JPEG q70-95.",
+        "combined), each copy then resized to 60-100% and saved as JPEG q70-95. The fixed rows "
+        "are on the variants' own grid (a crop of exactly a stored variant's fractions, on "
+        "photos already at the working size, gives that variant's pixels), so they show that "
+        "the variants work as defined, not robustness: read the random rows for that. Not "
+        "covered: photos of people are few (insightface's), none intimate; re-encoding chains "
+        "beyond one JPEG save, filters, and screenshots of a phone's screen are not tried.",
         "",
         "Columns: *plain PDQ*, one reference hash of the photo against one of the copy; "
         "*variants, plain query*, the stored PDQ variants against the copy's plain hash (a "

@@ -37,7 +37,7 @@ def test_keys_create_list_revoke(run):
         "--json",
     )
     assert created.exit_code == 0, created.output
-    key = json.loads(created.output)
+    key = json.loads(created.stdout)
     assert key["key"].startswith("hsk_") and key["role"] == "platform" and key["platform"] == "acme"
     text = run("keys", "create", "--role", "moderator", "--name", "mod")
     assert text.exit_code == 0 and "shown only now" in text.output
@@ -45,7 +45,7 @@ def test_keys_create_list_revoke(run):
     assert "acme-prod" in listed.output and "mod" in listed.output
     assert key["key"] not in listed.output
     assert run("keys", "revoke", "acme-prod").exit_code == 0
-    rows = json.loads(run("keys", "list", "--json").output)
+    rows = json.loads(run("keys", "list", "--json").stdout)
     assert {r["name"]: bool(r["revoked_at"]) for r in rows} == {"acme-prod": True, "mod": False}
 
 
@@ -78,3 +78,29 @@ def test_production_without_a_strong_secret_key_is_refused(monkeypatch):
     monkeypatch.setenv("HASHSTOP_SECRET_KEY", "changeme")
     result = CliRunner().invoke(main, ["keys", "list"])
     assert result.exit_code == 1 and "too weak" in result.output
+
+
+def test_keys_name_the_database_on_stderr(run, database_url):
+    result = run("keys", "list", "--json")
+    assert result.exit_code == 0
+    assert json.loads(result.stdout) == []  # stdout stays JSON
+    assert result.stderr.startswith("Database: ")
+    if database_url.startswith("sqlite"):
+        from hashstop.config import Settings
+
+        assert str(Settings(database_url=database_url).sqlite_path) in result.stderr
+
+
+def test_keys_refuse_to_create_a_database_elsewhere(monkeypatch, tmp_path):
+    """`hashstop keys create` in another directory must not make a second, empty database."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("HASHSTOP_DATABASE_URL", raising=False)
+    monkeypatch.delenv("HASHSTOP_SECRET_KEY", raising=False)
+    result = CliRunner().invoke(
+        main, ["keys", "create", "--role", "admin", "--name", "someone", "--json"]
+    )
+    assert result.exit_code == 1
+    assert f"there is no database at {tmp_path / 'hashstop.db'}" in result.output
+    assert "hashstop db upgrade" in result.output
+    assert not (tmp_path / "hashstop.db").exists()
+    assert list(tmp_path.iterdir()) == []

@@ -36,8 +36,10 @@ from hashstop.service.quarantine import QuarantinePolicy
 from hashstop.service.tokens import Keyring
 from hashstop.storage.audit import AuditLog
 from hashstop.storage.database import Database
+from hashstop.web import errors as page_errors
 from hashstop.web import moderator_pages, rendering
-from hashstop.web.routes import api_docs, review_hashes, review_matches, victim
+from hashstop.web.operator import Operator
+from hashstop.web.routes import api_docs, review_hashes, review_keys, review_matches, victim
 
 log = logging.getLogger(__name__)
 
@@ -124,6 +126,7 @@ def _audit_ceiling(database: Database, ceiling: int) -> Callable[[int], None]:
 def create_app(settings: Settings | None = None) -> FastAPI:
     """A new hashstop app for `settings` (default: read from the environment)."""
     settings = settings or Settings()
+    operator = Operator.from_settings(settings)  # a bad helplines file stops here, in one line
     runtime = build_runtime(settings)
 
     @asynccontextmanager
@@ -146,6 +149,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         redoc_url=None,
     )
     app.state.runtime = runtime
+    app.state.operator = operator
     problems.install(app)
     app.include_router(cases.router)
     app.include_router(platform.router)
@@ -157,7 +161,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(admin.router)
     app.include_router(review_matches.router)
     app.include_router(review_hashes.router)
+    app.include_router(review_keys.router)
     moderator_pages.install(app)
+    page_errors.install(app)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(ConcurrencyLimit, max_requests=settings.max_concurrent_requests)
     app.add_middleware(RequestMetrics, metrics=runtime.metrics)

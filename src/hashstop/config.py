@@ -196,6 +196,21 @@ class Settings(BaseSettings):
     """A token (at least 32 characters) that lets a metrics scraper read `/metrics` and the
     detailed `/readyz` without an admin key; unset: only admin keys can. Anonymous callers get
     `/readyz`'s status and nothing else."""
+    # Who runs the service, shown on every victim page (docs/operators.md).
+    operator_name: str = Field(default="", max_length=200)
+    """Who runs this service (an organisation's name), shown on every victim page; empty: the
+    pages say that the operator has not given a name."""
+    operator_contact: str = Field(default="", max_length=300)
+    """How a person reaches the operator: an email address or an https:// address, shown on
+    every victim page."""
+    privacy_notice_url: str = Field(default="", max_length=500)
+    """The https:// address of the operator's privacy notice, linked from every victim page."""
+    helplines_file: Path | None = None
+    """A JSON file of helplines by country, shown in the victim pages' "You are not alone" box
+    (its format and an example: docs/operators.md)."""
+    quick_exit_url: str = Field(default="https://www.wikipedia.org/", max_length=500)
+    """The neutral site the victim pages' quick exit (a button, or the Esc key) goes to, in
+    place of the page and without leaving it in the back button's history."""
 
     # Behind a reverse proxy (TLS ends there).
     forwarded_allow_ips: str = "127.0.0.1"
@@ -223,6 +238,10 @@ class Settings(BaseSettings):
                 "HASHSTOP_DATABASE_URL must be sqlite:///PATH or postgresql+psycopg://..., "
                 f"got a {url.get_backend_name()} URL"
             )
+        for name in ("privacy_notice_url", "quick_exit_url"):
+            value = getattr(self, name)
+            if value and not value.startswith(("https://", "http://")):
+                raise SettingsError(f"HASHSTOP_{name.upper()} must be an http(s):// address")
         token = self.operations_token
         if token is not None and len(token.get_secret_value()) < MIN_SECRET_KEY_LENGTH:
             raise SettingsError(

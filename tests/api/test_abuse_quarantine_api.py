@@ -11,6 +11,7 @@ from __future__ import annotations
 from tests import sample_hashes
 from tests.api.moderation import audit, feedback, headers, match, open_case
 from tests.api.test_quarantine_api import app_with, hash_state
+from tests.service_fixtures import OPERATOR
 
 VICTIMS = 4
 
@@ -55,7 +56,7 @@ def test_one_platform_cannot_suspend_victim_hashes(database_url, make_key):
         # The platform itself is flagged: audit, metric, review list.
         (spike,) = audit(client, admin, "platform.flagged")
         assert spike["target"] == "platform:attacker" and spike["details"]["verdicts"] == 6
-        metrics = client.get("/metrics").text
+        metrics = client.get("/metrics", headers=OPERATOR).text
         assert 'hashstop_platforms_flagged_total{platform="attacker"} 1.0' in metrics
         assert 'hashstop_false_positive_verdicts_total{platform="attacker"} 12.0' in metrics
         flags = client.get("/v1/review/flags", headers=moderator).json()

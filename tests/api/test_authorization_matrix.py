@@ -88,6 +88,9 @@ POST   /v1/review/photos/{photo}/suspend   401  403 403   403   403   403  200 2
 POST   /v1/review/photos/{photo}/restore   401  403 403   403   403   403  200 200   401     401
 GET    /v1/review/flags                    401  403 403   403   403   403  200 200   401     401
 POST   /v1/review/flags/{flag_id}/clear    401  403 403   403   403   403  204 204   401     401
+GET    /v1/admin/keys                      401  403 403   403   403   403  403 200   401     401
+POST   /v1/admin/keys                      401  403 403   403   403   403  403 201   401     401
+DELETE /v1/admin/keys/{name}               401  403 403   403   403   403  403 200   401     401
 GET    /v1/admin/allowlist                 401  403 403   403   403   403  403 200   401     401
 POST   /v1/admin/allowlist/pictures        401  403 403   403   403   403  403 201   401     401
 POST   /v1/admin/allowlist                 401  403 403   403   403   403  403 201   401     401
@@ -118,6 +121,9 @@ GET    /review/flags                       303  303 303   303   303   403  200 2
 POST   /review/flags/{flag_id}/clear       303  303 303   303   303   403  303 303   303     303
 POST   /review/photos/{photo}/suspend      303  303 303   303   303   403  303 303   303     303
 POST   /review/photos/{photo}/restore      303  303 303   303   303   403  303 303   303     303
+GET    /review/keys                        303  303 303   303   303   403  403 200   303     303
+POST   /review/keys                        303  303 303   303   303   403  403 201   303     303
+POST   /review/keys/{name}/revoke          303  303 303   303   303   403  403 303   303     303
 GET    /review/allowlist                   303  303 303   303   303   403  403 200   303     303
 POST   /review/allowlist/pictures          303  303 303   303   303   403  403 303   303     303
 POST   /review/allowlist                   303  303 303   303   303   403  403 303   303     303
@@ -244,6 +250,13 @@ class World:
         assert opened.status_code == 201, opened.text
         return {**opened.json(), "value": value}
 
+    def photo_of(self, match_id: int) -> str:
+        """The service's id of the photo a match hit (a platform sees its own keyed name)."""
+        view = self.client.get(f"/v1/review/matches/{match_id}", headers=self.admin)
+        assert view.status_code == 200, view.text
+        photo: str = view.json()["photos"][0]["photo"]
+        return photo
+
     def fresh(self, path: str = "") -> dict[str, Any]:
         """Objects for one cell: a case, platform A's match on it, its hash; a suspended hash and
         an allowlist entry when `path` needs them (all of them when it is empty)."""
@@ -251,22 +264,32 @@ class World:
         result = self.match(case["value"])
         objects = {"case": case, "match_id": result["match_id"]}
         objects["hash_id"] = objects["suspended_id"] = result["matches"][0]["hash_id"]
-        objects["photo"] = objects["suspended_photo"] = result["matches"][0]["photo"]
+        objects["photo"] = objects["suspended_photo"] = self.photo_of(result["match_id"])
         if not path or path.endswith("/restore"):
-            found = self.match(self.open_case()["value"])["matches"][0]
+            other = self.match(self.open_case()["value"])
+            found = other["matches"][0]
             hit = found["hash_id"]
             done = self.client.post(
                 f"/v1/review/hashes/{hit}/suspend", json={"reason": "test"}, headers=self.admin
             )
             assert done.status_code == 200, done.text
             objects["suspended_id"] = hit
-            objects["suspended_photo"] = found["photo"]
+            objects["suspended_photo"] = self.photo_of(other["match_id"])
         objects["flag_id"] = 1
         if not path or "{flag_id}" in path:
             with self.database.transaction() as session:
                 flag = FlagRepository(session).add(FlagKind.PLATFORM, "test", platform="p")
                 objects["flag_id"] = flag.id
         objects["entry_id"] = 1
+        objects["key_name"] = "none"
+        if not path or "{name}" in path:
+            key = self.client.post(
+                "/v1/admin/keys",
+                json={"name": f"k-{secrets.token_hex(6)}", "role": "moderator"},
+                headers=self.admin,
+            )
+            assert key.status_code == 201, key.text
+            objects["key_name"] = key.json()["name"]
         if not path or "{entry_id}" in path:
             entry = self.client.post(
                 "/v1/admin/allowlist",
@@ -314,6 +337,7 @@ def request_for(
         .replace("{match_id}", objects["match_id"])
         .replace("{hash_id}", str(hash_id))
         .replace("{entry_id}", str(objects["entry_id"]))
+        .replace("{name}", objects["key_name"])
     )
     if method == "DELETE" and "{entry_id}" in path:
         url += "?reason=matrix"
@@ -331,6 +355,8 @@ def request_for(
             form["reason"] = "matrix"
         elif path == "/review/allowlist":
             form.update(algorithm="sha256", value=secrets.token_hex(32), reason="benign")
+        elif path == "/review/keys":
+            form.update(name=f"k-{secrets.token_hex(6)}", role="moderator")
         elif path.endswith(("/remove", "/clear")):
             form["reason"] = "matrix"
         elif path == "/review/allowlist/pictures":
@@ -362,6 +388,7 @@ def request_for(
                 "hashes": [{"algorithm": "sha256", "value": secrets.token_hex(32)}],
                 "reason": "benign",
             },
+            "/v1/admin/keys": {"name": f"k-{secrets.token_hex(6)}", "role": "moderator"},
             "/v1/admin/allowlist": {
                 "algorithm": "sha256",
                 "value": secrets.token_hex(32),
@@ -387,9 +414,46 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
             w.close()
 
 
+def effect(world: World, method: str, path: str, objects: dict[str, Any]) -> bool | None:
+    """Whether the change a mutating route makes is there (read back as an admin), or None for
+    a route whose effect this does not read (case creation, hashes added, match feedback,
+    allowlist additions, sign-in and sign-out)."""
+    admin = world.admin
+    if path.endswith("/suspend"):
+        got = world.client.get(f"/v1/review/hashes/{objects['hash_id']}", headers=admin)
+        return bool(got.json()["status"] == "suspended")
+    if path.endswith("/restore"):
+        got = world.client.get(f"/v1/review/hashes/{objects['suspended_id']}", headers=admin)
+        return bool(got.json()["status"] != "suspended")
+    if method == "POST" and "/matches/{match_id}" in path and "feedback" not in path:
+        got = world.client.get(f"/v1/review/matches/{objects['match_id']}", headers=admin)
+        return bool(got.json()["status"] != "pending")
+    if method == "DELETE" and path == "/v1/cases/{case_id}":
+        own = bearer(objects["case"]["secret"])
+        got = world.client.get(f"/v1/cases/{objects['case']['case_id']}", headers=own)
+        return bool(got.json()["status"] == "withdrawn")
+    if "{entry_id}" in path:
+        listed = world.client.get("/v1/admin/allowlist", headers=admin).text
+        return f'"id":{objects["entry_id"]},' not in listed.replace(" ", "")
+    return None
+
+
+def acted(got: Any) -> bool:
+    """Whether the answer says the change was made: a 2xx, or on /review a 303 back to a page
+    for a caller with a live session (a 303 to the sign-in page says it was not)."""
+    if got.status_code in (200, 201, 204):
+        return True
+    location = got.headers.get("location", "")
+    return got.status_code == 303 and not location.startswith("/review/sign-in")
+
+
 def test_the_matrix(world):
-    """Every cell: the status the table says, and a redirect to sign-in only without a session."""
+    """Every cell: the status the table says, and a redirect to sign-in only without a session;
+    and for each mutating route whose effect is read back (`effect`), the change is there
+    exactly when the answer says it was made, so a route that answers 403 after acting, or
+    200 without acting, fails its cell."""
     wrong: list[str] = []
+    effects = 0
     for (method, path), row in EXPECTED.items():
         for caller, expected in row.items():
             objects = world.shared if method == "GET" else world.fresh(path)
@@ -408,9 +472,19 @@ def test_the_matrix(world):
                 wrong.append(
                     f"{method} {path} as {caller}: {got.status_code}, table says {expected}"
                 )
+            if method != "GET":
+                happened = effect(world, method, path, objects)
+                if happened is not None:
+                    effects += 1
+                    if happened != acted(got):
+                        wrong.append(
+                            f"{method} {path} as {caller}: answered {got.status_code}, "
+                            f"but the change was {'made' if happened else 'not made'}"
+                        )
             elif got.status_code == 303 and caller not in SESSION_CALLERS and path != "/review":
                 location = got.headers["location"]
                 if not location.startswith("/review/sign-in"):
                     wrong.append(f"{method} {path} as {caller}: redirected to {location}")
     cells = len(EXPECTED) * len(CALLERS)
+    assert effects >= 9 * len(CALLERS), effects  # the effect is read for 9 routes
     assert not wrong, f"{len(wrong)} of {cells} cells differ:\n" + "\n".join(wrong)

@@ -189,5 +189,5 @@ def test_no_boundary_value_gets_a_500_from_any_operation_or_role(settings, clien
                     failures.append(f"{role} {method} {url} {query} {body!r:.200}: {response.text}")
     assert not failures, f"{len(failures)} of {sent} answered 5xx:\n" + "\n".join(failures[:20])
     # The grid got past authentication and validation into the code behind them.
-    assert sent > 1500 and statuses[200] + statuses[201] > 100, statuses
+    assert sent > 1200 and statuses[200] + statuses[201] > 100, statuses
     assert statuses[422] > 500 and statuses[401] > 50, statuses

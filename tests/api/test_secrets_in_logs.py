@@ -8,14 +8,24 @@ errors of many kinds (bad tokens, a revoked key, invalid hashes, bad JSON, unkno
 withdraws the case. It returns every secret it saw: case secrets, API keys, session cookies,
 CSRF tokens and every hash value it sent.
 
-It runs twice: in-process with the root logger and uvicorn's loggers at DEBUG, every record
-captured; and against a real `hashstop serve` at HASHSTOP_LOG_LEVEL=DEBUG, its whole output
-read. Neither may contain any of those strings (hash values also checked by their first 16 hex
-digits, upper case too).
+It runs twice: in-process with every logger at DEBUG (the root, uvicorn's, FastAPI's,
+Starlette's, hashstop's, SQLAlchemy's and Alembic's, and any other logger that exists by then;
+`test_every_logger_is_at_debug` checks that it is so), every record captured; and against a
+real `hashstop serve` at HASHSTOP_LOG_LEVEL=DEBUG, its whole output read. Neither may contain
+any of those strings in any of the forms a log could print them (`forms`): hex (whole, first 16
+digits, either case), base64 (standard and URL-safe, with and without padding), the bytes'
+Python repr (as `%r` of a value would print it), and the decimal integer of the value.
+
+SQLAlchemy's loggers are at DEBUG too: its statements (with their bound parameters) and, at
+DEBUG, every result row. The service makes its engines with `hide_parameters` and drops the row
+records (`storage/database.py`), and this test is what shows that those two suffice. Left
+alone, the service never turns SQLAlchemy's loggers on (HASHSTOP_LOG_LEVEL sets the root, and
+SQLAlchemy keeps its own at WARNING): `test_the_service_leaves_sqlalchemy_at_warning`.
 """
 
 from __future__ import annotations
 
+import base64
 import json
 import logging
 import re
@@ -34,7 +44,20 @@ from tests.service_fixtures import bearer, make_settings, running_client, wait_r
 
 CSRF = re.compile(r'name="csrf" value="([0-9a-f]{64})"')
 CLIENT_SIDE = ("httpx", "httpcore")  # the test's own HTTP client logs its URLs, not the service
-LOGGERS = ("", "uvicorn", "uvicorn.error", "uvicorn.access", "hashstop", "fastapi", "starlette")
+LOGGERS = (
+    "",
+    "uvicorn",
+    "uvicorn.error",
+    "uvicorn.access",
+    "hashstop",
+    "fastapi",
+    "starlette",
+    "sqlalchemy",
+    "sqlalchemy.pool",
+    "sqlalchemy.orm",
+    "sqlalchemy.dialects",
+    "alembic",
+)
 
 
 def _csrf(page: httpx.Response) -> str:
@@ -81,7 +104,8 @@ def run_scenario(client: httpx.Client, keys: dict[str, str], revoke: Any) -> lis
     hash_id = results[0]["matches"][0]["hash_id"]
     assert client.post("/v1/match", json=query, headers=platform_b).status_code == 200
     feedback = {"verdict": "confirmed", "action": "removed"}
-    assert client.post(f"/v1/matches/{match_id}/feedback", json=feedback, headers=platform_a)
+    given = client.post(f"/v1/matches/{match_id}/feedback", json=feedback, headers=platform_a)
+    assert given.status_code == 201, given.text
     assert client.get(f"/v1/matches/{match_id}", headers=platform_a).status_code == 200
     assert client.get("/v1/hashlist", headers=platform_a).status_code == 200
 
@@ -175,12 +199,32 @@ def run_scenario(client: httpx.Client, keys: dict[str, str], revoke: Any) -> lis
     return seen
 
 
+HEX = re.compile(r"[0-9a-fA-F]+")
+
+
+def forms(value: str) -> set[str]:
+    """Every way a log line could spell `value` (a secret, or a hash value in hex)."""
+    found = {value, value[:16]} if len(value) >= 16 else {value}
+    if len(value) >= 16 and len(value) % 2 == 0 and HEX.fullmatch(value):
+        raw = bytes.fromhex(value)
+        for part in (raw, raw[:8]):
+            for encode in (base64.b64encode, base64.urlsafe_b64encode):
+                found.add(encode(part).decode().rstrip("="))
+            found.add(repr(part)[2:-1])  # b'...' as %r prints it, without the quotes
+        found.add(str(int(value, 16)))
+    return {form for form in found if len(form) >= 8}
+
+
 def assert_clean(text: str, seen: list[str]) -> None:
     assert len(text) > 500, "the logs were not captured"
     lowered = text.lower()
     for value in seen:
-        for form in {value, value[:16]} if len(value) >= 16 else {value}:
-            assert form.lower() not in lowered, f"a secret or hash value is in the logs: {form}"
+        for form in forms(value):
+            if HEX.fullmatch(form):
+                hit = form.lower() in lowered
+            else:  # base64, repr and decimal are case-sensitive
+                hit = form in text
+            assert not hit, f"a secret or hash value is in the logs: {form} (of {value})"
     assert "authorization" not in lowered and "bearer " not in lowered
     assert "hashstop_review=" not in lowered
 
@@ -200,7 +244,8 @@ class _Capture(logging.Handler):
 def everything_logged() -> Iterator[_Capture]:
     capture = _Capture()
     saved = {}
-    for name in LOGGERS:
+    existing = [n for n in logging.root.manager.loggerDict if n.split(".")[0] not in CLIENT_SIDE]
+    for name in {*LOGGERS, *existing}:
         logger = logging.getLogger(name)
         saved[name] = (logger.level, logger.disabled)
         logger.setLevel(logging.DEBUG)
@@ -242,7 +287,48 @@ def test_in_process_at_debug_every_logger(database_url, make_key, everything_log
         seen = run_scenario(client, keys, revoke)
     text = "\n".join(everything_logged.lines)
     assert "/v1/cases/{case_id}" in text and "DEBUG" in text  # the request log, at DEBUG
+    assert "INFO sqlalchemy.engine" in text  # SQLAlchemy's statements were logged, and read
+    assert "DEBUG sqlalchemy.pool" in text
     assert_clean(text, seen)
+
+
+def test_every_logger_is_at_debug(everything_logged):
+    for name in (*LOGGERS, "sqlalchemy.engine.Engine", "sqlalchemy.pool.impl.QueuePool"):
+        assert logging.getLogger(name).isEnabledFor(logging.DEBUG), name
+
+
+def test_the_service_leaves_sqlalchemy_at_warning():
+    from hashstop.logs import configure_logging
+    from hashstop.storage.database import make_engine
+
+    root = logging.getLogger()
+    saved = (root.level, list(root.handlers))
+    try:
+        configure_logging("DEBUG")
+        assert not logging.getLogger("sqlalchemy.engine.Engine").isEnabledFor(logging.INFO)
+        engine = make_engine("sqlite://")
+        assert engine.hide_parameters  # an operator's statement log shows no bound values
+        rows = logging.getLogger("sqlalchemy.engine.Engine")
+        row = rows.makeRecord(rows.name, logging.DEBUG, "f", 1, "Row %r", ((b"\\x01",),), None)
+        assert not rows.filter(row)
+        engine.dispose()
+    finally:
+        root.setLevel(saved[0])
+        root.handlers[:] = saved[1]
+
+
+def test_the_checks_find_every_form_of_a_hash():
+    value = sample_hashes.pdq(7)
+    raw = bytes.fromhex(value)
+    for line in (
+        f"x {value.upper()} y",
+        f"x {base64.b64encode(raw).decode()} y",
+        f"x {base64.urlsafe_b64encode(raw[3:]).decode()} {base64.urlsafe_b64encode(raw).decode()}",
+        f"params ({raw!r},)",
+        f"n={int(value, 16)}",
+    ):
+        with pytest.raises(AssertionError, match="in the logs"):
+            assert_clean(line + " " * 500, [value])
 
 
 @pytest.mark.slow

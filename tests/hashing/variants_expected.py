@@ -1,5 +1,8 @@
-"""Expected variants and query hashes of a few conformance images, for every implementation of
-variants.json (the JavaScript client compares against the same file).
+"""A regression snapshot: the variants and query hashes of a few conformance images, recorded
+from this package's own code, for every implementation of variants.json (the JavaScript client
+compares against the same file). Agreeing with it shows that nothing changed, not that the
+hashes are right: `tests/hashing/test_variants_reference.py` checks the stored variants against
+an independent reference (Pillow's operations and Meta's C++ PDQ).
 
 The file changes only when variants.json or PDQ does; then regenerate it on purpose:
     .venv/bin/python -m tests.hashing.variants_expected
@@ -44,7 +47,9 @@ def compute(conformance_dir: Path) -> dict[str, Any]:
             }
         )
     return {
-        "about": "photo_variants and query_hashes of conformance images (paths relative to "
+        "about": "A regression snapshot, recorded from hashstop's own code (see "
+        "tests/hashing/test_variants_reference.py for the independent reference): "
+        "photo_variants and query_hashes of conformance images (paths relative to "
         "tests/data/pdq-conformance), decoded as displayed and converted to RGB by Pillow. "
         "Hashes of resampled variants (rotate) may differ by a few bits in another implementation",
         "variants_version": load_spec().version,

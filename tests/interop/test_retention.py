@@ -29,7 +29,7 @@ def withdraw_one(settings) -> None:
 
 
 def test_a_withdrawal_keeps_pdq_and_md5_values_until_they_expire(database_url, database):
-    withdraw_one(make_settings(database_url))
+    withdraw_one(make_settings(database_url, retraction_days=30))  # an operator who opted in
     with database.transaction() as session:
         kept = {(r.algorithm, r.value.hex()) for r in session.scalars(select(Retraction))}
         assert kept == {("pdq", sample_hashes.pdq(1)), ("md5", sample_hashes.md5(1))}
@@ -40,8 +40,9 @@ def test_a_withdrawal_keeps_pdq_and_md5_values_until_they_expire(database_url, d
         assert session.scalars(select(Retraction)).all() == []
 
 
-@pytest.mark.parametrize("days", [0])
-def test_none_are_kept_at_zero_days(database_url, database, days):
-    withdraw_one(make_settings(database_url, retraction_days=days))
+@pytest.mark.parametrize("days", [0, None])
+def test_none_are_kept_at_zero_days_the_default(database_url, database, days):
+    overrides = {} if days is None else {"retraction_days": days}
+    withdraw_one(make_settings(database_url, **overrides))
     with database.transaction() as session:
         assert session.scalars(select(Retraction)).all() == []

@@ -11,6 +11,7 @@ import json
 import time
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 from threatexchange.exchanges.collab_config import CollaborationConfigBase
 from threatexchange.exchanges.fetch_state import FetchedSignalMetadata
@@ -108,6 +109,13 @@ def test_a_local_file_bank_follows_the_file_deletions_included(database_url, tmp
     assert (second["added"], second["removed"]) == (1, 2)
     assert active_values(database_url, "pdq") == {sample_hashes.pdq(2), sample_hashes.pdq(4)}
     assert active_values(database_url, "md5") == set()
+
+
+@pytest.fixture
+def settings(database_url):
+    """The source hub keeps withdrawn values 30 days (an operator's opt-in; the default keeps
+    none): a StopNCII-shaped feed, keyed by value, can only tell of a withdrawal that way."""
+    return make_settings(database_url, retraction_days=30)
 
 
 def test_a_stopncii_shaped_feed_is_followed_with_its_status(

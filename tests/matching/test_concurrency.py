@@ -4,6 +4,11 @@ The writer applies a fixed sequence of adds, removes and compactions; every muta
 answer to the query batch, so a search that saw half a call (some of a batch's codes, or one
 query before a removal and another after) matches no state and fails. Readers must also never
 go back in time.
+
+The readers search without pause, racing every call; the writer, after each call, waits until
+some search that began after that call has ended (a handshake on a generation counter) before
+it makes the next one. So every committed state is seen by at least one search, and the test
+fails if the readers only ever saw the first and the last states.
 """
 
 from __future__ import annotations
@@ -58,28 +63,43 @@ def test_searches_see_committed_states_only(engine: str) -> None:
     start = threading.Barrier(3)
     seen: list[list[Any]] = [[], []]
     done = threading.Event()
+    generation = [0]  # the number of calls committed
+    finished = threading.Condition()
+    searched = [-1]  # the latest generation a search began at and has ended
 
     def read(out: list[Any]) -> None:
         start.wait()
         while not done.is_set():
+            began = generation[0]
             out.append(index.search(queries, 31))
+            with finished:
+                searched[0] = max(searched[0], began)
+                finished.notify_all()
         out.append(index.search(queries, 31))
+
+    def commit(k: int) -> None:
+        generation[0] = k
+        with finished:
+            assert finished.wait_for(lambda: searched[0] >= k, timeout=60), k
 
     readers = [threading.Thread(target=read, args=(seen[i],)) for i in range(2)]
     for t in readers:
         t.start()
     start.wait()
-    for op in script:
+    commit(0)  # a search of the state before any call
+    for k, op in enumerate(script, start=1):
         if op[0] == "add":
             index.add(op[1], op[2])
         elif op[0] == "remove":
             index.remove(op[1])
         else:
             index.compact()
+        commit(k)
     done.set()
     for t in readers:
         t.join()
 
+    states: set[int] = set()
     for observations in seen:
         assert len(observations) > 1
         at = 0
@@ -87,4 +107,7 @@ def test_searches_see_committed_states_only(engine: str) -> None:
             later = [k for k in range(at, len(expected)) if expected[k] == result]
             assert later, "a search saw a state that no committed sequence of calls produced"
             at = later[0]
+            states.add(at)
         assert observations[-1] == expected[-1]
+    distinct = {k for k in range(len(expected)) if expected[k] not in expected[:k]}
+    assert distinct <= states, f"states never seen: {sorted(distinct - states)[:10]}"

@@ -168,6 +168,7 @@ class Check:
     still_matching: list[str] = field(default_factory=list)  # withdrawn, a value still matches
     broken: dict[str, list[tuple[object, ...]]] = field(default_factory=dict)
     index_sizes: list[int] = field(default_factory=list)
+    workers: int = 0  # how many workers the restarted server has (each must answer /readyz)
     matchable: int = 0
 
     @property
@@ -178,6 +179,7 @@ class Check:
             or self.not_withdrawn
             or self.still_matching
             or self.broken
+            or len(self.index_sizes) != self.workers
             or any(size != self.matchable for size in self.index_sizes)
         )
 
@@ -253,6 +255,7 @@ def check_after_restart(
             if len(seen) >= server.workers:
                 break
         check.index_sizes = sorted(seen.values())
+        check.workers = server.workers
     check.broken = violations(database_url)
     check.matchable = matchable_count(database_url)
     return check

@@ -70,7 +70,9 @@ class OutageReport:
         """Every answer that breaks the rules (must be empty)."""
         bad = []
         for a in self.answers:
-            if a.status >= 500 and a.status != 503:
+            if a.status == 0:
+                bad.append(f"{a.op}: transport error (connection cut or timed out)")
+            elif a.status >= 500 and a.status != 503:
                 bad.append(f"{a.op}: {a.status}")
             elif a.status == 503 and not (a.problem and a.retry_after):
                 bad.append(f"{a.op}: 503 without problem+json and Retry-After")
@@ -143,7 +145,8 @@ class Traffic:
                 try:
                     self.answers.append(self._one(client, op, rng))
                 except httpx.TransportError:
-                    continue
+                    # Counted, not dropped: a connection cut or a timeout is a fault (status 0).
+                    self.answers.append(Answer(time.monotonic(), op, 0, False, False))
                 time.sleep(0.005)
 
     def _one(self, client: httpx.Client, op: str, rng: random.Random) -> Answer:
@@ -175,6 +178,27 @@ class Traffic:
         return answer
 
 
+def _until_every_worker_holds(client: httpx.Client, workers: int, hashes: int) -> None:
+    """Poll /readyz until `workers` distinct workers are ready with >= `hashes` in their index."""
+    deadline = time.monotonic() + 30
+    holding: set[int] = set()
+    while len(holding) < workers:
+        assert time.monotonic() < deadline, f"only workers {holding} hold the case"
+        r = client.get("/readyz", headers={"Connection": "close"})
+        if r.status_code == 200 and sum(r.json()["index"].values()) >= hashes:
+            holding.add(int(r.json()["worker"]))
+        time.sleep(0.02)
+
+
+def _until_every_op_answered(traffic: Traffic) -> None:
+    """Until the traffic has had an answer of every kind of request (the service is warm)."""
+    deadline = time.monotonic() + 30
+    ops = {"match-known", "match-unknown", "open-case", "case-view", "hashlist"}
+    while {a.op for a in list(traffic.answers) if a.status} < ops:
+        assert time.monotonic() < deadline, "the traffic did not get going"
+        time.sleep(0.02)
+
+
 def _readyz_by_worker(client: httpx.Client) -> tuple[int, int]:
     r = client.get("/readyz", headers=OPERATOR)
     return int(r.json()["worker"]), r.status_code
@@ -199,10 +223,10 @@ def run_outage(workdir: Path, *, workers: int = 2, down_seconds: float = 4.0) ->
         with httpx.Client(base_url=server.base, timeout=20) as client:
             entries = [{"algorithm": "pdq", "value": v, "quality": 100} for v in known]
             case = client.post("/v1/cases", json={"hashes": entries}).json()
-            time.sleep(1.0)  # every worker applies it and reads the keys
+            _until_every_worker_holds(client, workers, len(known))
             traffic = Traffic(server.base, key, known, case)
             traffic.start()
-            time.sleep(1.0)
+            _until_every_op_answered(traffic)
 
             pg.stop()
             report.stopped_at = time.monotonic()

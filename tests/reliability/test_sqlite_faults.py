@@ -56,7 +56,9 @@ def test_a_locked_database_is_503_and_matching_goes_on(tmp_path):
     with running_client(create_app(settings)) as client:
         wait_ready(client)
         opened = client.post("/v1/cases", json={"hashes": [sample_hashes.pdq_entry(1)]}).json()
-        time.sleep(0.3)  # the keys are read after the first sync
+        # Not a sleep: one match before the lock shows the hash is in the index and puts the
+        # platform's key in the key cache (what matching under the lock relies on).
+        assert _match(client, key, 1).json()["results"][0]["matched"]
         holder = sqlite3.connect(path, isolation_level=None, timeout=0)
         holder.execute("BEGIN EXCLUSIVE")  # another process writing for a long time
         try:
@@ -121,7 +123,7 @@ def test_a_full_outage_buffer_is_503_never_a_wrong_no_match(tmp_path):
         wait_ready(client)
         for seed in (1, 2):
             client.post("/v1/cases", json={"hashes": [sample_hashes.pdq_entry(seed)]})
-        time.sleep(0.3)
+        assert _match(client, key, 2).json()["results"][0]["matched"]  # indexed, key cached
         holder = sqlite3.connect(path, isolation_level=None, timeout=0)
         holder.execute("BEGIN EXCLUSIVE")
         try:

@@ -33,6 +33,23 @@ def test_the_derived_secret_is_a_case_secret_bound_to_the_key_the_case_and_the_s
     assert ring.idempotency_key_hash(key) != ring.digest("case-secret-of-idempotency-key", key)
 
 
+def _until_blocked(database, thread: threading.Thread) -> None:
+    """Until the second request waits on a lock the first holds.
+
+    PostgreSQL shows it (a lock not granted, in pg_locks). SQLite's busy wait is invisible
+    from outside, so there a fixed 0.3 s stands in; the assertion after it still fails if
+    the second request finished without waiting."""
+    if not database.is_postgresql:
+        time.sleep(0.3)
+        return
+    deadline = time.monotonic() + 20
+    while thread.is_alive() and time.monotonic() < deadline:
+        with database.engine.connect() as conn:
+            if conn.execute(text("SELECT count(*) FROM pg_locks WHERE NOT granted")).scalar():
+                return
+        time.sleep(0.01)
+
+
 def test_concurrent_requests_with_one_key_open_one_case(database, settings):
     """The second request waits for the first to commit, then replays it (both databases)."""
     keyring = Keyring(settings.secret_key_bytes)
@@ -50,7 +67,8 @@ def test_concurrent_requests_with_one_key_open_one_case(database, settings):
 
     thread = threading.Thread(target=second)
     thread.start()
-    time.sleep(0.3)  # let the second request reach the lock while the first is uncommitted
+    _until_blocked(database, thread)
+    assert thread.is_alive(), "the second request did not wait for the first to commit"
     first.commit()
     first.close()
     thread.join(timeout=30)

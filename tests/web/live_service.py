@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -50,7 +51,8 @@ class LiveService:
 
 
 @contextmanager
-def running_service(folder: Path, **overrides: object) -> Iterator[LiveService]:
+def running_service(folder: Path, **overrides: Any) -> Iterator[LiveService]:
+    """The service on a fresh SQLite file; `overrides` are settings (operator_name=...)."""
     database_url = f"sqlite:///{folder / 'hashstop.db'}"
     upgrade(database_url)
     settings = make_settings(database_url, **({"log_level": "WARNING"} | overrides))

@@ -9,7 +9,10 @@ headers and body bytes.
 window of the file that starts at a multiple of 16 (the first and the last included), and looks
 at every 32-byte window of a body: so any run of 47 or more bytes of the file copied into a body
 is found, wherever it sits. It does the same for the file's bytes written as hex (any case), and
-for 44-character windows of the file's base64 (as a body would hold a base64 of the file).
+for 44-character windows of base64 at each of the three alignments a slice can have (the
+base64 of the file, and of the file without its first one or two bytes, so a slice starting at
+any offset is covered), standard or URL-safe alphabet: any base64 of a run of 83 or more bytes
+of the file is found.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 WINDOW = 32
+URL_SAFE = bytes.maketrans(b"-_", b"+/")  # URL-safe base64 read as standard base64
 
 
 @dataclass(frozen=True)
@@ -90,9 +94,12 @@ class ImageBytes:
         self.windows = len(starts)
         self.raw = {data[o : o + WINDOW] for o in starts}
         self.hex = {w.hex().encode() for w in self.raw}
-        encoded = base64.b64encode(data)
-        # Every 44 characters (33 bytes) of the base64, starting every `stride` groups of 4.
-        self.base64 = {encoded[i : i + 44] for i in range(0, len(encoded) - 43, 4 * stride)}
+        # Every 44 characters (33 bytes) of the base64 at each alignment, starting every
+        # `stride` groups of 4: a slice from offset k is encoded like the file from k % 3.
+        self.base64: set[bytes] = set()
+        for shift in range(3):
+            encoded = base64.b64encode(data[shift:])
+            self.base64 |= {encoded[i : i + 44] for i in range(0, len(encoded) - 43, 4 * stride)}
 
     def found_in(self, body: bytes) -> list[str]:
         """Where a window of this file appears in `body` (empty if nowhere)."""
@@ -101,7 +108,7 @@ class ImageBytes:
         for kind, haystack, size, windows in (
             ("raw", body, WINDOW, self.raw),
             ("hex", lowered, 2 * WINDOW, self.hex),
-            ("base64", body, 44, self.base64),
+            ("base64", body.translate(URL_SAFE), 44, self.base64),
         ):
             hit = next(
                 (i for i in range(len(haystack) - size + 1) if haystack[i : i + size] in windows),

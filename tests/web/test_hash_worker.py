@@ -8,10 +8,13 @@ One page and one worker serve the whole module, as one /submit page serves many 
 from __future__ import annotations
 
 import hashlib
+import io
+import random
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
+from PIL import Image
 
 from tests.web.conftest import WebSite
 from tests.web.reference import hamming
@@ -135,15 +138,59 @@ def test_video_is_only_digested(worker_page: Any, web_site: WebSite) -> None:
     assert {total for _, _, total in digest_progress} == {len(data)}
 
 
-def test_undecodable_image_still_gets_exact_hashes(worker_page: Any, web_site: WebSite) -> None:
-    data = b"\xff\xd8\xff\xe0 this is not really a JPEG" * 100
-    (web_site.fixtures_dir / "broken.jpg").write_bytes(data)
-    result = worker_page.evaluate(
-        FINGERPRINT, [web_site.fixture_url("broken.jpg"), "image/jpeg", {}]
-    )
-    assert result["kind"] == "file"
+def fixture(web_site: WebSite, name: str, data: bytes) -> str:
+    (web_site.fixtures_dir / name).write_bytes(data)
+    return web_site.fixture_url(name)
+
+
+def test_corrupt_jpeg_is_refused_as_damaged(worker_page: Any, web_site: WebSite) -> None:
+    """A JPEG header over garbage: not a photo that can be protected, and never a result."""
+    url = fixture(web_site, "broken.jpg", b"\xff\xd8\xff\xe0 this is not really a JPEG" * 100)
+    result = worker_page.evaluate(FINGERPRINT, [url, "image/jpeg", {}])
+    assert result["type"] == "error"
+    assert result["reason"] == "damaged"
+    assert "sha256" not in result
+
+
+@pytest.mark.parametrize("keep", [0.5, 0.1])
+def test_truncated_jpeg_is_refused_as_damaged(
+    worker_page: Any, web_site: WebSite, conformance: dict[str, Any], keep: float
+) -> None:
+    case = next(c for c in conformance["cases"] if c["file"].endswith("aaa-orig.jpg"))
+    data = case["path"].read_bytes()
+    url = fixture(web_site, f"truncated-{keep}.jpg", data[: int(len(data) * keep)])
+    result = worker_page.evaluate(FINGERPRINT, [url, "image/jpeg", {"variants": True}])
+    assert (result["type"], result.get("reason")) == ("error", "damaged")
+
+
+@pytest.mark.parametrize("declared", ["image/jpeg", None])
+def test_random_bytes_claiming_to_be_a_photo_are_refused(
+    worker_page: Any, web_site: WebSite, declared: str | None
+) -> None:
+    url = fixture(web_site, "random.jpg", random.Random(3).randbytes(50_000))
+    result = worker_page.evaluate(FINGERPRINT, [url, declared, {}])
+    assert (result["type"], result.get("reason")) == ("error", "not-a-photo")
+
+
+def test_empty_file_is_refused(worker_page: Any, web_site: WebSite) -> None:
+    url = fixture(web_site, "empty.jpg", b"")
+    for declared in ("image/jpeg", "video/mp4"):
+        result = worker_page.evaluate(FINGERPRINT, [url, declared, {}])
+        assert (result["type"], result.get("reason")) == ("error", "empty")
+
+
+def test_heic_gets_exact_hashes_and_says_its_format(worker_page: Any, web_site: WebSite) -> None:
+    """Chromium cannot decode HEIC, which the hashstop program reads: exact fingerprints here."""
+    import pillow_heif
+
+    pillow_heif.register_heif_opener()
+    out = io.BytesIO()
+    Image.new("RGB", (64, 64), (200, 30, 30)).save(out, format="HEIF")
+    url = fixture(web_site, "photo.heic", out.getvalue())
+    result = worker_page.evaluate(FINGERPRINT, [url, "image/heic", {}])
+    assert (result["type"], result["kind"], result["format"]) == ("result", "file", "computer")
     assert result["pdq_error"].startswith("this file could not be read as an image")
-    assert result["sha256"] == hashlib.sha256(data).hexdigest()
+    assert result["sha256"] == hashlib.sha256(out.getvalue()).hexdigest()
 
 
 def test_untyped_small_file_is_tried_as_image(worker_page: Any, web_site: WebSite) -> None:

@@ -161,7 +161,8 @@ def test_submit_page_works_from_the_keyboard(
     page.goto(f"{browsing.url}/submit")
     stops = tab_until(page, "submit-files")
     assert stops[0] == "a#|Skip to content"
-    assert [s.split("|")[1] for s in stops[1:5]] == [
+    assert [s.split("|")[1] for s in stops[1:6]] == [
+        "Quick exit",  # first, so one Tab reaches it
         "hashstop",
         "How it works",
         "Register photos",
@@ -178,6 +179,7 @@ def test_submit_page_works_from_the_keyboard(
     )
     stops = tab_until(page, "send")
     assert [s.split("|")[1] for s in stops] == [
+        "Hide thumbnails",
         "Remove aaa-orig.jpg",
         "Show exactly what will be sent",
         "Send the fingerprints",
@@ -225,7 +227,7 @@ def test_case_page_works_from_the_keyboard(
     stops = tab_until(page, "withdraw-start")
     assert [s.split("|")[1] for s in stops] == [
         "Refresh",
-        "Close this case",
+        "Forget this case on this page",
         "Choose more photos or videos",
         "Withdraw my case…",
     ]
@@ -239,6 +241,17 @@ def test_case_page_works_from_the_keyboard(
     with live_service.api() as api:
         still = api.get(f"/v1/cases/{case_id}", headers={"Authorization": f"Bearer {secret}"})
     assert still.json()["status"] == "active"
+
+    # And now withdraw it for real, from the keyboard alone.
+    page.keyboard.press("Enter")  # "Withdraw my case…" has the focus
+    assert focused_id(page) == "withdraw-confirm-title"
+    tab_until(page, "withdraw-yes")
+    page.keyboard.press("Enter")
+    expect(page.locator("#fact-status")).to_contain_text("Withdrawn", timeout=WAIT_MS)
+    assert focused_id(page) == "case-title"
+    with live_service.api() as api:
+        gone = api.get(f"/v1/cases/{case_id}", headers={"Authorization": f"Bearer {secret}"})
+    assert gone.json()["status"] == "withdrawn"
 
 
 # --- Errors in plain words ------------------------------------------------------------------
@@ -260,11 +273,28 @@ def test_wrong_secret_is_explained(
     expect(page.locator("#case-view")).to_be_hidden()
 
 
-def test_refused_fingerprints_are_explained(browsing: Browsing) -> None:
+def test_refused_fingerprints_are_explained(
+    browsing: Browsing, conformance: dict[str, Any]
+) -> None:
+    """The service's refusals are listed by file (its answer stubbed: no photo the page sends
+    is refused by the real service, and a file the page knows cannot be protected never goes)."""
     page = browsing.page
     page.goto(f"{browsing.url}/submit")
-    empty = {"name": "empty.mp4", "mimeType": "video/mp4", "buffer": b""}
-    page.get_by_label("Choose photos or videos").set_input_files([empty])
+    refusal = {
+        "type": "about:blank",
+        "title": "Unprocessable Content",
+        "status": 422,
+        "detail": "no hash could be accepted",
+        "rejected": [{"index": 0, "reason": "too little detail (quality 12)"}],
+    }
+    page.route(
+        "**/v1/cases",
+        lambda route: route.fulfill(
+            status=422, content_type="application/problem+json", body=json.dumps(refusal)
+        ),
+    )
+    payload = conformance_payload(conformance, "images/bridge-mods/aaa-orig.jpg")
+    page.get_by_label("Choose photos or videos").set_input_files([payload])
     send = page.get_by_role("button", name="Send the fingerprints")
     expect(send).to_be_enabled(timeout=WAIT_MS)
     send.click()
@@ -272,9 +302,7 @@ def test_refused_fingerprints_are_explained(browsing: Browsing) -> None:
     expect(alert).to_contain_text(
         "None of these fingerprints could be registered, so no case was opened:"
     )
-    expect(alert).to_contain_text(
-        "empty.mp4: the md5 of an empty file, which would match every empty upload"
-    )
+    expect(alert).to_contain_text("aaa-orig.jpg: too little detail (quality 12)")
     expect(page.locator("#receipt")).to_be_hidden()
 
 

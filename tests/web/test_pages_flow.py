@@ -28,6 +28,7 @@ from PIL import Image
 from playwright.sync_api import expect
 
 from hashstop.hashing import local_hashes, photo_variants
+from hashstop.hashing.facts import FACTS
 from tests.web.live_service import LiveService
 from tests.web.recording import ImageBytes, Recorder
 from tests.web.reference import displayed_rgb, hamming
@@ -270,7 +271,7 @@ def test_files_are_fingerprinted_and_explained(journey: Journey, chosen: list[Ch
     for name in ("aaa-orig.jpg", "exif-rotn-6.jpg", "pen-and-coaster.png"):
         assert states[name] == "Fingerprinted."
     assert "too little detail" in states["q0003.jpg"]
-    assert "cannot open this kind of photo" in states["IMG_0042.HEIC"]
+    assert "cannot open HEIC, TIFF or JPEG 2000 photos" in states["IMG_0042.HEIC"]
     assert "exact fingerprint" in states["IMG_0042.HEIC"]
     assert "video or other file" in states["holiday-clip.mp4"]
     # 3 photos with their PDQ variants + MD5 + SHA-256, 3 files with MD5 + SHA-256 only.
@@ -308,6 +309,9 @@ def test_case_page_shows_adds_and_withdraws(
     assert re.search(rf"Photos and files\s+7\s+Fingerprints\s+{total}\b", journey.facts_added)
     assert journey.focus_on_confirm == "withdraw-confirm-title"
     assert "Withdrawn on" in journey.facts_withdrawn
+    # Its photos and fingerprints are erased: no stale counts of them are shown.
+    assert "Photos and files" not in journey.facts_withdrawn
+    assert "Fingerprints" not in journey.facts_withdrawn
     # The fixture's match requests before the withdrawal made these match records (one per
     # hash, a photo's local hashes asked together).
     assert journey.match_records >= len(journey.matched_before)
@@ -387,6 +391,9 @@ def test_post_bodies_hold_only_the_hashes(
         pdq_of_photo: dict[str, list[dict[str, Any]]] = {}
         for h in body["hashes"]:
             assert set(h) <= HASH_FIELDS
+            # A value is the hash, in lower-case hex of its algorithm's size, and nothing else.
+            size = FACTS.algorithms[h["algorithm"]].bits // 4
+            assert re.fullmatch(f"[0-9a-f]{{{size}}}", h["value"]), h
             assert re.fullmatch(r"[0-9a-f]{32}", h["photo"])
             assert ("quality" in h) == (h["algorithm"] == "pdq")
             assert ("variant" in h) == (h["algorithm"] in ("pdq", "local"))
@@ -426,6 +433,10 @@ def test_the_leak_detector_finds_leaks(chosen: list[Chosen]) -> None:
         assert sample.found_in(b'{"x": "' + run + b'"}')
         assert sample.found_in(json.dumps({"x": run.hex().upper()}).encode())
     assert sample.found_in(json.dumps({"x": base64.b64encode(file.data).decode()}).encode())
+    for start in range(5000, 5006):  # base64 of a slice at every alignment, either alphabet
+        run = file.data[start : start + 83]
+        for encode in (base64.b64encode, base64.urlsafe_b64encode):
+            assert sample.found_in(json.dumps({"x": encode(run).decode()}).encode()), start
     assert sample.found_in(file.data[:32])
     assert sample.found_in(file.data[-32:])
     assert not sample.found_in(json.dumps({"md5": file.md5, "sha256": file.sha256}).encode())

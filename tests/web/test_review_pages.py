@@ -195,3 +195,26 @@ def test_the_session_cookie_is_httponly_strict_and_expires(site: Any, context: A
     lifetime = 480 * 60
     assert before + lifetime - 60 <= cookie["expires"] <= time.time() + lifetime + 60
     assert "hashstop_review" not in page.evaluate("document.cookie")
+
+
+def test_an_admin_creates_and_revokes_a_key_on_the_keys_page(site: Any, context: Any) -> None:
+    base, scene = site
+    page = new_page(context)
+    sign_in(page, base, scene.keys["admin"], "/review/keys")
+    page.fill("#k-name", "newco-prod")
+    page.select_option("#k-role", "platform")
+    page.fill("#k-platform", "newco")
+    page.click("form[action='/review/keys'] button[type=submit]")
+    token = page.locator("#new-key").inner_text()
+    assert token.startswith("hsk_")
+    query = {"items": [{"ref": "u", "hashes": [{"algorithm": "md5", "value": "1" * 32}]}]}
+    bearer = {"Authorization": f"Bearer {token}"}
+    assert httpx.post(f"{base}/v1/match", json=query, headers=bearer).status_code == 200
+    page.get_by_role("button", name="Revoke key newco-prod").click()
+    page.wait_for_url(f"{base}/review/keys?done=revoked")
+    assert "revoked" in page.locator("tr", has_text="newco-prod").inner_text()
+    assert token not in page.content()  # shown once only
+    assert httpx.post(f"{base}/v1/match", json=query, headers=bearer).status_code == 401
+    entries = api(scene, "admin", "GET", "/v1/audit", params={"action": "key.revoked"}).json()
+    assert any(e["target"] == "key:newco-prod" for e in entries["entries"])
+    assert page.console_errors == []

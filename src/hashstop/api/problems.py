@@ -68,7 +68,8 @@ def domain_error(request: Request, exc: Exception) -> JSONResponse:
     )
 
 
-def _http(request: Request, exc: Exception) -> JSONResponse:
+def http_error(request: Request, exc: Exception) -> JSONResponse:
+    """An unknown path, a wrong method: problem+json (web/errors.py answers the pages' own)."""
     assert isinstance(exc, StarletteHTTPException)  # noqa: S101 - registered for it  # nosec B101
     headers = dict(exc.headers or {})
     if exc.status_code == 404:
@@ -206,7 +207,7 @@ def _document_problems(app: FastAPI) -> None:
 def install(app: FastAPI) -> None:
     _document_problems(app)
     app.add_exception_handler(DomainError, domain_error)
-    app.add_exception_handler(StarletteHTTPException, _http)
+    app.add_exception_handler(StarletteHTTPException, http_error)
     app.add_exception_handler(RequestValidationError, _validation)
     app.add_exception_handler(OperationalError, _database)
     app.add_exception_handler(IntegrityError, _database)

@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from hashstop.service.allowlist import AddedEntry, AddedPicture
 from hashstop.service.audit import AuditItem, AuditPage
 from hashstop.service.hash_review import HashView, SuspendedPage
+from hashstop.service.keys import CreatedKey
 from hashstop.service.match_review import (
     DayActivity,
     HistoryEntry,
@@ -26,7 +27,7 @@ from hashstop.service.match_review import (
 )
 from hashstop.service.photo_review import PhotoView
 from hashstop.service.review_flags import OpenFlags
-from hashstop.storage.models import AllowlistEntry, HashSuspension
+from hashstop.storage.models import AllowlistEntry, ApiKey, HashSuspension
 from hashstop.storage.moderation_queries import FeedbackCounts, HashState
 
 
@@ -43,6 +44,42 @@ class DecisionIn(_In):
 
 class ReasonIn(_In):
     reason: str = Field(min_length=1, max_length=500, description="why (kept, audited)")
+
+
+class KeyIn(_In):
+    name: str = Field(min_length=1, max_length=64, description="unique: letters, digits, . _ -")
+    role: str = Field(max_length=16, description="platform, moderator or admin")
+    platform: str | None = Field(
+        default=None,
+        max_length=64,
+        description="a platform key's platform (required), or a moderator key's scope",
+    )
+
+
+class KeyOut(BaseModel):
+    name: str
+    role: str
+    platform: str | None = Field(description="a platform key's platform or a moderator's scope")
+    created_at: datetime
+    revoked_at: datetime | None
+
+    @classmethod
+    def of(cls, key: ApiKey) -> KeyOut:
+        return cls(
+            name=key.name,
+            role=key.role,
+            platform=key.platform or key.scope_platform,
+            created_at=key.created_at,
+            revoked_at=key.revoked_at,
+        )
+
+
+class KeyCreatedOut(KeyOut):
+    key: str = Field(description="the key itself: shown once, store it now")
+
+    @classmethod
+    def of_created(cls, created: CreatedKey) -> KeyCreatedOut:
+        return cls(**KeyOut.of(created.key).model_dump(), key=created.token)
 
 
 class AllowlistIn(_In):

@@ -75,15 +75,44 @@ def require_schema(settings: Settings) -> None:
     )
 
 
-def in_transaction(action: Callable[[Session, Settings], T]) -> T:
-    """Run `action(session, settings)` in one committed transaction on the configured database."""
+def describe_database(settings: Settings) -> str:
+    """The database as a person can recognise it: the URL (password hidden), and for SQLite the
+    absolute path of its file, since a relative URL depends on the current directory."""
+    path = settings.sqlite_path
+    shown = shown_url(settings.database_url)
+    return f"{shown} ({path})" if path is not None else shown
+
+
+def require_existing(settings: Settings) -> None:
+    """Refuse to create a SQLite database implicitly: `keys` run in another directory would
+    otherwise make a second, empty database and print a key the running service rejects."""
+    path = settings.sqlite_path
+    if path is not None and not path.exists():
+        raise click.ClickException(
+            f"there is no database at {path} (HASHSTOP_DATABASE_URL="
+            f"{shown_url(settings.database_url)}, relative to this directory): run this where "
+            "the service runs, or set HASHSTOP_DATABASE_URL to its database; to start a new "
+            "one, run `hashstop db upgrade` first"
+        )
+
+
+def in_transaction(
+    action: Callable[[Session, Settings], T], *, existing: bool = False, announce: bool = False
+) -> T:
+    """Run `action(session, settings)` in one committed transaction on the configured database.
+    `existing`: refuse to create a new SQLite file; `announce`: name the database on stderr."""
     from hashstop.storage.database import Database
 
     settings = read_settings()
+    if existing:
+        require_existing(settings)
     require_schema(settings)
     database = Database(settings.database_url, pool_size=1)
     try:
         with database.transaction() as session:
-            return action(session, settings)
+            result = action(session, settings)
     finally:
         database.dispose()
+    if announce:
+        click.echo(f"Database: {describe_database(settings)}", err=True)
+    return result

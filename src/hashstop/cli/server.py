@@ -57,8 +57,11 @@ def _key_service_run(action: Callable[[Any], Any]) -> Any:
     from hashstop.service.keys import KeyService
     from hashstop.service.tokens import Keyring
 
+    # Keys belong to the database the service runs on: named on stderr, and never made anew.
     return in_transaction(
-        lambda session, settings: action(KeyService(session, Keyring(settings.secret_key_bytes)))
+        lambda session, settings: action(KeyService(session, Keyring(settings.secret_key_bytes))),
+        existing=True,
+        announce=True,
     )
 
 

@@ -47,7 +47,9 @@ class KeyService:
     def create(
         self, *, name: str, role: str, platform: str | None = None, actor: Actor = CLI
     ) -> CreatedKey:
-        """Create a key. `platform` names a platform key's platform, or a moderator's scope."""
+        """Create a key. `platform` names a platform key's platform, or a moderator's scope.
+        Only an admin (or the operator at the command line) may; audited as `key.created`."""
+        actor.require_admin("create keys")
         if not _NAME.fullmatch(name):
             raise InvalidInput(
                 "a key name is 1-64 characters of letters, digits, '.', '_' and '-', "
@@ -80,10 +82,13 @@ class KeyService:
         )
         return CreatedKey(key, token)
 
-    def list(self) -> list[ApiKey]:
+    def list(self, *, actor: Actor = CLI) -> list[ApiKey]:
+        actor.require_admin("list keys")
         return self.keys.all()
 
     def revoke(self, name: str, *, actor: Actor = CLI) -> ApiKey:
+        """Revoke a key (refused from the next request on); audited as `key.revoked`."""
+        actor.require_admin("revoke keys")
         key = self.keys.by_name(name)
         if key is None:
             raise NotFound(f"no key named {name!r}; `hashstop keys list` shows the keys")

@@ -16,6 +16,10 @@ an advisory lock, so replicas that all migrate at start take turns instead of co
 `UNAVAILABLE` names the errors that mean "the database cannot be reached or written right now"
 (a stopped server, a dropped connection, a locked or read-only SQLite file, an exhausted pool):
 the API answers them with 503 and Retry-After, never 500.
+
+No hash value or secret HMAC reaches a log through SQLAlchemy: engines hide bound parameters
+(`hide_parameters`, in its statement log and in its error messages), and the records of result
+rows its engine logger prints at DEBUG are dropped (`_drop_rows`).
 """
 
 from __future__ import annotations
@@ -49,11 +53,23 @@ _WRITE = "hashstop_write"
 UNAVAILABLE: tuple[type[Exception], ...] = (OperationalError, InterfaceError, PoolTimeout)
 
 
+def _drop_rows(record: logging.LogRecord) -> bool:
+    """Refuse SQLAlchemy's "Row (...)" and "Col (...)" records (DEBUG): rows hold hash values."""
+    return not (isinstance(record.msg, str) and record.msg.startswith(("Row ", "Col ")))
+
+
+def _hide_rows() -> None:
+    logger = logging.getLogger("sqlalchemy.engine.Engine")
+    if _drop_rows not in logger.filters:
+        logger.addFilter(_drop_rows)
+
+
 def make_engine(
     database_url: str, *, pool_size: int = 10, busy_timeout_ms: int = SQLITE_BUSY_TIMEOUT_MS
 ) -> Engine:
     """An engine for `database_url` with the pragmas and transaction rules described above."""
     url = make_url(database_url)
+    _hide_rows()
     if url.get_backend_name() == "sqlite":
         uri = str(url.query.get("uri", "")).lower() == "true"
         if url.database and url.database != ":memory:" and not uri:
@@ -61,6 +77,7 @@ def make_engine(
             _private_files(Path(url.database).expanduser())
         engine = create_engine(
             url,
+            hide_parameters=True,
             connect_args={"check_same_thread": False, "timeout": busy_timeout_ms / 1000},
         )
         _configure_sqlite(engine, busy_timeout_ms)
@@ -72,6 +89,7 @@ def make_engine(
     connect_args = {} if "connect_timeout" in url.query else {"connect_timeout": PG_CONNECT_TIMEOUT}
     return create_engine(
         url,
+        hide_parameters=True,  # no bound value (hashes, HMACs) in SQLAlchemy's logs or errors
         pool_size=pool_size,
         max_overflow=pool_size,
         pool_recycle=1800,

@@ -20,6 +20,7 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 
 from hashstop import i18n
+from hashstop.web.operator import Operator
 from hashstop.web.rendering import templates
 
 COOKIE = "hashstop_lang"
@@ -37,14 +38,15 @@ def chosen(request: Request) -> tuple[str, bool]:
     return i18n.negotiate(request.headers.get("accept-language")), False
 
 
-def language_links(request: Request, current: str) -> list[dict[str, Any]]:
-    """One link per language to this same page. Nothing else of the request is copied into
-    them: a victim page echoes no input (a secret pasted into a URL must not spread)."""
+def language_links(request: Request, current: str, path: str | None = None) -> list[dict[str, Any]]:
+    """One link per language to this same page (or to `path`). Nothing else of the request is
+    copied into them: a victim page echoes no input (a secret pasted into a URL must not
+    spread); an error page, whose path is whatever was typed, links to `path`."""
     return [
         {
             "code": language.code,
             "name": language.name,
-            "href": f"{request.url.path}?{urlencode([('lang', language.code)])}",
+            "href": f"{path or request.url.path}?{urlencode([('lang', language.code)])}",
             "current": language.code == current,
         }
         for language in i18n.LANGUAGES.values()
@@ -58,6 +60,7 @@ def render_page(
     *,
     status_code: int = 200,
     scripts: bool = True,
+    language_path: str | None = None,
 ) -> HTMLResponse:
     """The page in the person's language; `scripts` adds its scripts' messages to it."""
     code, just_chosen = chosen(request)
@@ -67,8 +70,9 @@ def render_page(
             template,
             {
                 "language": language,
-                "languages": language_links(request, code),
+                "languages": language_links(request, code, language_path),
                 "script_messages": i18n.javascript_catalogue(code) if scripts else None,
+                "operator": getattr(request.app.state, "operator", None) or Operator(),
                 **(context or {}),
             },
             status_code=status_code,

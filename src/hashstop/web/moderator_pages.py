@@ -154,6 +154,7 @@ def error_page(
 
 
 NOTICES = {
+    "revoked": "The key is revoked: it is refused from the next request on.",
     "decided": "Decision saved.",
     "suspended": "The hash is suspended: it stops matching everywhere.",
     "restored": "The hash is restored: it matches again.",

@@ -1,4 +1,6 @@
-"""Admin endpoints: the allowlist of known benign hashes, and the audit log (admin keys)."""
+"""Admin endpoints: API keys, the allowlist of known benign hashes, and the audit log (admin
+keys). Creating and revoking a key is audited (`key.created`, `key.revoked`) with the admin key
+that did it; a key's token is shown once, in the creation's answer, and never again."""
 
 from __future__ import annotations
 
@@ -6,7 +8,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
 
-from hashstop.api.deps import Admin, DistancesDep, SessionDep
+from hashstop.api.deps import Admin, DistancesDep, RuntimeDep, SessionDep
 from hashstop.api.review_schemas import (
     AllowlistAddedOut,
     AllowlistEntryOut,
@@ -14,12 +16,47 @@ from hashstop.api.review_schemas import (
     AllowlistPictureIn,
     AllowlistPictureOut,
     AuditOut,
+    KeyCreatedOut,
+    KeyIn,
+    KeyOut,
 )
 from hashstop.service.allowlist import add_entry, add_picture, list_entries, remove_entry
 from hashstop.service.audit import audit_page
+from hashstop.service.keys import KeyService
 
 router = APIRouter(tags=["admin"])
 MAX_ID = 2**62
+
+
+@router.get("/v1/admin/keys", response_model=list[KeyOut])
+def list_keys(actor: Admin, session: SessionDep, runtime: RuntimeDep) -> list[KeyOut]:
+    """Every API key (never its token), revoked ones included."""
+    service = KeyService(session, runtime.keyring)
+    return [KeyOut.of(k) for k in service.list(actor=actor)]
+
+
+@router.post("/v1/admin/keys", status_code=201, response_model=KeyCreatedOut)
+def create_key(
+    body: KeyIn, actor: Admin, session: SessionDep, runtime: RuntimeDep
+) -> KeyCreatedOut:
+    """Create a key; the answer holds it, once (audited as key.created)."""
+    service = KeyService(session, runtime.keyring)
+    created = service.create(name=body.name, role=body.role, platform=body.platform, actor=actor)
+    return KeyCreatedOut.of_created(created)
+
+
+@router.delete("/v1/admin/keys/{name}", response_model=KeyOut)
+def revoke_key(
+    name: Annotated[str, Path(min_length=1, max_length=64)],
+    actor: Admin,
+    session: SessionDep,
+    runtime: RuntimeDep,
+) -> KeyOut:
+    """Revoke a key: refused from the next request on (audited as key.revoked)."""
+    revoked = KeyService(session, runtime.keyring).revoke(name, actor=actor)
+    session.commit()  # before this worker forgets what it knew of the key
+    runtime.key_cache.clear()  # the other workers hear of it through the revocation notice
+    return KeyOut.of(revoked)
 
 
 @router.get("/v1/admin/allowlist", response_model=list[AllowlistEntryOut])

@@ -8,6 +8,11 @@
 //     pdq?, pdq_quality?, pdq_dihedral?, variants?, local_hashes?, width?, height?, pdq_error? }
 //   { id, type: "error", reason, message }   (reason: a code the page words in the person's
 //                                             language; message: English, for developers)
+// A result's `format` says what the file's first bytes are (file-kind.js): "photo", "computer"
+// (a photo format only the hashstop program decodes: exact fingerprints here), "video" or
+// "unknown". Files that cannot be protected are errors, never results: an empty file (reason
+// "empty"), a photo this browser should decode but cannot ("damaged": truncated or corrupt), and
+// a file that claims to be a picture but is in no picture format ("not-a-photo": random bytes).
 // (the field names are those of `hashstop hash --json`; `variants: true` adds a photo's stored
 // variants, [{name, pdq, pdq_quality}], and its local hashes, [hex] (issue 14), as `hashstop hash
 // --json --variants` does, and then `pdq` is the full-resolution hash the variants start from). Requests are handled one at a time, in
@@ -17,20 +22,34 @@
 // code at all.
 
 import { digestFile } from "./digest.js";
+import { fileKind, SNIFF_BYTES } from "./file-kind.js";
 import { hashImageFile, hashPhotoFile } from "./pdq-image.js";
 
 // Files without a declared type are tried as images only up to this size: the browser reads the
 // whole file to decode it, and a large unknown file is far more likely a video.
 const UNTYPED_IMAGE_MAX_BYTES = 64 * 1024 * 1024;
 
-function looksLikeImage(file) {
+function claimsImage(file) {
   if (file.type) return file.type.startsWith("image/");
   return file.size <= UNTYPED_IMAGE_MAX_BYTES;
 }
 
+// A file that cannot be protected: the page names it and never sends it.
+class Refusal extends Error {
+  constructor(reason, message) {
+    super(message);
+    this.reason = reason;
+  }
+}
+
 async function fingerprint(id, file, dihedral, variants) {
-  const result = { id, type: "result", kind: "file" };
-  if (looksLikeImage(file)) {
+  if (file.size === 0) throw new Refusal("empty", "the file is empty (0 bytes)");
+  const format = fileKind(new Uint8Array(await file.slice(0, SNIFF_BYTES).arrayBuffer()));
+  const result = { id, type: "result", kind: "file", format: format ?? "unknown" };
+  if (format === null && claimsImage(file)) {
+    throw new Refusal("not-a-photo", "the file's contents are in no picture format");
+  }
+  if (format === "photo" || format === "computer") {
     self.postMessage({ id, type: "progress", stage: "pdq", done: 0, total: 1 });
     try {
       const pdq = variants ? await hashPhotoFile(file) : await hashImageFile(file, { dihedral });
@@ -47,7 +66,9 @@ async function fingerprint(id, file, dihedral, variants) {
         result.local_hashes = pdq.local;
       }
     } catch (error) {
-      // Still worth registering by its exact hashes (e.g. HEIC, which Chromium cannot decode).
+      // A format this browser decodes, that it could not decode: truncated or corrupt.
+      if (format === "photo") throw new Refusal("damaged", error.message);
+      // HEIC and the like (Chromium cannot decode them): still an identical copy is recognised.
       result.pdq_error = error.message;
     }
     self.postMessage({ id, type: "progress", stage: "pdq", done: 1, total: 1 });
@@ -68,7 +89,8 @@ self.addEventListener("message", (event) => {
       self.postMessage(await fingerprint(id, file, dihedral, variants));
     } catch (error) {
       const message = error.message || String(error);
-      self.postMessage({ id, type: "error", reason: "unreadable", message });
+      const reason = error instanceof Refusal ? error.reason : "unreadable";
+      self.postMessage({ id, type: "error", reason, message });
     }
   });
 });

@@ -83,10 +83,14 @@ function show(view) {
       })
     : t("Active: platforms are checking uploads against its fingerprints.");
   $("fact-status").className = withdrawn ? "muted" : "ok";
-  $("fact-photos").textContent = String(view.photo_count);
-  $("fact-hashes").textContent = String(view.hash_count);
+  // A withdrawn case's photos and fingerprints are erased: their counts are not shown (they
+  // would be stale). Its matches are history, and stay.
+  for (const id of ["fact-photos", "fact-hashes"]) $(id).parentElement.hidden = withdrawn;
+  $("fact-photos").textContent = withdrawn ? "" : String(view.photo_count);
+  $("fact-hashes").textContent = withdrawn ? "" : String(view.hash_count);
   $("fact-matches").textContent = String(view.matches.total);
   $("fact-confirmed").textContent = String(view.matches.confirmed);
+  if (withdrawn) $("add-result").textContent = "";
   $("fact-opened").textContent = dateFormat.format(new Date(view.created_at));
   $("case-view").hidden = false;
   $("add").hidden = withdrawn;
@@ -113,7 +117,9 @@ $("close-case").addEventListener("click", () => {
   }
   $("case-id").value = "";
   $("sign-in").hidden = false;
-  $("open-status").textContent = t("Your case is closed on this page.");
+  $("open-status").textContent = t(
+    "This page has forgotten your case. The case itself is unchanged: open it again with its case id and secret.",
+  );
   $("case-id").focus();
 });
 

@@ -58,11 +58,27 @@ function formatSize(bytes) {
   return `${value.toFixed(1)} ${units[unit]}`;
 }
 
-// Why the worker could not fingerprint a file, in the person's language (the worker answers
-// with a reason code; its own `message` is a developer's English).
+// Why a file cannot be protected, in the person's language (the worker answers with a reason
+// code; its own `message` is a developer's English). Each says plainly that it is not sent.
 function failure(data) {
-  if (data.reason === "stopped") return t("the fingerprinting stopped");
-  return t("this file could not be read");
+  switch (data.reason) {
+    case "empty":
+      return t("This file is empty (0 bytes): there is no photo in it to protect. It will not be sent.");
+    case "damaged":
+      return t(
+        "This photo is damaged or incomplete: it cannot be opened, so it cannot be protected. It will not be sent. If you have the original photo, choose that one.",
+      );
+    case "not-a-photo":
+      return t(
+        "This file is not a photo: its contents are in no picture format, so it cannot be protected. It will not be sent.",
+      );
+    case "stopped":
+      return t(
+        "The fingerprinting stopped before this file was done. It will not be sent: remove it and choose it again.",
+      );
+    default:
+      return t("This file could not be read on this device. It will not be sent.");
+  }
 }
 
 // What a finished file's fingerprints mean, in plain words.
@@ -79,9 +95,10 @@ function describe(result) {
     };
   }
   if (result.pdq_error) {
+    // Only for HEIC, TIFF and JPEG 2000 (file-kind.js): a damaged photo is refused instead.
     return {
       text: t(
-        "This browser cannot open this kind of photo, so it is registered by its exact fingerprint: an identical copy will be recognised. (The hashstop program on a computer can read it fully.)",
+        "This browser cannot open HEIC, TIFF or JPEG 2000 photos, so this one is registered by its exact fingerprint only: an identical copy will be recognised, an edited or re-saved one will not. The hashstop program on a computer can read this kind of photo.",
       ),
       tone: "note",
     };
@@ -106,6 +123,14 @@ export class PhotoSet {
     this.status = document.getElementById(`${prefix}-status`);
     this.onChange = onChange;
     this.entries = [];
+    // Hide the thumbnails (a shared screen): kept for this page only, never stored.
+    this.thumbs = document.getElementById(`${prefix}-thumbs`);
+    this.thumbs.addEventListener("click", () => {
+      const hide = this.thumbs.getAttribute("aria-pressed") !== "true";
+      this.thumbs.setAttribute("aria-pressed", String(hide));
+      this.list.classList.toggle("thumbs-hidden", hide);
+      this.thumbs.textContent = hide ? t("Show thumbnails") : t("Hide thumbnails");
+    });
 
     this.input.addEventListener("change", () => {
       this.add(this.input.files);
@@ -173,6 +198,7 @@ export class PhotoSet {
     item.append(text, remove);
     this.list.append(item);
     this.list.hidden = false;
+    this.thumbs.hidden = false;
     entry.item = item;
 
     entry.onMessage = (data) => {
@@ -195,10 +221,9 @@ export class PhotoSet {
         state.classList.add(tone);
       } else {
         entry.error = data.message ?? data.reason;
-        state.textContent = t("Could not fingerprint this file (%(reason)s). It will not be sent.", {
-          reason: failure(data),
-        });
+        state.textContent = failure(data);
         state.classList.add("error");
+        item.classList.add("refused");
       }
       this.announce();
       this.onChange();
@@ -244,6 +269,7 @@ export class PhotoSet {
     entry.item.remove();
     this.entries = this.entries.filter((e) => e !== entry);
     this.list.hidden = this.entries.length === 0;
+    this.thumbs.hidden = this.list.hidden;
     this.announce(t("Removed %(file)s.", { file: entry.file.name }));
     this.onChange();
     this.input.focus();
@@ -255,6 +281,7 @@ export class PhotoSet {
     this.entries = [];
     this.list.replaceChildren();
     this.list.hidden = true;
+    this.thumbs.hidden = true;
     this.status.textContent = "";
     this.onChange();
   }

@@ -12,9 +12,9 @@ const WHAT = {
 
 /**
  * Wire every button[data-copy] under `root`: it copies the text of the element whose id it
- * names, and says so in `status` (a polite live region).
+ * names, and says so in `status` (a polite live region); `onCopied(id)` is told what was copied.
  */
-export function wireCopyButtons(root, status) {
+export function wireCopyButtons(root, status, onCopied = () => {}) {
   for (const button of root.querySelectorAll("button[data-copy]")) {
     button.addEventListener("click", async () => {
       const source = document.getElementById(button.dataset.copy);
@@ -22,6 +22,7 @@ export function wireCopyButtons(root, status) {
       try {
         await navigator.clipboard.writeText(source.textContent);
         status.textContent = t("Copied %(what)s.", { what });
+        onCopied(button.dataset.copy);
       } catch {
         // No clipboard access (an older browser, or not allowed): select it for the person.
         const range = document.createRange();

@@ -6,7 +6,7 @@
 
 import { loadFacts } from "../facts.js";
 import { t, tn } from "../i18n.js";
-import { openCase, addHashes, newIdempotencyKey } from "./api.js";
+import { openCase, addHashes, newIdempotencyKey, readCase } from "./api.js";
 import { PhotoSet, describeCounts } from "./photo-set.js";
 import { downloadReceipt, wireCopyButtons } from "./receipt.js";
 
@@ -44,6 +44,14 @@ function update() {
       "Ready to send %(counts)s. No photo, video or file name will be sent: only the fingerprints below.",
       { counts: describeCounts(counts) },
     );
+  }
+  if (counts.failed) {
+    const left = tn(
+      "%(num)s file cannot be protected and will not be sent (see the list above).",
+      "%(num)s files cannot be protected and will not be sent (see the list above).",
+      counts.failed,
+    );
+    $("summary").textContent += " " + left;
   }
   $("payload").textContent = JSON.stringify({ hashes: photos.hashes().list }, null, 2);
   $("send").disabled = sending || photos.busy || counts.hashes === 0;
@@ -131,10 +139,29 @@ async function send() {
       unsent.push(...new Set(batch.owners.map((o) => o.file.name)));
     }
   }
-  showReceipt(opened, { files: photos.done.length, accepted, notes, unsent });
+  // The receipt counts what the service holds, not what this page meant to send.
+  let registered;
+  try {
+    const view = await readCase(opened.case_id, opened.secret);
+    registered = { files: view.photo_count, fingerprints: view.hash_count };
+  } catch {
+    registered = null;
+  }
+  showReceipt(opened, { registered, accepted, notes, unsent });
 }
 
-function showReceipt(opened, { files, accepted, notes, unsent }) {
+// Until the person has downloaded the receipt or copied both values, leaving asks first: the
+// secret cannot be shown again.
+let receiptSaved = true;
+const copied = new Set();
+window.addEventListener("beforeunload", (event) => {
+  if (receiptSaved) return;
+  event.preventDefault();
+  event.returnValue = ""; // older browsers need it set
+});
+
+function showReceipt(opened, { registered, accepted, notes, unsent }) {
+  receiptSaved = false;
   const receipt = {
     case_id: opened.case_id,
     secret: opened.secret,
@@ -145,12 +172,18 @@ function showReceipt(opened, { files, accepted, notes, unsent }) {
   for (const id of ["intro", "choose", "review"]) $(id).hidden = true;
   $("case-id").textContent = receipt.case_id;
   $("case-secret").textContent = receipt.secret;
-  $("receipt-summary").textContent = tn(
-    "%(fingerprints)s of %(num)s file registered. Platforms that work with hashstop can now recognise them.",
-    "%(fingerprints)s of %(num)s files registered. Platforms that work with hashstop can now recognise them.",
-    files,
-    { fingerprints: tn("%(num)s fingerprint", "%(num)s fingerprints", accepted) },
-  );
+  $("receipt-summary").textContent = registered
+    ? tn(
+        "%(fingerprints)s of %(num)s file registered. Platforms that work with hashstop can now recognise them.",
+        "%(fingerprints)s of %(num)s files registered. Platforms that work with hashstop can now recognise them.",
+        registered.files,
+        { fingerprints: tn("%(num)s fingerprint", "%(num)s fingerprints", registered.fingerprints) },
+      )
+    : tn(
+        "%(num)s fingerprint registered. Platforms that work with hashstop can now recognise them.",
+        "%(num)s fingerprints registered. Platforms that work with hashstop can now recognise them.",
+        accepted,
+      );
   const warnings = $("receipt-warnings");
   if (notes.length || unsent.length) {
     warnings.hidden = false;
@@ -163,10 +196,16 @@ function showReceipt(opened, { files, accepted, notes, unsent }) {
       listItems(warnings, unsent);
     }
   }
-  $("download-receipt").addEventListener("click", () => downloadReceipt(receipt));
+  $("download-receipt").addEventListener("click", () => {
+    downloadReceipt(receipt);
+    receiptSaved = true;
+  });
   $("receipt").hidden = false;
   $("receipt-title").focus();
 }
 
-wireCopyButtons($("receipt"), $("copy-status"));
+wireCopyButtons($("receipt"), $("copy-status"), (what) => {
+  copied.add(what);
+  if (copied.has("case-id") && copied.has("case-secret")) receiptSaved = true;
+});
 $("send").addEventListener("click", send);
