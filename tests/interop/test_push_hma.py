@@ -14,8 +14,13 @@ from __future__ import annotations
 
 import itertools
 import json
+import os
 import re
+import signal
+import subprocess
+import sys
 import threading
+import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -400,3 +405,53 @@ def test_the_sweep_deletes_a_withdrawal_whose_entry_was_skipped(client, database
     result = pusher(database, settings, url).run_once()
     assert result.deleted == 1
     assert state.values() == [("pdq", sample_hashes.pdq(2))]
+
+
+def _follower(database_url: str, url: str) -> subprocess.Popen[bytes]:
+    env = {
+        **os.environ,
+        "HASHSTOP_DATABASE_URL": database_url,
+        "HASHSTOP_SECRET_KEY": TEST_SECRET_KEY,
+        "HASHSTOP_HASHLIST_BATCH_CASES": "1",
+        "HASHSTOP_HASHLIST_BATCH_MIN_SECONDS": "0",
+    }
+    command = "from hashstop.cli import main; main()"
+    args = ["push", "hma", "--url", url, "--bank", BANK, "--interval", "0.2"]
+    return subprocess.Popen(
+        [sys.executable, "-c", command, *args],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+
+def _until(check, what: str, limit: float = 120.0) -> None:
+    deadline = time.monotonic() + limit  # a bound on waiting, not a timing assertion
+    while not check():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"never happened: {what}")
+        time.sleep(0.2)
+
+
+def test_the_follower_killed_and_restarted_carries_on_without_duplicates(client, database_url, hma):
+    state, url = hma
+    a = open_case(client, [sample_hashes.pdq_entry(1)])
+    open_case(client, [sample_hashes.pdq_entry(2)])
+    one, two, three = (("pdq", sample_hashes.pdq(n)) for n in (1, 2, 3))
+    follower = _follower(database_url, url)
+    try:
+        _until(lambda: state.values() == sorted([one, two]), "both hashes in HMA")
+        assert client.delete(f"/v1/cases/{a['case_id']}", headers=bearer(a["secret"])).is_success
+        _until(lambda: state.values() == [two], "the withdrawn hash deleted")
+        open_case(client, [sample_hashes.pdq_entry(3)])
+    finally:
+        follower.send_signal(signal.SIGKILL)  # wherever it is
+        follower.wait()
+    follower = _follower(database_url, url)
+    try:
+        _until(lambda: state.values() == sorted([two, three]), "the restarted follower adds")
+        time.sleep(1)  # a few more passes
+        assert state.values() == sorted([two, three])
+    finally:
+        follower.send_signal(signal.SIGKILL)
+        follower.wait()
