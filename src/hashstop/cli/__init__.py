@@ -14,6 +14,7 @@ from hashstop.cli.allowlist import allowlist
 from hashstop.cli.case import COMMANDS as CASE_COMMANDS
 from hashstop.cli.files import export_command, import_command
 from hashstop.cli.hash import hash_command
+from hashstop.cli.push import push
 from hashstop.cli.server import COMMANDS as SERVER_COMMANDS
 from hashstop.cli.submit import submit_command
 from hashstop.cli.subscribe import subscribe
@@ -38,3 +39,4 @@ main.add_command(allowlist)  # hashstop allowlist add/list/remove (issue 6)
 main.add_command(export_command)  # hashstop export / import (issue 17)
 main.add_command(import_command)
 main.add_command(subscribe)  # hashstop subscribe add/fetch (issue 17)
+main.add_command(push)  # hashstop push hma (issue 17)

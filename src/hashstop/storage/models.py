@@ -280,6 +280,48 @@ class BankEntry(Base):
     hash_id: Mapped[int] = mapped_column(ForeignKey("hashes.id", ondelete="CASCADE"), index=True)
 
 
+class PushTarget(Base):
+    """A bank of an HMA (OpenMediaMatch) that `hashstop push hma` keeps equal to the hash list
+    (issue 17): where it is, and the hash-list position applied so far."""
+
+    __tablename__ = "push_targets"
+    __table_args__ = (UniqueConstraint("url", "bank", name="uq_push_targets_url_bank"),)
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    url: Mapped[str] = mapped_column(String(512))
+    bank: Mapped[str] = mapped_column(String(64))
+    position: Mapped[int] = mapped_column(BigInteger, default=0)
+    # The largest HMA content id ever recorded for this target: an add in doubt after a crash
+    # can only have made an id above it (HMA's ids only grow).
+    high_water: Mapped[int] = mapped_column(BigInteger, default=0)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
+class PushEntry(Base):
+    """One of our hashes as bank content of a push target, and the call in flight for it.
+
+    `state` is written (and committed) before each HMA call: `adding` (content_id NULL until
+    HMA answered), `added`, `deleting`. A row still `adding` or `deleting` at start-up is a call
+    whose outcome is unknown; `service/push.py` reconciles it. No foreign key to `hashes`: a hash
+    row that disappears must still have its content deleted from HMA.
+    """
+
+    __tablename__ = "push_entries"
+    __table_args__ = (
+        UniqueConstraint("target_id", "hash_id", name="uq_push_entries_target_id_hash_id"),
+    )
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    target_id: Mapped[int] = mapped_column(ForeignKey("push_targets.id", ondelete="CASCADE"))
+    hash_id: Mapped[int] = mapped_column(BigInteger)
+    state: Mapped[str] = mapped_column(String(16))
+    content_id: Mapped[int | None] = mapped_column(BigInteger)
+    token: Mapped[str] = mapped_column(String(32))  # the note the content carries in HMA
+    floor: Mapped[int] = mapped_column(BigInteger, default=0)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
 class ApiKey(Base):
     """A platform, moderator or admin key; only the HMAC of the `hsk_` token is stored."""
 
