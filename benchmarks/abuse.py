@@ -180,11 +180,16 @@ def photo_suspension(world: World) -> dict[str, object]:
             hits = match_all(client, platform, [v["original"] for v in half])
             for hit in hits:
                 first = hit["matches"][0]
-                url = (
-                    f"/v1/review/hashes/{first['hash_id']}/suspend"
-                    if how == "hash"
-                    else f"/v1/review/photos/{first['photo']}/suspend"
-                )
+                if how == "hash":
+                    url = f"/v1/review/hashes/{first['hash_id']}/suspend"
+                else:
+                    # The photo's id as moderators see it (a platform sees a keyed name of its
+                    # own): from the match's review view, as the match page does.
+                    view = client.get(f"/v1/review/matches/{hit['match_id']}", headers=moderator)
+                    if view.status_code == 404:  # before issue 12: no photo in the review view
+                        break
+                    assert view.status_code == 200, view.text
+                    url = f"/v1/review/photos/{view.json()['photos'][0]['photo']}/suspend"
                 response = client.post(url, json={"reason": "not a victim's"}, headers=moderator)
                 if response.status_code == 404 and how == "photo":  # before issue 12
                     break
