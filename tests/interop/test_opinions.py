@@ -9,6 +9,7 @@ its headers. On SQLite and PostgreSQL (the `client` app and the CLI share the te
 from __future__ import annotations
 
 import json
+import logging
 import threading
 import time
 from collections.abc import Iterator
@@ -36,6 +37,7 @@ class StandInStopNCII:
 
     def __init__(self, values: list[str]) -> None:
         self.values = values
+        self.withdrawn: set[str] = set()  # served with hashStatus Withdrawn
         self.feedback: list[dict[str, Any]] = []  # accepted calls: headers and body
         self.refused = 0  # calls answered 503
         self.fail_next = 0  # answer the next n feedback calls 503
@@ -74,7 +76,7 @@ def _handler(state: StandInStopNCII) -> type[BaseHTTPRequestHandler]:
                     "lastModtimestamp": now,
                     "signalType": "ImagePDQ",
                     "hashValue": value,
-                    "hashStatus": "Active",
+                    "hashStatus": "Withdrawn" if value in state.withdrawn else "Active",
                     "caseNumbers": {},
                     "CSPFeedbacks": [],
                 }
@@ -210,8 +212,9 @@ def audit_actions(database) -> list[str]:
 
 
 def test_a_verdict_on_a_stopncii_bank_hash_reaches_the_exchange_once(
-    client, database, database_url, make_key, stopncii
+    client, database, database_url, make_key, stopncii, caplog
 ):
+    caplog.set_level(logging.DEBUG)
     state, url = stopncii
     follow_stopncii(database_url, url)
     platform = make_key("platform", platform="acme-social")
@@ -244,6 +247,13 @@ def test_a_verdict_on_a_stopncii_bank_hash_reaches_the_exchange_once(
     assert [(o.state, o.attempts) for o in opinions(database)] == [("sent", 1), ("sent", 1)]
     actions = audit_actions(database)
     assert actions.count("bank.opinion_queued") == 2 and actions.count("bank.opinion_sent") == 2
+    # The log says what happened at info level, never a value.
+    told = [r for r in caplog.records if r.name == "hashstop.subscribe"]
+    assert len(told) == 2 and all(r.levelno == logging.INFO for r in told)
+    for record in caplog.records:
+        if record.levelno >= logging.INFO:
+            text = record.getMessage()
+            assert sample_hashes.pdq(1) not in text and sample_hashes.pdq(2) not in text
 
     # Idempotent: a second run, and a third, send nothing again.
     for _ in range(2):
@@ -319,6 +329,39 @@ def test_a_crash_before_the_record_sends_again_once(
     assert sends(database_url, url)["sent"] == 1
     assert sends(database_url, url)["sent"] == 0
     assert state.sent() == [("Blocked", sample_hashes.pdq(2))] * 2
+
+
+def test_a_hash_the_exchange_deleted_before_it_was_sent_is_gone_and_never_sent(
+    client, database, database_url, make_key, stopncii
+):
+    state, url = stopncii
+    follow_stopncii(database_url, url)
+    platform = make_key("platform")
+    found = match(client, platform, sample_hashes.pdq(1))
+    assert verdict(client, platform, found, "false_positive") == 201
+    time.sleep(1.1)  # the stand-in's timestamps are seconds
+    state.withdrawn.add(sample_hashes.pdq(1))
+    fetched = ok(
+        database_url,
+        "subscribe",
+        "fetch",
+        "--bank",
+        "stopncii",
+        "--credentials",
+        credentials(url),
+        "--json",
+    )
+    assert fetched["removed"] == 1
+    assert sends(database_url, url) == {
+        "bank": "stopncii",
+        "sent": 0,
+        "not_supported": 0,
+        "failed": 0,
+        "pending": 0,
+    }
+    assert state.feedback == []
+    assert [(o.state, o.attempts) for o in opinions(database)] == [("gone", 0)]
+    assert "bank.opinion_gone" in audit_actions(database)
 
 
 @pytest.mark.parametrize("exchange", ["sample", "local_file"])

@@ -1,4 +1,5 @@
-"""`hashstop subscribe add|fetch`: a named bank that follows another exchange through pytx.
+"""`hashstop subscribe add|fetch|feedback`: a named bank that follows another exchange through
+pytx, and platforms' verdicts on its hashes sent back to that exchange (`report_opinion`).
 
 `add` names the bank, the pytx exchange (`sample`, `local_file`, `stop_ncii`, `ncmec`,
 `fb_threatexchange`, `hashstop`) and its collaboration config (JSON, the fields of that API's
@@ -14,6 +15,10 @@ record whose `hashStatus` is Withdrawn or Deleted as a deletion.
 A fetch without a checkpoint, with a stale one, or from an exchange whose checkpoint holds no
 position (pytx's sample, a local file: they return everything each time) is a full one: keys
 the bank holds that the full fetch did not return are deleted at the end.
+
+`feedback` sends the bank's queued opinions (service/opinions.py) one by one, each outcome
+recorded in its own transaction right after the exchange answered (at least once): `sent`,
+`not_supported` (pytx raised NotImplementedError, or a local file), or a failure left pending.
 
 Needs `threatexchange` installed beside hashstop (`pip install threatexchange`).
 """
