@@ -71,7 +71,7 @@ def _handler(state: StandInStopNCII) -> type[BaseHTTPRequestHandler]:
             if self.headers.get("x-functions-key") != FETCH_KEY:
                 return self._answer(401, {"message": "bad function key"})
             now = int(time.time())
-            records = [
+            records: list[dict[str, Any]] = [
                 {
                     "lastModtimestamp": now,
                     "signalType": "ImagePDQ",
