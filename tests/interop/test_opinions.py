@@ -17,15 +17,26 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from click.testing import CliRunner, Result
 from sqlalchemy import select
 
 from hashstop.cli import main
-from hashstop.storage.models import AuditEntry, BankEntry, BankOpinion, Hash
+from hashstop.service.keys import KeyService
+from hashstop.service.tokens import Keyring
+from hashstop.storage.database import Database, upgrade
+from hashstop.storage.models import (
+    AuditEntry,
+    BankEntry,
+    BankOpinion,
+    Feedback,
+    Hash,
+    MatchRecord,
+)
 from tests import sample_hashes
-from tests.interop.conftest import free_port
-from tests.service_fixtures import TEST_SECRET_KEY, bearer
+from tests.interop.conftest import free_port, serve
+from tests.service_fixtures import TEST_SECRET_KEY, bearer, make_settings
 
 FETCH_KEY = "fetch-function-key"
 FEEDBACK_KEY = "feedback-function-key"
@@ -430,3 +441,87 @@ def test_a_platform_cannot_make_hashstop_send_feedback_about_a_hash_it_never_mat
 def opinions_hash_id(database, value: str) -> int:
     with database.transaction(write=False) as session:
         return int(session.scalar(select(Hash.id).where(Hash.value == bytes.fromhex(value))))
+
+
+def test_a_verdict_on_a_hashstop_upstream_bank_is_given_on_an_upstream_match(
+    client, database, database_url, make_key, tmp_path: Path
+):
+    """The other exchange that takes opinions: a hashstop upstream, through `hashstop.pytx`."""
+    hub_url = f"sqlite:///{tmp_path / 'hub.db'}"
+    upgrade(hub_url)
+    hub_settings = make_settings(hub_url)
+    hub = Database(hub_url, pool_size=1)
+    try:
+        with hub.transaction() as session:
+            subscriber_key = (
+                KeyService(session, Keyring(hub_settings.secret_key_bytes))
+                .create(name="downstream", role="platform", platform="downstream-hashstop")
+                .token
+            )
+        for url in serve(hub_settings):
+            answer = httpx.post(
+                f"{url}/v1/cases", json={"hashes": [sample_hashes.pdq_entry(3)]}, timeout=30
+            )
+            assert answer.status_code == 201, answer.text
+            config = json.dumps({"server_url": url})
+            ok(
+                database_url,
+                "subscribe",
+                "add",
+                "--bank",
+                "hub",
+                "--exchange",
+                "hashstop",
+                "--config",
+                config,
+            )
+            fetched = ok(
+                database_url,
+                "subscribe",
+                "fetch",
+                "--bank",
+                "hub",
+                "--credentials",
+                subscriber_key,
+                "--json",
+            )
+            assert fetched["added"] == 1
+            platform = make_key("platform", platform="acme-social")
+            found = match(client, platform, sample_hashes.pdq(3), ref="acme-upload-77")
+            assert verdict(client, platform, found, "false_positive") == 201
+            sent = ok(
+                database_url,
+                "subscribe",
+                "feedback",
+                "--bank",
+                "hub",
+                "--credentials",
+                subscriber_key,
+                "--json",
+            )
+            assert (sent["sent"], sent["pending"]) == (1, 0)
+            assert (
+                ok(
+                    database_url,
+                    "subscribe",
+                    "feedback",
+                    "--bank",
+                    "hub",
+                    "--credentials",
+                    subscriber_key,
+                    "--json",
+                )["sent"]
+                == 0
+            )
+        with hub.transaction(write=False) as session:
+            upstream = session.execute(
+                select(MatchRecord.platform, MatchRecord.ref, Feedback.verdict).join(
+                    Feedback, Feedback.match_id == MatchRecord.id
+                )
+            ).all()
+        # The hub sees the subscriber's key and a fixed ref, never the platform or its ref.
+        assert [tuple(r) for r in upstream] == [
+            ("downstream-hashstop", "pytx-opinion", "false_positive")
+        ]
+    finally:
+        hub.dispose()
