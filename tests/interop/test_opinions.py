@@ -525,3 +525,25 @@ def test_a_verdict_on_a_hashstop_upstream_bank_is_given_on_an_upstream_match(
         ]
     finally:
         hub.dispose()
+
+
+def test_without_credentials_it_is_one_line_and_nothing_is_marked(
+    client, database, database_url, make_key, stopncii, monkeypatch, tmp_path: Path
+):
+    monkeypatch.delenv("TX_STOPNCII_KEYS", raising=False)
+    monkeypatch.setenv("HOME", str(tmp_path))  # no ~/.tx_stopncii_keys
+    state, url = stopncii
+    follow_stopncii(database_url, url)
+    # Nothing pending: nothing to send, no credentials needed.
+    assert ok(database_url, "subscribe", "feedback", "--bank", "stopncii", "--json")["sent"] == 0
+    platform = make_key("platform")
+    found = match(client, platform, sample_hashes.pdq(1))
+    assert verdict(client, platform, found, "confirmed") == 201
+    missing = cli(database_url, "subscribe", "feedback", "--bank", "stopncii")
+    assert missing.exit_code == 1 and "needs --credentials" in missing.output
+    assert "Traceback" not in missing.output
+    bad = cli(database_url, "subscribe", "feedback", "--bank", "stopncii", "--credentials", "x")
+    assert bad.exit_code == 1 and "not in the form pytx reads" in bad.output
+    assert [(o.state, o.attempts) for o in opinions(database)] == [("pending", 0)]
+    assert sends(database_url, url)["sent"] == 1
+    assert state.sent() == [("Blocked", sample_hashes.pdq(1))]

@@ -146,17 +146,27 @@ def _exchange(
     api_name: str, collab: Any, credentials: str | None, feedback_key: str | None = None
 ) -> Any:
     """The pytx exchange of a bank, with its credentials (given, or found by pytx)."""
-    from threatexchange.exchanges.auth import SignalExchangeWithAuth
+    from threatexchange.exchanges.auth import (
+        SignalExchangeAPIInvalidAuthException,
+        SignalExchangeAPIMissingAuthException,
+        SignalExchangeWithAuth,
+    )
 
     api_cls = exchange_classes()[api_name]
     if not issubclass(api_cls, SignalExchangeWithAuth):
         return api_cls.for_collab(collab)
-    creds = None
-    if credentials is not None:
-        creds = api_cls.get_credential_cls()._from_str(credentials)  # noqa: SLF001
-    if feedback_key is not None and api_name == "stop_ncii":
-        return api_cls.for_collab(collab, creds, feedback_key=feedback_key)
-    return api_cls.for_collab(collab, creds)
+    try:
+        creds = None
+        if credentials is not None:
+            creds = api_cls.get_credential_cls()._from_str(credentials)  # noqa: SLF001
+        if feedback_key is not None and api_name == "stop_ncii":
+            return api_cls.for_collab(collab, creds, feedback_key=feedback_key)
+        return api_cls.for_collab(collab, creds)
+    except SignalExchangeAPIMissingAuthException as exc:
+        hints = "; ".join(exc.hints)
+        raise Problem(f"the {api_name} exchange needs --credentials ({hints})") from None
+    except (SignalExchangeAPIInvalidAuthException, ValueError):
+        raise Problem(f"the {api_name} credentials are not in the form pytx reads") from None
 
 
 @click.group("subscribe")
