@@ -240,6 +240,7 @@ def test_a_verdict_on_a_stopncii_bank_hash_reaches_the_exchange_once(
         "sent": 2,
         "not_supported": 0,
         "failed": 0,
+        "gone": 0,
         "pending": 0,
     }
     assert state.sent() == [
@@ -368,6 +369,7 @@ def test_a_hash_the_exchange_deleted_before_it_was_sent_is_gone_and_never_sent(
         "sent": 0,
         "not_supported": 0,
         "failed": 0,
+        "gone": 1,
         "pending": 0,
     }
     assert state.feedback == []

@@ -319,17 +319,17 @@ def subscribe_feedback(
         Verdict.FALSE_POSITIVE.value: SignalOpinionCategory.NEGATIVE_CLASS,
     }
 
-    def load(session: Any, _: Any) -> tuple[str, dict[str, Any], list[Any]]:
+    def load(session: Any, _: Any) -> tuple[str, dict[str, Any], tuple[list[Any], int]]:
         sub = subscription(session, bank)
         return sub.api, json.loads(sub.collab), pending_opinions(session, CLI, sub)
 
-    api_name, fields, pending = in_transaction(load)
+    api_name, fields, (pending, gone) = in_transaction(load)
     api: Any = None
     if pending and api_name not in NO_OPINIONS:
         api = _exchange(
             api_name, _collab(exchange_classes()[api_name], bank, fields), credentials, feedback_key
         )
-    totals = {"sent": 0, "not_supported": 0, "failed": 0}
+    totals = {"sent": 0, "not_supported": 0, "failed": 0, "gone": gone}
     first_error = ""
     for item in pending:
         error: str | None = None
@@ -366,7 +366,8 @@ def subscribe_feedback(
     else:
         click.echo(
             f"Bank {bank}: {totals['sent']} opinion(s) sent, {totals['not_supported']} not "
-            f"supported by the exchange, {totals['failed']} failed; {counts['pending']} pending."
+            f"supported by the exchange, {totals['failed']} failed, {gone} gone (the hash was "
+            f"erased first); {counts['pending']} pending."
         )
     if totals["failed"]:
         raise Problem(

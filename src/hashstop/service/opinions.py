@@ -86,9 +86,11 @@ def queue_opinions(session: Session, actor: Actor, record: MatchRecord, feedback
     return len(rows)
 
 
-def pending_opinions(session: Session, actor: Actor, sub: Subscription) -> list[PendingOpinion]:
-    """The bank's opinions still to send, oldest first. One whose hash was erased meanwhile is
-    marked `gone` here (and audited): there is nothing left to send."""
+def pending_opinions(
+    session: Session, actor: Actor, sub: Subscription
+) -> tuple[list[PendingOpinion], int]:
+    """The bank's opinions still to send, oldest first, and how many were found `gone`: one
+    whose hash was erased meanwhile is marked so here (and audited), with nothing to send."""
     actor.require_admin("send a bank's feedback to its exchange")
     rows = session.execute(
         select(BankOpinion, Hash.algorithm, Hash.value)
@@ -97,12 +99,14 @@ def pending_opinions(session: Session, actor: Actor, sub: Subscription) -> list[
         .order_by(BankOpinion.id)
     ).all()
     out: list[PendingOpinion] = []
+    gone = 0
     for opinion, algorithm, value in rows:
         if value is None:
             _settle(session, actor, sub, opinion, OpinionState.GONE, None)
+            gone += 1
             continue
         out.append(PendingOpinion(opinion.id, opinion.verdict, algorithm, bytes(value).hex()))
-    return out
+    return out, gone
 
 
 def record_outcome(
