@@ -38,5 +38,5 @@ for _command in SERVER_COMMANDS:  # serve, db upgrade, keys create/list/revoke
 main.add_command(allowlist)  # hashstop allowlist add/list/remove (issue 6)
 main.add_command(export_command)  # hashstop export / import (issue 17)
 main.add_command(import_command)
-main.add_command(subscribe)  # hashstop subscribe add/fetch (issue 17)
+main.add_command(subscribe)  # hashstop subscribe add/fetch/feedback (issue 17)
 main.add_command(push)  # hashstop push hma (issue 17)

@@ -3,7 +3,9 @@
 A platform sees only the match records its keys created; another platform's match id answers
 404, exactly like an id that does not exist. Every verdict is kept (who, when); the latest sets
 the record's status, until a moderator decides it (see `lifecycle.py`: the moderator's word is
-final). A false-positive verdict may trip the automatic quarantine of the hashes it hit.
+final). A false-positive verdict may trip the automatic quarantine of the hashes it hit. An
+applied verdict on a match of a subscribed bank's hash is queued for the bank's exchange
+(`opinions.py`).
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from sqlalchemy.orm import Session
 from hashstop.service.actors import Actor
 from hashstop.service.errors import InvalidInput, NotFound
 from hashstop.service.lifecycle import verdict_applies
+from hashstop.service.opinions import queue_opinions
 from hashstop.service.quarantine import (
     QuarantinePolicy,
     check_false_positives,
@@ -83,6 +86,9 @@ def give_feedback(
         action=action_value.value,
         applied=applied,
     )
+    if applied:
+        # A verdict on a subscribed bank's hash goes back to its exchange (service/opinions.py).
+        queue_opinions(session, Actor.of_key(key), record, feedback)
     flagged = False
     if applied and verdict_value is Verdict.FALSE_POSITIVE and quarantine is not None:
         check_false_positives(session, quarantine, [h.hash_id for h in record.hits])

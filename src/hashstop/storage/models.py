@@ -280,6 +280,37 @@ class BankEntry(Base):
     hash_id: Mapped[int] = mapped_column(ForeignKey("hashes.id", ondelete="CASCADE"), index=True)
 
 
+class OpinionState(enum.StrEnum):
+    PENDING = "pending"  # to send (again, after a transport failure)
+    SENT = "sent"  # the exchange accepted it
+    NOT_SUPPORTED = "not_supported"  # the exchange takes no opinions (or not this one)
+    GONE = "gone"  # the hash's value was erased (withdrawn) before it could be sent
+
+
+class BankOpinion(Base):
+    """A platform's verdict on a match of a subscribed bank's hash, to send back to the bank's
+    exchange (pytx `report_opinion`, issue 17): queued in the verdict's transaction, marked
+    `sent` in a transaction of its own after the exchange accepted it. It names the verdict and
+    the hash, never a value: the value is read from `hashes` when it is sent."""
+
+    __tablename__ = "bank_opinions"
+    __table_args__ = (
+        UniqueConstraint("feedback_id", "hash_id", name="uq_bank_opinions_feedback_id_hash_id"),
+        Index("ix_bank_opinions_subscription_id_state", "subscription_id", "state"),
+    )
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    subscription_id: Mapped[int] = mapped_column(ForeignKey("subscriptions.id", ondelete="CASCADE"))
+    feedback_id: Mapped[int] = mapped_column(ForeignKey("feedback.id", ondelete="CASCADE"))
+    hash_id: Mapped[int] = mapped_column(ForeignKey("hashes.id", ondelete="CASCADE"))
+    verdict: Mapped[str] = mapped_column(String(16))
+    state: Mapped[str] = mapped_column(String(16), default=OpinionState.PENDING)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
 class PushTarget(Base):
     """A bank of an HMA (OpenMediaMatch) that `hashstop push hma` keeps equal to the hash list
     (issue 17): where it is, and the hash-list position applied so far."""
