@@ -5,6 +5,7 @@
     .venv/bin/python benchmarks/index.py --n 10000000 --engines ours,faiss-mih
     .venv/bin/python benchmarks/index.py --bits 64 --max-distance 10 --engines ours,faiss-flat
     .venv/bin/python benchmarks/index.py --clustered --engines ours,faiss-mih   # photo variants
+    .venv/bin/python benchmarks/index.py --real --engines ours,faiss-mih   # + real PDQ hashes
 
 Times are CPU time of the searching thread (`time.thread_time`), not wall time: the machine
 this was written on is shared and loaded, and wall times there mostly measure the others.
@@ -17,9 +18,22 @@ gives medians over rounds and the ratio to ours. faiss runs on one thread
 IndexBinaryFlat's range search, an exhaustive scan, computed once before the rounds; the table
 prints the true matches found and the false extras (ids returned that the scan does not have).
 Single-query timings use fresh queries (half planted, half uniform) that no batch searched.
-What it does not cover: codes are synthetic (uniform, or --clustered after real variants'
-distances); real PDQ hashes of photos are in `benchmarks/false_matches.py` and
+What it does not cover: without --real, codes are synthetic (uniform, or --clustered after real
+variants' distances); with --real, the real hashes are of generated photo-like images (smooth
+shading and shapes, `tests/hashing/synthetic_photo.py`), not photographs, and P of them among
+N: real PDQ hashes of photographs are in `benchmarks/false_matches.py` and
 `benchmarks/robustness.py`.
+
+--real P (P defaults to 200) stores real PDQ hashes first: for each of P generated photos, what a
+victim's client stores (`photo_variants`: its PDQ, crops, mirror, turns; 19 a photo), as ids
+0..M-1, then the synthetic codes above up to N. Two more classes of queries, each hashed as a
+platform hashes an upload (`query_hashes`, PDQ only, up to 16) and searched one upload a call,
+each for the first time: re-posts, one edited copy of each stored photo (JPEG re-encode, resize
+and re-encode, crops off the grid of the stored crops; `tests/hashing/real_codes.py`), which
+should find their photo; and P generated photos never stored, which should find nothing. Per
+class the table gives uploads found (and how many a brute-force scan finds), true matches
+found, false extras, hashes/s and the p50 of an upload. The hashes are made once (about 40 s
+for P=200) and cached under benchmarks/.cache (gitignored), keyed by the code that makes them.
 
 --clustered stores what victims' clients store since issue 8: codes in groups, one group per
 photo, as many codes as variants.json stores per photo. Each group is a random "original" and,
