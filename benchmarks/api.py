@@ -146,17 +146,8 @@ def real_pass(
                 r.raise_for_status()
                 got = {int(h["hash_id"]) for h in r.json()["results"][0]["matches"]}
                 want = within(codes, queries, 31)
-                photo = int(real.upload_photo[u])
-
-                def matched(ids: set[int], photo: int = photo) -> bool:
-                    if photo < 0:
-                        return bool(ids)
-                    return any(
-                        i <= len(real.stored) and real.stored_photo[i - 1] == photo for i in ids
-                    )
-
-                counts["found"] += matched(got)
-                counts["truth_found"] += matched(want)
+                counts["found"] += real.found(u, (i - 1 for i in got))  # hash id = row + 1
+                counts["truth_found"] += real.found(u, (i - 1 for i in want))
                 counts["hits"] += len(got & want)
                 counts["pairs"] += len(want)
                 counts["wrong"] += len(got - want)
@@ -429,15 +420,9 @@ def main() -> None:
     parser.add_argument("--settle", type=float, default=2.0, help="seconds to wait after ready")
     parser.add_argument("--httpx", action="store_true", help="use httpx even if wrk is there")
     parser.add_argument("--clustered", action="store_true", help="codes grouped as photo variants")
-    parser.add_argument(
-        "--real",
-        type=int,
-        nargs="?",
-        const=200,
-        metavar="P",
-        help="store the real PDQ variants of P generated photos (default 200) first, padded to N; "
-        "send their re-posts and unrelated generated photos (benchmarks/index.py --real)",
-    )
+    from benchmarks.index import add_real_argument
+
+    add_real_argument(parser, "send re-posts and unrelated photos (benchmarks/index.py --real)")
     args = parser.parse_args()
     real = None
     if args.real:

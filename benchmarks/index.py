@@ -188,6 +188,18 @@ def cached_real_codes(photos: int) -> Path:
     return path
 
 
+def add_real_argument(parser: argparse.ArgumentParser, queries: str) -> None:
+    parser.add_argument(
+        "--real",
+        type=int,
+        nargs="?",
+        const=200,
+        metavar="P",
+        help="store the real PDQ variants of P generated photos (default 200) first, padded to "
+        f"N with the synthetic codes; {queries}",
+    )
+
+
 def load_real_codes(path: str | Path) -> RealCodes:
     from tests.hashing.real_codes import RealCodes
 
@@ -301,7 +313,6 @@ def real_classes(index: Ours | Faiss, real: str, truth: list[list[int]]) -> dict
     searches an upload), every one searched here for the first time. Found: a re-post that
     returned a code of its own photo, an unrelated upload that returned anything."""
     found = load_real_codes(real)
-    stored = len(found.stored_photo)
     bounds = np.flatnonzero(np.diff(found.query_upload, prepend=-1, append=-1))
     out: dict[str, float] = {}
     for name, reposts in (("reposts", True), ("unrelated", False)):
@@ -317,15 +328,8 @@ def real_classes(index: Ours | Faiss, real: str, truth: list[list[int]]) -> dict
             hits += sum(len(w & f) for w, f in zip(want, results, strict=True))
             extra += sum(len(f - w) for w, f in zip(want, results, strict=True))
             pairs += sum(len(w) for w in want)
-            photo = int(found.upload_photo[u])
-
-            def matched(ids: set[int], photo: int = photo) -> bool:
-                if photo < 0:
-                    return bool(ids)
-                return any(i < stored and found.stored_photo[i] == photo for i in ids)
-
-            uploads_found += matched(set().union(*results))
-            uploads_true += matched(set().union(*want))
+            uploads_found += found.found(u, set().union(*results))
+            uploads_true += found.found(u, set().union(*want))
         out |= {
             f"{name}_uploads": len(uploads),
             f"{name}_found": uploads_found,
@@ -431,15 +435,7 @@ def main() -> None:
     parser.add_argument("--engines", default=",".join(ENGINES))
     parser.add_argument("--clustered", action="store_true", help="codes grouped as photo variants")
     parser.add_argument("--profile-photos", type=int, default=12, help="photos for --clustered")
-    parser.add_argument(
-        "--real",
-        type=int,
-        nargs="?",
-        const=200,
-        metavar="P",
-        help="store the real PDQ variants of P generated photos (default 200) first, padded to N "
-        "with the synthetic codes; add fresh re-post and unrelated-photo queries",
-    )
+    add_real_argument(parser, "add fresh re-post and unrelated-photo queries")
     parser.add_argument("--real-codes", help=argparse.SUPPRESS)
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     parser.add_argument("--truth", help=argparse.SUPPRESS)

@@ -16,7 +16,7 @@ Used by tests/matching/test_real_codes.py, `benchmarks/index.py --real` and
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 import numpy as np
@@ -60,6 +60,14 @@ class RealCodes:
     query_upload: Ints  # (K,): the upload (0..U-1) each query hash belongs to
     upload_photo: Ints  # (U,): the stored photo an upload re-posts; -1: an unrelated photo
     upload_edit: Ints  # (U,): its edit (index into REPOSTS); -1: an unrelated photo
+
+    def found(self, upload: int, rows: Iterable[int]) -> bool:
+        """Whether an answer (stored rows, 0-based; rows past the real codes are padding)
+        finds a re-post's own photo, or for an unrelated upload, whether it matched anything."""
+        photo = int(self.upload_photo[upload])
+        if photo < 0:
+            return any(True for _ in rows)
+        return any(r < len(self.stored) and self.stored_photo[r] == photo for r in rows)
 
     def uploads(self, reposts: bool) -> list[Codes]:
         """The query hashes of each re-post (or each unrelated upload), in upload order."""
