@@ -166,7 +166,8 @@ def cached_real_codes(photos: int) -> Path:
     """The real PDQ hashes of `photos` generated photos (`tests/hashing/real_codes.py`): their
     stored variants, one re-post of each (the edits in turn) and as many unrelated photos, in
     an .npz under benchmarks/.cache, made once (about a tenth of a second a photo) and again
-    whenever the code that makes them changes (its sources' digest is in the name)."""
+    whenever the code that makes them changes (its sources' digest is in the name; the older
+    file is removed)."""
     import hashlib
 
     import PIL
@@ -183,6 +184,9 @@ def cached_real_codes(photos: int) -> Path:
         partial = path.with_suffix(".partial.npz")
         np.savez(partial, **vars(made))
         partial.replace(path)
+        for stale in REAL_CACHE.glob(f"real-codes-{photos}-*.npz"):  # made by older code
+            if stale != path:
+                stale.unlink()
         seconds = time.perf_counter() - started
         print(f"hashed {photos} photos, {photos} re-posts, {photos} unrelated in {seconds:.0f} s")
     return path
