@@ -32,8 +32,9 @@ each for the first time: re-posts, one edited copy of each stored photo (JPEG re
 and re-encode, crops off the grid of the stored crops; `tests/hashing/real_codes.py`), which
 should find their photo; and P generated photos never stored, which should find nothing. Per
 class the table gives uploads found (and how many a brute-force scan finds), true matches
-found, false extras, hashes/s and the p50 of an upload. The hashes are made once (about 40 s
-for P=200) and cached under benchmarks/.cache (gitignored), keyed by the code that makes them.
+found, false extras, hashes/s and the p50 of an upload. The hashes are made once (40-80 s for
+P=200) and cached under benchmarks/.cache (gitignored), keyed by the code that makes them.
+Measured at 1M and 10M codes (issue 19): docs/developers.md, "With real PDQ hashes".
 
 --clustered stores what victims' clients store since issue 8: codes in groups, one group per
 photo, as many codes as variants.json stores per photo. Each group is a random "original" and,
