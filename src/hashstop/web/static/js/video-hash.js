@@ -7,10 +7,12 @@
 // - The frame rate is FFmpeg's average rate for an MP4 track: samples * timescale / the sum of
 //   their durations. Every frame the decoder gives out is counted from 0 (presentation order, as
 //   FFmpeg's), and frame n is kept when n % max(1, int(fps * secondsPerHash)) === 0.
-// - A kept frame's visible pixels are converted to RGBA by the browser (its colour conversion,
-//   not swscale's: frame hashes may differ from the Python client's by a few bits; see
-//   docs/videos.md for the measured distances), then luma is the reference's
-//   `fillFloatLumaFromRGB` (float32 products and sums, R + G first) and PDQ is pdq.js.
+// - A kept frame's visible pixels (8-bit 4:2:0, as decoded) are converted to 8-bit RGB here as
+//   swscale does for PyAV's to_ndarray("rgb24"): limited range, the track's matrix (BT.601 when
+//   unspecified), one chroma sample for each 2x2 pixels; then luma is the reference's
+//   `fillFloatLumaFromRGB` (float32 products and sums, R + G first) and PDQ is pdq.js. Decoders
+//   and rounding differ a little, so frame hashes may be a few bits from the Python client's
+//   (docs/videos.md has the measured distances). Other layouts are converted by the browser.
 // - Bounds as the Python client: 3 hours, 720,000 frames, frames of at most 8K.
 //
 // A file this browser cannot hash (no WebCodecs, not an MP4, a codec it cannot decode, damaged,
@@ -53,16 +55,6 @@ export class VideoCancelled extends Error {
 /** Keep every n-th decoded frame: int(fps * secondsPerHash), at least 1 (the reference). */
 export function frameStep(frameRate, secondsPerHash) {
   return Math.max(1, Math.trunc(frameRate * secondsPerHash));
-}
-
-/** Float32 luma of RGBA pixels, as the reference's fillFloatLumaFromRGB (and video.py). */
-export function lumaFromRGBAFloat32(data, width, height) {
-  const count = width * height;
-  const luma = new Float32Array(count);
-  for (let i = 0, p = 0; i < count; i++, p += 4) {
-    luma[i] = f(f(f(data[p] * LUMA_R) + f(data[p + 1] * LUMA_G)) + f(data[p + 2] * LUMA_B));
-  }
-  return luma;
 }
 
 // Python's round(): halves to even.
@@ -131,7 +123,8 @@ class Demuxer {
       offset = Number.isInteger(next) && next !== offset ? next : end;
     }
     if (this.ready === null) {
-      throw new VideoUnsupported("not-mp4", this.error || "no MP4 movie header (moov) found");
+      // An MP4 (its ftyp checked first) without a readable moov: damaged or cut short.
+      throw new VideoUnsupported("damaged", this.error || "no MP4 movie header (moov)");
     }
     const info = this.ready.videoTracks[0];
     if (!info) throw new VideoUnsupported("not-mp4", "the MP4 has no video track");
@@ -165,27 +158,163 @@ class Demuxer {
   }
 }
 
-// RGBA of a frame's visible rectangle: the browser converts (copyTo RGBA, or a canvas where a
-// browser lacks that conversion).
-async function rgbaOf(frame) {
-  const { width, height } = frame.visibleRect;
-  try {
-    const options = { format: "RGBA", colorSpace: "srgb" };
-    const data = new Uint8ClampedArray(frame.allocationSize(options));
-    const layout = await frame.copyTo(data, options);
-    const stride = layout[0].stride;
-    if (stride === width * 4) return { data, width, height };
-    const packed = new Uint8ClampedArray(width * height * 4);
-    for (let y = 0; y < height; y++) {
-      packed.set(data.subarray(y * stride + layout[0].offset, y * stride + layout[0].offset + width * 4), y * width * 4);
+// The colour matrix FFmpeg would convert with: swscale takes the frame's matrix coefficients
+// (the H.264 SPS's VUI, or an MP4 colr/vpcC box), 601 when they are unspecified, and ignores
+// the range flag as PyAV's to_ndarray does (limited range). 1: BT.709, 9/10: BT.2020, else 601.
+const MATRICES = {
+  601: { crv: 1.596027, cgu: 0.391762, cgv: 0.812968, cbu: 2.017232 },
+  709: { crv: 1.792741, cgu: 0.213249, cgv: 0.532909, cbu: 2.112402 },
+  2020: { crv: 1.678674, cgu: 0.187326, cgv: 0.650424, cbu: 2.141772 },
+};
+
+function matrixFromCoefficients(code) {
+  if (code === 1) return 709;
+  if (code === 9 || code === 10) return 2020;
+  return 601;
+}
+
+// Bits of an H.264 NAL unit (emulation-prevention bytes removed first).
+class Bits {
+  constructor(bytes) {
+    const clean = [];
+    for (let i = 0; i < bytes.length; i++) {
+      if (i >= 2 && bytes[i] === 3 && bytes[i - 1] === 0 && bytes[i - 2] === 0) continue;
+      clean.push(bytes[i]);
     }
-    return { data: packed, width, height };
-  } catch {
-    const canvas = new OffscreenCanvas(width, height);
-    const context = canvas.getContext("2d", { willReadFrequently: true });
-    context.drawImage(frame, frame.visibleRect.x, frame.visibleRect.y, width, height, 0, 0, width, height);
-    return { data: context.getImageData(0, 0, width, height).data, width, height };
+    this.bytes = clean;
+    this.pos = 0;
   }
+  u(n) {
+    let v = 0;
+    for (let i = 0; i < n; i++, this.pos++) {
+      if (this.pos >> 3 >= this.bytes.length) throw new RangeError("SPS ends early");
+      v = v * 2 + ((this.bytes[this.pos >> 3] >> (7 - (this.pos & 7))) & 1);
+    }
+    return v;
+  }
+  ue() {
+    let zeros = 0;
+    while (this.u(1) === 0) if (++zeros > 31) throw new RangeError("bad SPS");
+    return zeros ? 2 ** zeros - 1 + this.u(zeros) : 0;
+  }
+  se() {
+    const k = this.ue();
+    return k & 1 ? (k + 1) / 2 : -k / 2;
+  }
+}
+
+/** H.264 SPS (a NAL unit, header byte included) -> its VUI matrix_coefficients, or 2. */
+export function spsMatrixCoefficients(nal) {
+  const b = new Bits(nal.subarray(1));
+  const profile = b.u(8);
+  b.u(16); // constraint flags, level
+  b.ue(); // seq_parameter_set_id
+  if ([100, 110, 122, 244, 44, 83, 86, 118, 128, 138, 139, 134, 135].includes(profile)) {
+    const chroma = b.ue();
+    if (chroma === 3) b.u(1);
+    b.ue();
+    b.ue();
+    b.u(1);
+    if (b.u(1)) {
+      for (let i = 0; i < (chroma === 3 ? 12 : 8); i++) {
+        if (!b.u(1)) continue;
+        let last = 8;
+        let next = 8;
+        for (let j = 0; j < (i < 6 ? 16 : 64); j++) {
+          if (next !== 0) next = (last + b.se() + 256) % 256;
+          last = next === 0 ? last : next;
+        }
+      }
+    }
+  }
+  b.ue(); // log2_max_frame_num_minus4
+  const poc = b.ue();
+  if (poc === 0) b.ue();
+  else if (poc === 1) {
+    b.u(1);
+    b.se();
+    b.se();
+    const n = b.ue();
+    for (let i = 0; i < n; i++) b.se();
+  }
+  b.ue(); // max_num_ref_frames
+  b.u(1);
+  b.ue();
+  b.ue();
+  if (!b.u(1)) b.u(1); // frame_mbs_only_flag, mb_adaptive_frame_field_flag
+  b.u(1);
+  if (b.u(1)) for (let i = 0; i < 4; i++) b.ue(); // frame cropping
+  if (!b.u(1)) return 2; // no VUI
+  if (b.u(1) && b.u(8) === 255) b.u(32); // aspect ratio
+  if (b.u(1)) b.u(1); // overscan
+  if (!b.u(1)) return 2; // no video signal type
+  b.u(4); // video_format, video_full_range_flag
+  if (!b.u(1)) return 2; // no colour description
+  b.u(16); // colour primaries, transfer characteristics
+  return b.u(8);
+}
+
+// The matrix of a track: colr (nclx), vpcC, or the avcC's first SPS.
+function trackMatrix(trak) {
+  const entry = trak.mdia.minf.stbl.stsd.entries[0];
+  try {
+    const colr = entry.boxes?.find((box) => box.type === "colr" && box.colour_type === "nclx");
+    if (colr) return matrixFromCoefficients(colr.matrix_coefficients);
+    if (entry.vpcC) return matrixFromCoefficients(entry.vpcC.matrixCoefficients);
+    const sps = entry.avcC?.SPS?.[0];
+    if (sps) return matrixFromCoefficients(spsMatrixCoefficients(sps.data || sps.nalu || sps));
+  } catch {
+    // an SPS we cannot read: FFmpeg's default
+  }
+  return 601;
+}
+
+/**
+ * Float32 luma of a frame's visible rectangle, through RGB as PyAV's to_ndarray("rgb24") and
+ * the reference's fillFloatLumaFromRGB: 8-bit 4:2:0 (I420, NV12) is converted here (limited
+ * range, the track's matrix, each chroma sample for its 2x2 pixels, rounded to 8 bits); any
+ * other layout by the browser (copyTo RGBA).
+ */
+async function lumaOf(frame, matrix) {
+  const rect = frame.visibleRect;
+  const width = rect.width;
+  const height = rect.height;
+  const luma = new Float32Array(width * height);
+  const format = frame.format;
+  if (format === "I420" || format === "I420A" || format === "NV12") {
+    const data = new Uint8Array(frame.allocationSize({ rect }));
+    const layout = await frame.copyTo(data, { rect });
+    const [Y, U, V] = layout;
+    const m = MATRICES[matrix];
+    const chromaStep = format === "NV12" ? 2 : 1;
+    const vOffset = format === "NV12" ? U.offset + 1 : V.offset;
+    const uvStride = U.stride;
+    for (let y = 0; y < height; y++) {
+      const yRow = Y.offset + y * Y.stride;
+      const cRow = (y >> 1) * uvStride;
+      for (let x = 0; x < width; x++) {
+        const c = cRow + (x >> 1) * chromaStep;
+        const yy = 1.164383 * (data[yRow + x] - 16);
+        const u = data[U.offset + c] - 128;
+        const v = data[vOffset + c] - 128;
+        const r = Math.min(255, Math.max(0, Math.round(yy + m.crv * v)));
+        const g = Math.min(255, Math.max(0, Math.round(yy - m.cgu * u - m.cgv * v)));
+        const b = Math.min(255, Math.max(0, Math.round(yy + m.cbu * u)));
+        luma[y * width + x] = f(f(f(r * LUMA_R) + f(g * LUMA_G)) + f(b * LUMA_B));
+      }
+    }
+    return { luma, width, height };
+  }
+  const options = { format: "RGBA", colorSpace: "srgb", rect };
+  const data = new Uint8ClampedArray(frame.allocationSize(options));
+  const layout = await frame.copyTo(data, options);
+  const { offset, stride } = layout[0];
+  for (let y = 0; y < height; y++) {
+    for (let x = 0, p = offset + y * stride; x < width; x++, p += 4) {
+      luma[y * width + x] = f(f(f(data[p] * LUMA_R) + f(data[p + 1] * LUMA_G)) + f(data[p + 2] * LUMA_B));
+    }
+  }
+  return { luma, width, height };
 }
 
 /**
@@ -199,6 +328,11 @@ export async function hashVideoFile(
 ) {
   if (typeof VideoDecoder === "undefined" || typeof EncodedVideoChunk === "undefined") {
     throw new VideoUnsupported("no-webcodecs", "this browser has no WebCodecs VideoDecoder");
+  }
+  // Only ISO base media files (MP4, MOV, 3GP: an ftyp box first) are demuxed here.
+  const head = new Uint8Array(await file.slice(4, 8).arrayBuffer());
+  if (String.fromCharCode(...head) !== "ftyp") {
+    throw new VideoUnsupported("not-mp4", "not an MP4 (no ftyp box first)");
   }
   const demuxer = new Demuxer(file);
   const track = await demuxer.open();
@@ -234,6 +368,7 @@ export async function hashVideoFile(
   }
 
   const step = frameStep(frameRate, secondsPerHash);
+  const matrix = trackMatrix(demuxer.trak);
   const total = track.nb_samples;
   const features = [];
   let decoded = 0;
@@ -262,9 +397,9 @@ export async function hashVideoFile(
       pending++;
       work = work.then(async () => {
         try {
-          const { data, width: w, height: h } = await rgbaOf(frame);
+          const { luma, width: w, height: h } = await lumaOf(frame, matrix);
           frame.close();
-          const { hash, quality } = pdqFromLuma(lumaFromRGBAFloat32(data, w, h), w, h);
+          const { hash, quality } = pdqFromLuma(luma, w, h);
           features.push({ frame: number, quality, pdq: hash, timestamp: number / frameRate });
         } catch (error) {
           frame.close();
