@@ -12,6 +12,7 @@ qualities are >= 50.
 --timing makes one minute of 720p at 30 fps (H.264, the clip of benchmarks/video_cost.py) and
 times the worker's whole answer for it at one frame a second (decode every frame, PDQ of 60,
 MD5 and SHA-256), `--runs` times in one worker (the first run is cold). Target: under 20 s.
+`--bit-rate 8000000` makes a grainy clip at a phone's bit rate instead (harder to decode).
 
 Loopback only; Chromium is /usr/bin/chromium.
 """
@@ -146,10 +147,12 @@ def conformance(page: Any, base: str, seconds_per_hash: float) -> None:
     good: list[int] = []
     for clip in sorted(CLIPS.glob("*.mp4")):
         answer = page.evaluate(
-            "([url, s]) => window.hashVideo(url, s)", [f"{base}/clips/{clip.name}", seconds_per_hash]
+            "([url, s]) => window.hashVideo(url, s)",
+            [f"{base}/clips/{clip.name}", seconds_per_hash],
         )
         if answer.get("kind") != "video":
-            print(f"{clip.name}: not hashed ({answer.get('video_error')}: {answer.get('video_message')})")
+            reason = f"{answer.get('video_error')}: {answer.get('video_message')}"
+            print(f"{clip.name}: not hashed ({reason})")
             continue
         python = vpdq_hash(clip, seconds_per_hash=seconds_per_hash).features
         browser = answer["vpdq"]
@@ -171,17 +174,56 @@ def conformance(page: Any, base: str, seconds_per_hash: float) -> None:
     print(f"ALL frames of quality >= 50 (both): {summary(good)}")
 
 
-def timing(page: Any, base: str, folder: Path, seconds: int, runs: int) -> None:
+def make_noisy_clip(path: Path, seconds: int, bit_rate: int) -> None:
+    """The same pan with fresh grain on every frame, encoded at `bit_rate` (a phone's rate):
+    far harder to decode than the clean clip."""
+    import av
+    import numpy as np
+
+    from benchmarks.video_cost import HEIGHT, RATE, WIDTH
+
+    rng = np.random.default_rng(17)
+    with av.open(str(path), mode="w") as muxer:
+        stream: Any = muxer.add_stream("libx264", rate=RATE)
+        stream.width, stream.height, stream.pix_fmt = WIDTH, HEIGHT, "yuv420p"
+        stream.bit_rate = bit_rate
+        stream.options = {"preset": "veryfast"}
+        grain = rng.integers(-24, 25, size=(8, HEIGHT, WIDTH, 1), dtype=np.int16)
+        texture = None
+        for i in range(seconds * RATE):
+            if i % (10 * RATE) == 0:
+                small = rng.integers(0, 256, size=(HEIGHT // 16, (WIDTH + 900) // 16, 3))
+                texture = np.kron(small.astype(np.int16), np.ones((16, 16, 1), dtype=np.int16))
+            assert texture is not None  # noqa: S101  # nosec B101
+            x = 3 * (i % (10 * RATE))
+            picture = np.clip(texture[:HEIGHT, x : x + WIDTH] + grain[i % 8], 0, 255)
+            frame = av.VideoFrame.from_ndarray(picture.astype(np.uint8), format="rgb24")
+            for packet in stream.encode(frame):
+                muxer.mux(packet)
+        for packet in stream.encode():
+            muxer.mux(packet)
+
+
+def timing(
+    page: Any, base: str, folder: Path, seconds: int, runs: int, bit_rate: int | None
+) -> None:
     from benchmarks.video_cost import make_clip
 
     clip = folder / "clip-720p.mp4"
     started = time.perf_counter()
-    make_clip(clip, seconds)
-    print(f"made {seconds} s of 1280x720 at 30 fps ({clip.stat().st_size / 1e6:.1f} MB) "
-          f"in {time.perf_counter() - started:.1f} s")
+    if bit_rate:
+        make_noisy_clip(clip, seconds, bit_rate)
+    else:
+        make_clip(clip, seconds)
+    print(
+        f"made {seconds} s of 1280x720 at 30 fps ({clip.stat().st_size / 1e6:.1f} MB) "
+        f"in {time.perf_counter() - started:.1f} s"
+    )
     times = []
     for run in range(runs):
-        answer = page.evaluate("([url, s]) => window.hashVideo(url, s)", [f"{base}/clips/{clip.name}", 1])
+        answer = page.evaluate(
+            "([url, s]) => window.hashVideo(url, s)", [f"{base}/clips/{clip.name}", 1]
+        )
         assert answer["kind"] == "video", answer
         times.append(answer["ms"] / 1000)
         print(
@@ -198,6 +240,9 @@ def main() -> None:
     parser.add_argument("--timing", action="store_true")
     parser.add_argument("--seconds", type=int, default=60)
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument(
+        "--bit-rate", type=int, default=0, help="timing: a grainy clip at this rate (e.g. 8000000)"
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as temp:
         folder = Path(temp)
@@ -206,7 +251,7 @@ def main() -> None:
                 conformance(page, base, args.seconds_per_hash)
         if args.timing:
             with worker_page(folder) as (page, base):
-                timing(page, base, folder, args.seconds, args.runs)
+                timing(page, base, folder, args.seconds, args.runs, args.bit_rate or None)
 
 
 if __name__ == "__main__":

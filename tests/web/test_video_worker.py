@@ -148,21 +148,28 @@ def test_frame_rule_follows_seconds_per_hash(worker_page: Any, web_site: WebSite
 
 def test_stored_frames_are_chosen_as_the_python_client_chooses(worker_page: Any) -> None:
     rng = random.Random(3)
-    made = []
+    python: list[VpdqFeature] = []
     for n in range(1000):
         value = f"{rng.getrandbits(256):064x}" if n % 7 else "ab" * 32  # some repeats
-        made.append({"frame": n, "quality": rng.choice([20, 49, 50, 80, 100]), "pdq": value})
+        python.append(VpdqFeature(n, rng.choice([20, 49, 50, 80, 100]), PdqHash.from_hex(value), 0))
+    made = [{"frame": f.frame, "quality": f.quality, "pdq": f.pdq.hex} for f in python]
+    # 7 distinct good frames thinned to 5: steps of 1.5, so Python's round (halves to even)
+    # picks 0, 2, 3, 4, 6 where rounding halves up would pick 0, 2, 3, 5, 6.
+    seven = [VpdqFeature(n, 90, PdqHash.from_hex(f"{n + 1:064x}"), 0) for n in range(7)]
+    made_seven = [{"frame": f.frame, "quality": f.quality, "pdq": f.pdq.hex} for f in seven]
     got = worker_page.evaluate(
-        """async (made) => {
+        """async ([made, seven]) => {
           const { frameHashes } = await import("/static/js/video-hash.js");
-          return [frameHashes(made).map((f) => f.frame), frameHashes(made, 5).map((f) => f.frame)];
+          const frames = (list) => list.map((f) => f.frame);
+          return [frames(frameHashes(made)), frames(frameHashes(made, 5)),
+                  frames(frameHashes(seven, 5))];
         }""",
-        made,
+        [made, made_seven],
     )
-    python = [VpdqFeature(m["frame"], m["quality"], PdqHash.from_hex(m["pdq"]), 0) for m in made]
     assert got[0] == [f.frame for f in frame_hashes(python)]
     assert len(got[0]) == 360
     assert got[1] == [f.frame for f in frame_hashes(python, 5)]
+    assert got[2] == [f.frame for f in frame_hashes(seven, 5)] == [0, 2, 3, 4, 6]
 
 
 @pytest.mark.parametrize(
@@ -218,4 +225,3 @@ def test_the_vendored_mp4box_is_the_locked_version() -> None:
         for name in recorded:
             source = installed / ("LICENSE" if name == "LICENSE" else f"dist/{name}")
             assert source.read_bytes() == (VENDOR / name).read_bytes(), name
-
