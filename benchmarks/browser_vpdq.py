@@ -192,7 +192,7 @@ def make_noisy_clip(path: Path, seconds: int, bit_rate: int) -> None:
         texture = None
         for i in range(seconds * RATE):
             if i % (10 * RATE) == 0:
-                small = rng.integers(0, 256, size=(HEIGHT // 16, (WIDTH + 900) // 16, 3))
+                small = rng.integers(0, 256, size=(HEIGHT // 16, (WIDTH + 912) // 16, 3))
                 texture = np.kron(small.astype(np.int16), np.ones((16, 16, 1), dtype=np.int16))
             assert texture is not None  # noqa: S101  # nosec B101
             x = 3 * (i % (10 * RATE))
