@@ -23,6 +23,7 @@ import pytest
 from playwright.sync_api import expect
 
 from hashstop.client.collection import collect
+from hashstop.hashing.video import frame_hashes, vpdq_hash
 from tests.web.live_service import LiveService
 from tests.web.recording import ImageBytes, Recorder
 from tests.web.reference import hamming
@@ -259,3 +260,46 @@ def test_a_browser_without_webcodecs_says_so(browser: Any, live_service: LiveSer
         assert [h["algorithm"] for h in preview["hashes"]] == ["md5", "sha256"]
     finally:
         context.close()
+
+
+def test_a_video_is_added_to_a_case_on_the_case_page(
+    browser: Any, live_service: LiveService
+) -> None:
+    first = make_clip(seconds=2, seed=31)
+    with live_service.api() as api:
+        opened = api.post(
+            "/v1/cases",
+            json={"hashes": [{"algorithm": "md5", "value": hashlib.md5(first).hexdigest()}]},  # noqa: S324
+        )
+    assert opened.status_code == 201, opened.text
+    case_id, secret = opened.json()["case_id"], opened.json()["secret"]
+    video = Video("later.mp4", "video/mp4", make_clip(seconds=3, seed=32))
+    context = browser.new_context(viewport={"width": 1000, "height": 900})
+    recorder = Recorder().attach(context)
+    try:
+        page = context.new_page()
+        page.goto(f"{live_service.url}/case")
+        page.get_by_label("Case id").fill(case_id)
+        page.get_by_label("Secret", exact=True).fill(secret)
+        page.get_by_role("button", name="Open my case").click()
+        page.locator("#case-view").wait_for(state="visible", timeout=WAIT_MS)
+        page.get_by_label("Choose more photos or videos").set_input_files([video.payload()])
+        add = page.get_by_role("button", name="Add these fingerprints")
+        expect(add).to_be_enabled(timeout=WAIT_MS)
+        assert file_state(page, video.name).startswith("Fingerprinted: 3 frames of this video")
+        add.click()
+        page.get_by_text("Added 5 fingerprints").wait_for(timeout=WAIT_MS)
+    finally:
+        context.close()
+    [request] = recorder.to("POST", f"/v1/cases/{case_id}/hashes")
+    sent = json.loads(request.body)["hashes"]
+    assert [(h["algorithm"], h.get("variant")) for h in sent] == [
+        *[("pdq", "frame")] * 3,
+        ("md5", None),
+        ("sha256", None),
+    ]
+    assert len({h["photo"] for h in sent}) == 1
+    assert ImageBytes(video.name, video.data).found_in(request.body) == []
+    python = vpdq_hash(video.data)
+    for got, want in zip(sent, frame_hashes(python.features), strict=False):
+        assert hamming(got["value"], want.pdq.hex) <= 8
