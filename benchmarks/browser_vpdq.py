@@ -7,7 +7,8 @@
 VideoDecoder, mp4box, pdq.js) and with `hashing.video.vpdq_hash`, checks that both keep the
 same frame numbers, and prints the per-frame Hamming distances: per clip and over all frames
 (median, 95th percentile, maximum, share identical), for all frames and for frames whose two
-qualities are >= 50.
+qualities are >= 50; and over all clips against the reference C++ hasher's features (the
+conformance set's hashes/, every frame).
 
 --timing makes one minute of 720p at 30 fps (H.264, the clip of benchmarks/video_cost.py) and
 times the worker's whole answer for it at one frame a second (decode every frame, PDQ of 60,
@@ -33,12 +34,13 @@ from typing import Any
 
 from playwright.sync_api import sync_playwright
 
-from hashstop.hashing.video import vpdq_hash
+from hashstop.hashing.video import parse_lines, vpdq_hash
 
 ROOT = Path(__file__).resolve().parent.parent
 STATIC = ROOT / "src" / "hashstop" / "web" / "static"
 HASHING = ROOT / "src" / "hashstop" / "hashing"
 CLIPS = ROOT / "tests" / "data" / "vpdq-conformance" / "videos"
+REFERENCE = ROOT / "tests" / "data" / "vpdq-conformance" / "hashes"
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-background-networking",
@@ -145,6 +147,7 @@ def summary(values: list[int]) -> str:
 def conformance(page: Any, base: str, seconds_per_hash: float) -> None:
     every: list[int] = []
     good: list[int] = []
+    against_reference: list[int] = []
     for clip in sorted(CLIPS.glob("*.mp4")):
         answer = page.evaluate(
             "([url, s]) => window.hashVideo(url, s)",
@@ -165,6 +168,17 @@ def conformance(page: Any, base: str, seconds_per_hash: float) -> None:
         ]
         every += distances
         good += good_distances
+        # The reference C++ hasher's features of every frame, where the clip has them.
+        reference_file = REFERENCE / f"{clip.stem}.txt"
+        if reference_file.exists():
+            reference = {f.frame: f for f in parse_lines(reference_file.read_text())}
+            against_reference += [
+                hamming(b["pdq"], reference[b["frame"]].pdq.hex)
+                for b in browser
+                if b["frame"] in reference
+                and b["quality"] >= 50
+                and reference[b["frame"]].quality >= 50
+            ]
         print(
             f"{clip.name}: same frames {frames_equal} ({len(browser)} / {len(python)}), "
             f"{answer['ms'] / 1000:.1f} s; all: {summary(distances)}; "
@@ -172,6 +186,7 @@ def conformance(page: Any, base: str, seconds_per_hash: float) -> None:
         )
     print(f"ALL frames: {summary(every)}")
     print(f"ALL frames of quality >= 50 (both): {summary(good)}")
+    print(f"against the C++ reference (quality >= 50 both): {summary(against_reference)}")
 
 
 def make_noisy_clip(path: Path, seconds: int, bit_rate: int) -> None:
