@@ -219,6 +219,8 @@ def test_stop_cancels_a_video_and_it_is_not_sent(browser: Any, live_service: Liv
             timeout=WAIT_MS,
         )
         expect(stop).to_be_hidden()
+        focused = page.evaluate("document.activeElement?.getAttribute('aria-label')")
+        assert focused == "Remove long.mp4"  # the keyboard's place stays on the file
         # The worker goes on with the next file; the stopped video is not in what is sent.
         page.get_by_label(PICKER).set_input_files([short.payload()])
         expect(page.get_by_role("button", name="Send the fingerprints")).to_be_enabled(

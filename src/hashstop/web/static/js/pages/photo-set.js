@@ -251,6 +251,7 @@ export class PhotoSet {
     stop.hidden = true;
     stop.addEventListener("click", () => {
       stop.disabled = true;
+      remove.focus(); // the Stop button goes away; keep the keyboard's place on this file
       state.textContent = t("Stopping…");
       hashWorker().postMessage({ type: "cancel", id: entry.id });
     });
@@ -269,11 +270,11 @@ export class PhotoSet {
 
     entry.onMessage = (data) => {
       if (data.type === "progress") {
+        if (stop.disabled) return; // stopping: the words stay until the worker answers
         if (data.stage === "pdq") {
           progress.removeAttribute("value"); // decoding: indeterminate
           state.textContent = t("Making the visual fingerprint…");
         } else if (data.stage === "video") {
-          if (stop.disabled) return; // stopping: the words stay
           stop.hidden = false;
           if (data.total > 0) {
             progress.value = Math.min(100, Math.round((100 * data.done) / data.total));
