@@ -24,6 +24,7 @@ from tests.conftest import CONFORMANCE_DIR, REPO_ROOT, skip_or_fail
 from tests.web.live_service import live_service  # noqa: F401 - the real app, for the page tests
 
 STATIC_JS_DIR = REPO_ROOT / "src" / "hashstop" / "web" / "static" / "js"
+STATIC_VENDOR_DIR = STATIC_JS_DIR.parent / "vendor"
 VARIANTS_JSON = REPO_ROOT / "src" / "hashstop" / "hashing" / "variants.json"
 FACTS_JSON = REPO_ROOT / "src" / "hashstop" / "hashing" / "facts.json"
 HARNESS_DIR = Path(__file__).resolve().parent / "harness"
@@ -47,6 +48,7 @@ def make_handler(fixtures_dir: Path) -> type[SimpleHTTPRequestHandler]:
         "/static/js/variants.json": VARIANTS_JSON,  # as the service serves it
         "/static/js/facts.json": FACTS_JSON,
         "/static/js/": STATIC_JS_DIR,
+        "/static/vendor/": STATIC_VENDOR_DIR,
         "/conformance/": CONFORMANCE_DIR,
         "/fixtures/": fixtures_dir,
         "/": HARNESS_DIR,
@@ -56,6 +58,7 @@ def make_handler(fixtures_dir: Path) -> type[SimpleHTTPRequestHandler]:
         extensions_map = {
             **SimpleHTTPRequestHandler.extensions_map,
             ".js": "text/javascript",
+            ".mjs": "text/javascript",
             ".bin": "application/octet-stream",
             ".json": "application/json",
         }

@@ -11,6 +11,7 @@ policy itself. Any violation fails, with its rule, impact and the offending elem
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from collections.abc import Callable, Iterator
@@ -125,6 +126,38 @@ def case_withdrawn(page: Any, base: str, conformance: dict[str, Any]) -> None:
     page.locator("#fact-status", has_text="Withdrawn").wait_for(timeout=WAIT_MS)
 
 
+@functools.cache
+def clip(seconds: int, codec: str = "libx264") -> bytes:
+    from tests.web.videos import make_clip
+
+    return make_clip(seconds=seconds, width=640, height=360, codec=codec)
+
+
+def submit_video_reading(page: Any, base: str, _conformance: dict[str, Any]) -> None:
+    """A video's frames being read: its progress and its Stop button."""
+    page.goto(f"{base}/submit")
+    page.get_by_label("Choose photos or videos").set_input_files(
+        [{"name": "long.mp4", "mimeType": "video/mp4", "buffer": clip(60)}]
+    )
+    stop = page.get_by_role("button", name="Stop fingerprinting long.mp4")
+    expect(stop).to_be_visible(timeout=WAIT_MS)
+
+
+def submit_videos(page: Any, base: str, _conformance: dict[str, Any]) -> None:
+    """A video fingerprinted by its frames, one by its exact fingerprint only, one stopped."""
+    page.goto(f"{base}/submit")
+    page.get_by_label("Choose photos or videos").set_input_files(
+        [
+            {"name": "long.mp4", "mimeType": "video/mp4", "buffer": clip(60)},
+            {"name": "a.mp4", "mimeType": "video/mp4", "buffer": clip(2)},
+            {"name": "b.mp4", "mimeType": "video/mp4", "buffer": clip(1, "mpeg4")},
+        ]
+    )
+    page.get_by_role("button", name="Stop fingerprinting long.mp4").click(timeout=WAIT_MS)
+    expect(page.locator("#send")).to_be_enabled(timeout=WAIT_MS)
+    page.locator("details.payload summary").click()
+
+
 def goto(path: str) -> Callable[[Any, str, dict[str, Any]], None]:
     def visit(page: Any, base: str, _conformance: dict[str, Any]) -> None:
         page.goto(f"{base}{path}")
@@ -137,6 +170,8 @@ VICTIM_STATES: dict[str, Callable[[Any, str, dict[str, Any]], Any]] = {
     "submit": goto("/submit"),
     "submit-files": submit_with_files,
     "submit-receipt": submit_receipt,
+    "submit-video-reading": submit_video_reading,
+    "submit-videos": submit_videos,
     "case": goto("/case"),
     "case-open": case_opened,
     "case-confirm": case_confirm,

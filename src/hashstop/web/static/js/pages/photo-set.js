@@ -11,7 +11,7 @@
 // names are shown on the page but never put in the hash list.
 
 import { loadFacts } from "../facts.js";
-import { t, tn } from "../i18n.js";
+import { language, t, tn } from "../i18n.js";
 import { randomKey } from "./api.js";
 
 // PDQ hashes below this quality are refused by the service (too little detail to recognise).
@@ -72,12 +72,43 @@ function failure(data) {
       return t(
         "This file is not a photo: its contents are in no picture format, so it cannot be protected. It will not be sent.",
       );
+    case "cancelled":
+      return t(
+        "You stopped the fingerprinting of this video. It will not be sent: remove it, or choose it again to start over.",
+      );
     case "stopped":
       return t(
         "The fingerprinting stopped before this file was done. It will not be sent: remove it and choose it again.",
       );
     default:
       return t("This file could not be read on this device. It will not be sent.");
+  }
+}
+
+// Why a video is registered by its exact fingerprints only (hash-worker.js's `video_error`).
+function videoFallback(reason) {
+  switch (reason) {
+    case "no-webcodecs":
+      return t(
+        "This browser cannot read videos, so this one is registered by its exact fingerprint only: an identical copy will be recognised, an edited or re-saved one will not. A recent version of Chrome, Edge, Firefox or Safari, or the hashstop program on a computer, can fingerprint its frames.",
+      );
+    case "not-mp4":
+      return t(
+        "This page reads only MP4 videos, so this one is registered by its exact fingerprint only: an identical copy will be recognised, an edited or re-saved one will not. The hashstop program on a computer can fingerprint its frames.",
+      );
+    case "codec":
+      return t(
+        "This browser cannot decode this video's format, so it is registered by its exact fingerprint only: an identical copy will be recognised, an edited or re-saved one will not. The hashstop program on a computer can fingerprint its frames.",
+      );
+    case "too-long":
+    case "too-large":
+      return t(
+        "This video is too long or too large to fingerprint frame by frame (at most 3 hours, and frames of at most 8K), so it is registered by its exact fingerprint only: an identical copy will be recognised.",
+      );
+    default:
+      return t(
+        "This video could not be read (it may be damaged), so it is registered by its exact fingerprint only: an identical copy will be recognised.",
+      );
   }
 }
 
@@ -94,6 +125,25 @@ function describe(result) {
       tone: "note",
     };
   }
+  if (result.kind === "video" && result.frame_hashes.length > 0) {
+    return {
+      text: tn(
+        "Fingerprinted: %(num)s frame of this video (one a second) and its exact fingerprint.",
+        "Fingerprinted: %(num)s frames of this video (one a second) and its exact fingerprint.",
+        result.frame_hashes.length,
+      ),
+      tone: "ok",
+    };
+  }
+  if (result.kind === "video") {
+    return {
+      text: t(
+        "Fingerprinted by its exact copy only: the frames of this video have too little detail for a visual fingerprint.",
+      ),
+      tone: "note",
+    };
+  }
+  if (result.video_error) return { text: videoFallback(result.video_error), tone: "note" };
   if (result.pdq_error) {
     // Only for HEIC, TIFF and JPEG 2000 (file-kind.js): a damaged photo is refused instead.
     return {
@@ -192,10 +242,27 @@ export class PhotoSet {
     remove.setAttribute("aria-label", t("Remove %(file)s", { file: file.name }));
     remove.addEventListener("click", () => this.remove(entry));
 
+    // Stops a video's fingerprinting (shown while its frames are read).
+    const stop = document.createElement("button");
+    stop.type = "button";
+    stop.className = "secondary stop";
+    stop.textContent = t("Stop");
+    stop.setAttribute("aria-label", t("Stop fingerprinting %(file)s", { file: file.name }));
+    stop.hidden = true;
+    stop.addEventListener("click", () => {
+      stop.disabled = true;
+      remove.focus(); // the Stop button goes away; keep the keyboard's place on this file
+      state.textContent = t("Stopping…");
+      hashWorker().postMessage({ type: "cancel", id: entry.id });
+    });
+
     const text = document.createElement("div");
     text.className = "file-text";
     text.append(name, progress, state);
-    item.append(text, remove);
+    const actions = document.createElement("div");
+    actions.className = "file-actions";
+    actions.append(stop, remove);
+    item.append(text, actions);
     this.list.append(item);
     this.list.hidden = false;
     this.thumbs.hidden = false;
@@ -203,9 +270,22 @@ export class PhotoSet {
 
     entry.onMessage = (data) => {
       if (data.type === "progress") {
+        if (stop.disabled) return; // stopping: the words stay until the worker answers
         if (data.stage === "pdq") {
           progress.removeAttribute("value"); // decoding: indeterminate
           state.textContent = t("Making the visual fingerprint…");
+        } else if (data.stage === "video") {
+          stop.hidden = false;
+          if (data.total > 0) {
+            progress.value = Math.min(100, Math.round((100 * data.done) / data.total));
+            state.textContent = t(
+              "Reading the video's frames: %(done)s of about %(total)s. This can take a while for a long video.",
+              { done: data.done, total: data.total },
+            );
+          } else {
+            progress.removeAttribute("value");
+            state.textContent = t("Reading the video…");
+          }
         } else {
           progress.value = data.total > 0 ? Math.round((100 * data.done) / data.total) : 100;
           state.textContent = t("Making the exact fingerprints…");
@@ -213,6 +293,7 @@ export class PhotoSet {
         return;
       }
       waiting.delete(entry.id);
+      stop.hidden = true;
       progress.value = 100;
       if (data.type === "result") {
         entry.result = data;
@@ -265,7 +346,11 @@ export class PhotoSet {
   }
 
   remove(entry) {
-    waiting.delete(entry.id); // a late answer from the worker is ignored
+    if (waiting.delete(entry.id)) {
+      // Not done yet: the worker stops it rather than fingerprint a file no longer wanted.
+      sharedWorker?.postMessage({ type: "cancel", id: entry.id });
+    }
+    // (a late answer from the worker is ignored)
     entry.item.remove();
     this.entries = this.entries.filter((e) => e !== entry);
     this.list.hidden = this.entries.length === 0;
@@ -277,7 +362,9 @@ export class PhotoSet {
 
   /** Forget every file (after sending, or when the case is closed). */
   clear() {
-    for (const entry of this.entries) waiting.delete(entry.id);
+    for (const entry of this.entries) {
+      if (waiting.delete(entry.id)) sharedWorker?.postMessage({ type: "cancel", id: entry.id });
+    }
     this.entries = [];
     this.list.replaceChildren();
     this.list.hidden = true;
@@ -351,6 +438,14 @@ export class PhotoSet {
         for (const value of result.local_hashes || []) {
           push({ algorithm: "local", value, photo, variant: "local" }, entry);
         }
+      } else if (result.kind === "video") {
+        // Its frames (video-hash.js): distinct, quality >= 50, at most 360, as the Python client.
+        for (const frame of result.frame_hashes) {
+          push(
+            { algorithm: "pdq", value: frame.pdq, quality: frame.quality, photo, variant: "frame" },
+            entry,
+          );
+        }
       } else if (result.kind === "image" && result.pdq_quality >= MIN_PDQ_QUALITY) {
         push({ algorithm: "pdq", value: result.pdq, quality: result.pdq_quality, photo }, entry);
       }
@@ -366,10 +461,14 @@ export class PhotoSet {
     const visual = done.filter(
       (e) => e.result.kind === "image" && e.result.pdq_quality >= MIN_PDQ_QUALITY,
     ).length;
+    const videos = done.filter(
+      (e) => e.result.kind === "video" && e.result.frame_hashes.length > 0,
+    ).length;
     return {
       files: done.length,
       visual,
-      exactOnly: done.length - visual,
+      videos,
+      exactOnly: done.length - visual - videos,
       failed: this.entries.filter((e) => e.error !== null).length,
       hashes: this.hashes().list.length,
     };
@@ -377,7 +476,7 @@ export class PhotoSet {
 }
 
 /** "4 photos and 1 file by exact fingerprint only: 11 fingerprints" in plain words. */
-export function describeCounts({ visual, exactOnly, hashes }) {
+export function describeCounts({ visual, videos = 0, exactOnly, hashes }) {
   const photos = tn("%(num)s photo", "%(num)s photos", visual);
   const files = tn(
     "%(num)s file by exact fingerprint only",
@@ -385,6 +484,14 @@ export function describeCounts({ visual, exactOnly, hashes }) {
     exactOnly,
   );
   const fingerprints = tn("%(num)s fingerprint", "%(num)s fingerprints", hashes);
+  if (videos) {
+    const parts = [];
+    if (visual) parts.push(photos);
+    parts.push(tn("%(num)s video by its frames", "%(num)s videos by their frames", videos));
+    if (exactOnly) parts.push(files);
+    const things = new Intl.ListFormat(language, { type: "conjunction" }).format(parts);
+    return t("%(things)s: %(fingerprints)s", { things, fingerprints });
+  }
   if (visual && exactOnly)
     return t("%(photos)s and %(files)s: %(fingerprints)s", { photos, files, fingerprints });
   return t("%(things)s: %(fingerprints)s", { things: visual ? photos : files, fingerprints });
