@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import text
+from sqlalchemy.pool import QueuePool
 
 from hashstop.app import create_app
 from hashstop.storage.database import Database, upgrade
@@ -178,4 +179,34 @@ def test_postgresql_holds_no_withdrawn_value_in_any_index_after_maintenance(post
                 time.sleep(1)
             assert not holding, f"still on disk after the maintenance: {holding}"
     finally:
+        database.dispose()
+
+
+def test_the_checkpoint_after_an_erasure_needs_no_connection_of_the_pool(tmp_path):
+    """Every pooled connection busy (concurrent requests each holding one): a withdrawal's
+    commit used to wait for one more for its checkpoint, time out and answer 500 after its
+    data was committed. The checkpoint now has a connection of its own."""
+    from hashstop.storage.database import ERASED
+
+    url = f"sqlite:///{tmp_path / 'hashstop.db'}"
+    upgrade(url)
+    database = Database(url)
+    pool = database.engine.pool
+    assert isinstance(pool, QueuePool)
+    held = []
+    try:
+        with database.transaction() as session:
+            session.execute(text("CREATE TABLE scratch (v BLOB)"))
+            session.execute(text("INSERT INTO scratch VALUES (randomblob(4096))"))
+            session.info[ERASED] = True
+            # The rest of the pool taken by other requests (size and overflow, minus ours).
+            limit = pool.size() + pool._max_overflow
+            held = [database.engine.connect() for _ in range(limit - 1)]
+            assert pool.checkedout() == limit
+        wal = tmp_path / "hashstop.db-wal"
+        assert not wal.exists() or wal.stat().st_size == 0
+        assert not database._pending_checkpoint
+    finally:
+        for connection in held:
+            connection.close()
         database.dispose()
