@@ -7,6 +7,8 @@ enough of its frames match the video's frames and enough of the video's frames m
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from tests import sample_hashes
@@ -37,15 +39,15 @@ def register_video(client, frames: int = VIDEO_FRAMES, key: str = "video-1") -> 
     assert response.status_code == 201 and response.json()["accepted"] == len(entries)
 
 
-def video_item(values: list[str], ref: str = "upload-1", **extra: object) -> dict[str, object]:
+def video_item(values: list[str], ref: str = "upload-1", **extra: Any) -> dict[str, Any]:
     hashes = [{"algorithm": "pdq", "value": v} for v in values]
     return {"ref": ref, "kind": "video", "hashes": hashes, **extra}
 
 
-def match(client, headers, *items: dict[str, object]) -> list[dict[str, object]]:
+def match(client, headers, *items: Any) -> list[dict[str, Any]]:
     response = client.post("/v1/match", json={"items": list(items)}, headers=headers)
     assert response.status_code == 200, response.text
-    results: list[dict[str, object]] = response.json()["results"]
+    results: list[dict[str, Any]] = response.json()["results"]
     return results
 
 
