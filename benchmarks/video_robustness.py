@@ -186,7 +186,7 @@ EDITS: dict[str, Edit] = {
         36,
     ),
 }
-COMPILATION = "compilation (2x other video around)"
+COMPILATION = "compilation (as much other video around)"
 
 
 def _crop_to(f: Frame, w: int, h: int) -> Frame:

@@ -16,10 +16,10 @@ import numpy.typing as npt
 FRAME_DISTANCE = 31
 """Two frames match within this many bits (PDQ's, and vPDQ's reference, distance)."""
 
-DEFAULT_QUERY_SHARE = 0.5
+DEFAULT_QUERY_SHARE = 0.2
 """Default least share of the query's frames that must match frames of the stored video."""
 
-DEFAULT_STORED_SHARE = 0.5
+DEFAULT_STORED_SHARE = 0.2
 """Default least share of the stored video's frames that must match frames of the query."""
 
 Codes = npt.NDArray[np.uint8]
