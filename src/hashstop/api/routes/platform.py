@@ -67,8 +67,7 @@ async def match(
     metrics: MetricsDep,
     quarantine: QuarantineDep,
 ) -> MatchOut:
-    """Match uploads (up to 1,000 items of up to 16 hashes each; a video item carries up to 360
-    frame hashes besides) against the stored hashes."""
+    """Match uploads (up to 1,000 items of 16 hashes; a video item: 360 frames) against the list."""
     # A small request is searched on the event loop: a single upload takes a fraction of a
     # millisecond, less than the hop to a worker thread and back. Larger batches, and every
     # database read and write (only when something matched), run in the thread pool.
