@@ -90,6 +90,8 @@ def build_runtime(settings: Settings) -> Runtime:
             pdq_max=settings.max_distance_pdq,
             phash_default=settings.default_distance_phash,
             phash_max=settings.max_distance_phash,
+            video_query_share=settings.video_min_query_share,
+            video_stored_share=settings.video_min_stored_share,
         ),
         known_keys=KnownKeys(settings.outage_key_grace),
         deferred=DeferredMatches(

@@ -79,6 +79,17 @@ class Settings(BaseSettings):
     """Hashes of one match item, local hashes not counted."""
     max_local_hashes_per_item: int = Field(default=48, ge=0)
     """Local hashes (issue 14) of one match item."""
+    max_frames_per_video_item: int = Field(default=360, ge=1, le=10_000)
+    """PDQ frame hashes of one video item of `POST /v1/match` (issue 13; 360 is what
+    `query_hashes` sends at most: 6 minutes at one frame a second, thinned beyond)."""
+    max_frames_per_match: int = Field(default=3600, ge=1)
+    """PDQ frame hashes of all the video items of one `POST /v1/match` together."""
+    video_min_query_share: float = Field(default=0.2, gt=0, le=1)
+    """A video item matches a stored video when at least this share of its frames is within
+    PDQ distance 31 of some frame of the stored video... (docs/videos.md: the measurement)"""
+    video_min_stored_share: float = Field(default=0.2, ge=0, le=1)
+    """...and at least this share of the stored video's frames is within 31 of some frame of
+    the item."""
     max_hashlist_page: int = Field(default=10_000, ge=1)
     """Largest `limit` of one `GET /v1/hashlist` page (and `pageSize` of the StopNCII-shaped
     feed)."""

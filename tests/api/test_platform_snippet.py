@@ -109,3 +109,24 @@ def test_a_file_that_is_no_registered_image_gives_no_hit_and_no_error(
     upload = tmp_path / "upload.bin"
     upload.write_bytes(content)
     assert run_snippet(service, upload, capsys) == ""
+
+
+def test_a_registered_video_is_found_by_its_frames_in_a_video_item(service, tmp_path, capsys):
+    from hashstop.client.collection import collect
+    from tests.api.test_match_video_clips import clip
+
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "clip.mp4").write_bytes(clip(11))
+    (entries,) = list(collect((str(mine),)).batches())
+    register(service, entries)
+
+    out = run_snippet(service, mine / "clip.mp4", capsys)  # the identical file
+    assert {line.split()[1] for line in out.splitlines()} == {"pdq", "md5", "sha256"}
+    copy = tmp_path / "copy.mp4"
+    copy.write_bytes(clip(11, size=(120, 90)))  # re-encoded smaller: no digest in common
+    lines = run_snippet(service, copy, capsys).splitlines()
+    assert lines and all(re.fullmatch(r"p_[0-9a-f]+ pdq frame \d+", line) for line in lines)
+    other = tmp_path / "other.mp4"
+    other.write_bytes(clip(12))
+    assert run_snippet(service, other, capsys) == ""

@@ -160,6 +160,7 @@ def test_variants_and_query_hashes_in_json(folder: Path) -> None:
         {"algorithm": a, "value": v} for a, v in query_hashes(image)
     ]
     assert scene_line["query_hashes"][0]["algorithm"] == "pdq"
+    assert scene_line["query_kind"] == text_line["query_kind"] == "photo"
     # A file that is no image: no variants; a platform matches it by its exact digests.
     assert text_line["variants"] == []
     assert text_line["query_hashes"] == [
@@ -226,6 +227,11 @@ def test_a_videos_query_hashes_are_its_frames_and_digests(video: Path) -> None:
     frames = frame_hashes(vpdq_hash(video).features)
     assert [q["algorithm"] for q in sent] == ["pdq"] * len(frames) + ["md5", "sha256"]
     assert [q["value"] for q in sent[: len(frames)]] == [f.pdq.hex for f in frames]
+    # They go in a video item of POST /v1/match, as `match_item` makes it.
+    assert json.loads(out)["query_kind"] == "video"
+    from hashstop.hashing import match_item
+
+    assert match_item(video, "r") == {"ref": "r", "kind": "video", "hashes": sent}
 
 
 def test_a_video_in_the_table(video: Path) -> None:

@@ -99,3 +99,40 @@ def test_a_match_whose_commit_is_cut_off_is_answered_and_its_record_deferred(
     with database.transaction(write=False) as session:
         stored = MatchRepository(session).by_public_id(result.match_id)
         assert stored is not None and [h.hash_id for h in stored.hits] == [hash_id]
+
+
+def test_a_video_item_during_an_outage_is_held_to_its_query_share(database, settings, make_key):
+    """Without the database the stored side cannot be counted: a video item's frame hits are
+    answered when at least the query share of its frames hit something, and only then."""
+    keyring = Keyring(settings.secret_key_bytes)
+    make_key("platform", name="acme", platform="acme")
+    frames = [sample_hashes.pdq(300 + k) for k in range(4)]
+    with database.transaction() as session:
+        key = KeyService(session, keyring).list()[0]
+        CaseService(session, keyring).open(
+            [SubmittedHash("pdq", f, 90, "v", "frame") for f in frames]
+        )
+    index = HashIndex()
+    with database.transaction(write=False) as session:
+        ids = list(session.scalars(text("SELECT id FROM hashes ORDER BY id")))
+    index.add("pdq", ids, [bytes.fromhex(f) for f in frames])
+    deferred = DeferredMatches(capacity=10)
+    session = database.new_session(write=True)
+
+    def cut_off(_session):
+        raise OperationalError("SELECT", {}, ConnectionError("server closed the connection"))
+
+    event.listen(session, "do_orm_execute", cut_off)
+    others = [sample_hashes.pdq(900 + k) for k in range(5)]  # one frame in 6: below 0.2
+    try:
+        matcher = Matcher(session, index, Thresholds(31, 4, 6), ready=True, deferred=deferred)
+        most = MatchItem("most", [QueryHash("pdq", f) for f in frames[:3] + others[:1]], video=True)
+        one = MatchItem("one", [QueryHash("pdq", f) for f in frames[:1] + others], video=True)
+        photo = MatchItem("photo", [QueryHash("pdq", frames[0])])
+        results = matcher.match(key, [most, one, photo])
+    finally:
+        event.remove(session, "do_orm_execute", cut_off)
+        session.close()
+    assert [r.matched for r in results] == [True, False, True]
+    assert sorted(h.hash_id for h in results[0].matches) == ids[:3]
+    assert len(deferred) == 2

@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from hashstop.service.cases import CaseView, OpenedCase, Submission
     from hashstop.service.feedback import FeedbackResult
     from hashstop.service.hashlist import HashListPage
-    from hashstop.service.matching import ItemResult
+    from hashstop.service.matching import ItemResult, VideoShare
     from hashstop.storage.matches import Hit, HitSource
     from hashstop.storage.models import Case, Feedback, MatchHit, MatchRecord
 
@@ -168,6 +168,15 @@ class MatchItemIn(_In):
         le=1024,
         description="at most this Hamming distance (capped by the server)",
     )
+    kind: Literal["photo", "video"] = Field(
+        default="photo",
+        description="photo (the default): up to 16 hashes, any of which matches. video (issue "
+        "13): the upload's frame hashes as pdq (up to 360: distinct frames of quality >= 50, "
+        "as query_hashes gives them) and its md5 and sha256 (up to 16 besides the frames); it "
+        "matches a stored video when enough of its frames match that video's frames and enough "
+        "of the video's frames match its frames (both shares are in the result), a stored "
+        "photo when any frame matches it, and anything by its md5 or sha256",
+    )
 
 
 class MatchIn(_In):
@@ -221,11 +230,38 @@ class HitOut(BaseModel):
         )
 
 
+class VideoShareOut(BaseModel):
+    photo: str = Field(description="the stored video (a photo of its case), as in `matches`")
+    query_frames: int = Field(description="distinct frame hashes of the item")
+    stored_frames: int = Field(description="active frame hashes of the stored video")
+    query_share: float = Field(
+        description="share of the item's frames within the distance of a frame of the video"
+    )
+    stored_share: float = Field(
+        description="share of the video's frames within the distance of a frame of the item"
+    )
+
+    @classmethod
+    def of(cls, share: VideoShare, photo_ref: PhotoRef = None) -> VideoShareOut:
+        return cls(
+            photo=_renamed(share.photo, photo_ref) or share.photo,
+            query_frames=share.query_frames,
+            stored_frames=share.stored_frames,
+            query_share=round(share.query_share, 4),
+            stored_share=round(share.stored_share, 4),
+        )
+
+
 class ItemResultOut(BaseModel):
     ref: str
     matched: bool
     match_id: str | None = None
     matches: list[HitOut]
+    videos: list[VideoShareOut] | None = Field(
+        default=None,
+        description="a matched video item only: each stored video it matched, with both shares "
+        "(absent for a photo item)",
+    )
 
     @classmethod
     def of(cls, result: ItemResult, photo_ref: PhotoRef = None) -> ItemResultOut:
@@ -234,6 +270,9 @@ class ItemResultOut(BaseModel):
             matched=result.matched,
             match_id=result.match_id,
             matches=[HitOut.of(h, photo_ref) for h in result.matches],
+            videos=None
+            if result.videos is None
+            else [VideoShareOut.of(v, photo_ref) for v in result.videos],
         )
 
 

@@ -42,6 +42,8 @@ class Outcome:
         if self.local is not None:
             out["local_hashes"] = [h.hex for h in self.local]
         if self.query is not None:
+            # A video's query hashes go in a video item of POST /v1/match ("kind": "video").
+            out["query_kind"] = "video" if self.hashes.vpdq is not None else "photo"
             out["query_hashes"] = [{"algorithm": a, "value": v} for a, v in self.query]
         return out
 

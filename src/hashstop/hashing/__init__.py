@@ -10,7 +10,9 @@ A platform can `pip install hashstop` and use this package alone:
 - `phash_from_image(image)`, `file_digests(path)`;
 - `query_hashes(upload) -> [(algorithm, hex)]`: the one call a platform needs, the hashes to
   send to `POST /v1/match` for one upload (a path, bytes, PIL image or RGB array): borders,
-  caption bars and app chrome removed, every rotation and flip;
+  caption bars and app chrome removed, every rotation and flip; a video (path or bytes) gives
+  its frame hashes and digests, and `match_item(upload, ref)` the whole item to send (a video
+  item, `"kind": "video"`, for a video);
 - `photo_variants(photo) -> [Variant]`: the PDQ hashes a victim's client stores for one photo
   (crops, mirror, turns; defined by variants.json, shared with the browser client);
 - `local_hashes(photo, query=False) -> [LocalHash]`: the local hashes (issue 14) a client
@@ -91,10 +93,18 @@ __all__ = [
 
 # The stored variants of a photo (victim side) and the query hashes of an upload (platform side).
 from hashstop.hashing.local import LocalHash, local_hashes  # noqa: E402
-from hashstop.hashing.query import query_hashes  # noqa: E402
+from hashstop.hashing.query import match_item, query_hashes  # noqa: E402
 from hashstop.hashing.variants import Variant, as_rgb, photo_variants  # noqa: E402
 
-__all__ += ["LocalHash", "Variant", "as_rgb", "local_hashes", "photo_variants", "query_hashes"]
+__all__ += [
+    "LocalHash",
+    "Variant",
+    "as_rgb",
+    "local_hashes",
+    "match_item",
+    "photo_variants",
+    "query_hashes",
+]
 
 # Videos (issue 13): vPDQ. PyAV is imported only when a video is opened.
 from hashstop.hashing.video import (  # noqa: E402

@@ -24,6 +24,7 @@ This module never decides that something matched and never talks to a service.
 from __future__ import annotations
 
 import os
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -214,11 +215,30 @@ def query_hashes(image: ImageSource, *, local: bool = True) -> list[tuple[str, s
     at most 64; `hashstop.hashing.local`), which the service matches only when several agree.
 
     A path or bytes of a video gives its frame hashes (`video.video_query_hashes`: distinct
-    frames of quality >= 50, one a second, at most 360), then its MD5 and SHA-256.
+    frames of quality >= 50, one a second, at most 360), then its MD5 and SHA-256: they go in
+    a *video item* (`"kind": "video"`), which `match_item` makes.
 
     `image` is a file path, the file's bytes, a PIL image or an (h, w, 3) uint8 RGB array; a
     file is decoded as displayed (EXIF orientation applied), and one that is not an image, or
     is corrupt, raises a `HashingError` whose message is one line for a person."""
+    return _query(image, local=local)[1]
+
+
+def match_item(upload: ImageSource, ref: str, *, local: bool = True) -> dict[str, Any]:
+    """One item of `POST /v1/match` for an upload, ready to send: `{"ref", "hashes"}` with the
+    `query_hashes` of a photo, or for a video (a path or bytes) `{"ref", "kind": "video",
+    "hashes"}`: its frame hashes (at most 360) and its MD5 and SHA-256, which the service
+    matches by the vPDQ share rule. Raises `HashingError` as `query_hashes` does."""
+    kind, pairs = _query(upload, local=local)
+    item: dict[str, Any] = {"ref": ref}
+    if kind == "video":
+        item["kind"] = "video"
+    item["hashes"] = [{"algorithm": a, "value": v} for a, v in pairs]
+    return item
+
+
+def _query(image: ImageSource, *, local: bool) -> tuple[str, list[tuple[str, str]]]:
+    """("photo" or "video", the query hashes) of an upload."""
     from hashstop.hashing.errors import NotAnImageError
     from hashstop.hashing.local import local_hashes
     from hashstop.hashing.video import is_video, video_query_hashes
@@ -227,9 +247,9 @@ def query_hashes(image: ImageSource, *, local: bool = True) -> list[tuple[str, s
         rgb = as_rgb(image)
     except NotAnImageError:
         if isinstance(image, str | os.PathLike | bytes) and is_video(image):
-            return video_query_hashes(image)
+            return "video", video_query_hashes(image)
         raise
     out = [("pdq", pdq.hex) for pdq in query_pdq(rgb)]
     if local:
         out += [("local", h.hex) for h in local_hashes(rgb, query=True)]
-    return out
+    return "photo", out

@@ -14,10 +14,20 @@ id) and variant (which edit of the photo matched). This costs one indexed query,
 requests that hit something, which is rare. Storing records also runs the quarantine's rate
 check (one grouped query over the hit hashes; see `quarantine.py`).
 
+A *video item* (issue 13) carries a video upload's frame hashes (PDQ, up to 360) besides its
+MD5 and SHA-256, and matches by the vPDQ rule (`matching/video.py`): against a stored video
+(a photo whose hashes are frames, variant `frame`) only when at least `video_query_share` of
+its distinct frames are within the PDQ distance of some frame of that video *and* at least
+`video_stored_share` of the video's active frames are within it of some frame of the item; the
+result names both shares. Against a stored photo (a still) any frame within the distance is a
+match, as a screenshot of a video (a photo item) matches any one of its frames. Shares are only
+told for what matched: a near miss says nothing.
+
 When the database is unavailable at that point, the hits are answered from the index as they
 are (without photo and variant) and their records kept in memory to be written later
-(`outage.py`); when that buffer is full, the request gets 503. Never a "no match" the index
-contradicts, never a 500.
+(`outage.py`); when that buffer is full, the request gets 503. A video item's frame hits are
+then kept only when `video_query_share` of its frames hit something (the stored side cannot be
+counted without the database). Never a "no match" the index contradicts, never a 500.
 """
 
 from __future__ import annotations
@@ -30,6 +40,7 @@ import numpy as np
 from sqlalchemy.orm import Session
 
 from hashstop.hashing import HashFormatError, parse_hash
+from hashstop.matching.video import DEFAULT_QUERY_SHARE, DEFAULT_STORED_SHARE, is_match
 from hashstop.service.agreement import ALGORITHM as LOCAL
 from hashstop.service.agreement import local_hits
 from hashstop.service.errors import InvalidInput, Unavailable
@@ -38,7 +49,7 @@ from hashstop.service.outage import DeferredMatches
 from hashstop.service.quarantine import QuarantinePolicy, check_match_rate
 from hashstop.service.tokens import new_match_id
 from hashstop.storage.database import UNAVAILABLE
-from hashstop.storage.matches import Hit, MatchRepository, NewMatch
+from hashstop.storage.matches import FRAME_VARIANT, Hit, HitSource, MatchRepository, NewMatch
 from hashstop.storage.models import ApiKey
 
 
@@ -53,15 +64,20 @@ class MatchItem:
     ref: str
     hashes: Sequence[QueryHash]
     max_distance: int | None = None
+    video: bool = False
+    """A video item: its PDQ hashes are the upload's frames, matched by the vPDQ rule."""
 
 
 @dataclass(frozen=True, slots=True)
 class Thresholds:
-    """Server limits: PDQ's maximum (also its default), pHash's default and maximum."""
+    """Server limits: PDQ's maximum (also its default), pHash's default and maximum; the least
+    shares of a video item's match with a stored video (query side, stored side)."""
 
     pdq_max: int
     phash_default: int
     phash_max: int
+    video_query_share: float = DEFAULT_QUERY_SHARE
+    video_stored_share: float = DEFAULT_STORED_SHARE
 
     def for_item(self, algorithm: str, requested: int | None) -> int:
         if algorithm == "pdq":
@@ -75,12 +91,33 @@ Hits = dict[int, dict[int, Hit]]
 """Per item (its position in the request): the hits by stored hash id, nearest kept."""
 
 
+@dataclass(frozen=True, slots=True)
+class VideoShare:
+    """How a video item matched one stored video: its frames and the shares matched."""
+
+    photo: str
+    query_frames: int
+    stored_frames: int
+    query_share: float
+    stored_share: float
+
+
 @dataclass(slots=True)
 class ItemResult:
     ref: str
     matched: bool = False
     match_id: str | None = None
     matches: list[Hit] = field(default_factory=list)
+    videos: list[VideoShare] | None = None
+    """For a video item that matched stored videos: the shares, one entry per video."""
+
+
+@dataclass(slots=True)
+class _Frames:
+    """A video item's distinct query frames, and which of them hit each stored hash."""
+
+    count: int = 0
+    by_hash: dict[int, set[int]] = field(default_factory=lambda: defaultdict(set))
 
 
 class Matcher:
@@ -102,6 +139,8 @@ class Matcher:
         self.ready = ready
         self.quarantine = quarantine
         self.deferred = deferred
+        # Per video item (its position): its frames and what each hit, filled by `find`.
+        self.frames: dict[int, _Frames] = {}
 
     def match(self, key: ApiKey, items: Sequence[MatchItem]) -> list[ItemResult]:
         """Search the index, then record the matches: `settle(key, items, find(items))`."""
@@ -115,33 +154,52 @@ class Matcher:
         """
         if not self.ready:
             raise Unavailable("the match index is still loading; retry in a few seconds", 2)
-        hamming: dict[tuple[str, int], list[tuple[int, bytes]]] = defaultdict(list)
+        # A query: (item, its frame position or -1, the value).
+        hamming: dict[tuple[str, int], list[tuple[int, int, bytes]]] = defaultdict(list)
         exact: dict[str, list[tuple[int, bytes]]] = defaultdict(list)
         local: dict[int, list[bytes]] = defaultdict(list)
+        self.frames = {}
         for i, item in enumerate(items):
             if item.max_distance is not None and item.max_distance < 0:
                 raise InvalidInput(f"items[{i}].max_distance must be 0 or more")
+            seen: dict[bytes, int] = {}  # a video item's distinct frames, by position
             for j, query in enumerate(item.hashes):
                 try:
                     value = parse_hash(query.algorithm, query.value)
                 except HashFormatError as exc:
                     raise InvalidInput(f"items[{i}].hashes[{j}]: {exc}") from None
                 if value.algorithm == LOCAL:
+                    if item.video:
+                        raise InvalidInput(
+                            f"items[{i}].hashes[{j}]: a video item carries no local hashes "
+                            "(send its frames as pdq, and its md5 and sha256)"
+                        )
                     local[i].append(value.data)
                 elif value.perceptual:
                     distance = self.thresholds.for_item(value.algorithm, item.max_distance)
-                    hamming[(value.algorithm, distance)].append((i, value.data))
+                    frame = -1
+                    if item.video and value.algorithm == "pdq":
+                        if value.data in seen:
+                            continue  # a repeated frame counts once
+                        frame = seen[value.data] = len(seen)
+                    hamming[(value.algorithm, distance)].append((i, frame, value.data))
                 else:
                     exact[value.algorithm].append((i, value.data))
+            if item.video:
+                self.frames[i] = _Frames(count=len(seen))
 
         hits: Hits = defaultdict(dict)
-        for (algorithm, distance), queries in hamming.items():
-            width = len(queries[0][1])
-            codes = np.frombuffer(b"".join(q for _, q in queries), np.uint8).reshape(-1, width)
+        for (algorithm, distance), hamming_queries in hamming.items():
+            width = len(hamming_queries[0][2])
+            codes = np.frombuffer(b"".join(q for _, _, q in hamming_queries), np.uint8).reshape(
+                -1, width
+            )
             found = self.index.hamming[algorithm].search(codes, distance)
-            for (item_index, _), near in zip(queries, found, strict=True):
+            for (item_index, frame, _), near in zip(hamming_queries, found, strict=True):
                 for hash_id, d in near:
                     _keep_nearest(hits[item_index], Hit(hash_id, algorithm, d))
+                    if frame >= 0:
+                        self.frames[item_index].by_hash[hash_id].add(frame)
         for algorithm, queries in exact.items():
             found_ids = self.index.exact[algorithm].search([q for _, q in queries])
             for (item_index, _), ids in zip(queries, found_ids, strict=True):
@@ -180,8 +238,21 @@ class Matcher:
     ) -> list[ItemResult]:
         repo = MatchRepository(self.session)
         live = repo.still_matchable(h for item_hits in hits.values() for h in item_hits)
+        videos: dict[str, int] = {}
+        if self.frames:
+            videos = repo.active_frame_counts(
+                live[h].photo
+                for item_index in self.frames
+                for h in hits.get(item_index, {})
+                if h in live and live[h].variant == FRAME_VARIANT
+            )
         new: list[NewMatch] = []
         for item_index, item_hits in sorted(hits.items()):
+            shares: list[VideoShare] = []
+            if item_index in self.frames:
+                item_hits, shares = self._video_rule(
+                    self.frames[item_index], item_hits, live, videos
+                )
             kept = sorted(
                 (
                     replace(
@@ -199,6 +270,8 @@ class Matcher:
                 continue
             result = results[item_index]
             result.matched, result.match_id, result.matches = True, new_match_id(), kept
+            if item_index in self.frames:
+                result.videos = shares
             new.append(NewMatch(public_id=result.match_id, ref=result.ref, hits=kept))
         repo.add_many(key.id, key.platform or "", new)
         self.session.flush()
@@ -208,6 +281,46 @@ class Matcher:
             )
         return results
 
+    def _video_rule(
+        self,
+        frames: _Frames,
+        item_hits: dict[int, Hit],
+        live: dict[int, HitSource],
+        videos: dict[str, int],
+    ) -> tuple[dict[int, Hit], list[VideoShare]]:
+        """The hits of a video item that count, and the shares of each stored video matched.
+
+        A hit on a stored video's frame counts when the item matches that video by both
+        shares; any other hit (a digest, a pHash, a still photo's PDQ) counts as it is."""
+        on_video: dict[str, list[int]] = defaultdict(list)
+        kept: dict[int, Hit] = {}
+        for hash_id, hit in item_hits.items():
+            source = live.get(hash_id)
+            if source is None:
+                continue
+            if hit.algorithm == "pdq" and source.photo in videos:
+                if source.variant == FRAME_VARIANT:
+                    on_video[source.photo].append(hash_id)
+                continue  # a video's other PDQ hashes (none today) do not count alone
+            kept[hash_id] = hit
+        shares: list[VideoShare] = []
+        for photo, hash_ids in sorted(on_video.items()):
+            matched_frames: set[int] = set()
+            for hash_id in hash_ids:
+                matched_frames |= frames.by_hash.get(hash_id, set())
+            stored = videos[photo]
+            query_share = len(matched_frames) / frames.count if frames.count else 0.0
+            stored_share = min(1.0, len(hash_ids) / stored)
+            if is_match(
+                query_share,
+                stored_share,
+                self.thresholds.video_query_share,
+                self.thresholds.video_stored_share,
+            ):
+                kept.update((h, item_hits[h]) for h in hash_ids)
+                shares.append(VideoShare(photo, frames.count, stored, query_share, stored_share))
+        return kept, shares
+
     def _record_later(
         self, key: ApiKey, hits: dict[int, dict[int, Hit]], results: list[ItemResult]
     ) -> list[ItemResult]:
@@ -215,6 +328,9 @@ class Matcher:
         assert self.deferred is not None  # noqa: S101 - only called with a buffer  # nosec B101
         new: list[NewMatch] = []
         for item_index, item_hits in sorted(hits.items()):
+            frames = self.frames.get(item_index)
+            if frames is not None:
+                item_hits = self._video_rule_blind(frames, item_hits)
             if not item_hits:
                 continue
             result = results[item_index]
@@ -228,6 +344,16 @@ class Matcher:
                 5,
             )
         return results
+
+    def _video_rule_blind(self, frames: _Frames, item_hits: dict[int, Hit]) -> dict[int, Hit]:
+        """A video item's hits without the database (which says what is a video): its frame
+        hits count when `video_query_share` of its frames hit something; digests always."""
+        hit_frames: set[int] = set()
+        for hash_id in item_hits:
+            hit_frames |= frames.by_hash.get(hash_id, set())
+        share = len(hit_frames) / frames.count if frames.count else 0.0
+        enough = share > 0 and share >= self.thresholds.video_query_share
+        return {h: hit for h, hit in item_hits.items() if h not in frames.by_hash or enough}
 
 
 def _keep_nearest(found: dict[int, Hit], hit: Hit) -> None:

@@ -28,6 +28,9 @@ from hashstop.storage.models import (
     utcnow,
 )
 
+FRAME_VARIANT = "frame"
+"""The variant of a video's frame hashes (a video is stored as one photo of its case)."""
+
 
 @dataclass(frozen=True, slots=True)
 class Hit:
@@ -85,6 +88,26 @@ class MatchRepository:
         """The ids among `hash_ids` that are active in the database right now, each with the
         photo and variant it stands for (one query)."""
         return hit_sources(self.session, hash_ids, active=True)
+
+    def active_frame_counts(self, photos: Iterable[str]) -> dict[str, int]:
+        """For each photo (public id) among `photos` that is a video: how many of its frame
+        hashes (PDQ, variant `frame`) are active right now (one grouped query). A photo
+        without active frame hashes is absent."""
+        wanted = sorted(set(photos))
+        if not wanted:
+            return {}
+        stmt = (
+            select(Photo.public_id, func.count(Hash.id))
+            .join(Hash, Hash.photo_id == Photo.id)
+            .where(
+                Photo.public_id.in_(wanted),
+                Hash.variant == FRAME_VARIANT,
+                Hash.algorithm == "pdq",
+                Hash.status == HashStatus.ACTIVE,
+            )
+            .group_by(Photo.public_id)
+        )
+        return {photo: int(count) for photo, count in self.session.execute(stmt)}
 
     def add_many(
         self,

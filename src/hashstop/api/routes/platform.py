@@ -67,7 +67,7 @@ async def match(
     metrics: MetricsDep,
     quarantine: QuarantineDep,
 ) -> MatchOut:
-    """Match uploads (up to 1,000 items of up to 16 hashes each) against the stored hashes."""
+    """Match uploads (up to 1,000 items of 16 hashes; a video item: 360 frames) against the list."""
     # A small request is searched on the event loop: a single upload takes a fraction of a
     # millisecond, less than the hop to a worker thread and back. Larger batches, and every
     # database read and write (only when something matched), run in the thread pool.
@@ -77,8 +77,29 @@ async def match(
             f"at most {settings.max_items_per_match} items per request, got {len(body.items)}; "
             "split the batch"
         )
+    frames_in_request = 0
     for i, item in enumerate(body.items):
         local = sum(1 for h in item.hashes if h.algorithm == "local")
+        if item.kind == "video":
+            frames = sum(1 for h in item.hashes if h.algorithm == "pdq")
+            frames_in_request += frames
+            if frames > settings.max_frames_per_video_item:
+                raise PayloadTooLarge(
+                    f"items[{i}] (a video) has {frames} frame hashes; at most "
+                    f"{settings.max_frames_per_video_item} per video item (query_hashes thins "
+                    "a long video evenly to that many)"
+                )
+            if frames_in_request > settings.max_frames_per_match:
+                raise PayloadTooLarge(
+                    f"the video items of this request have more than "
+                    f"{settings.max_frames_per_match} frame hashes together; split the batch"
+                )
+            if len(item.hashes) - frames - local > settings.max_hashes_per_item:
+                raise PayloadTooLarge(
+                    f"items[{i}] (a video) has {len(item.hashes) - frames - local} hashes "
+                    f"besides its frames; at most {settings.max_hashes_per_item}"
+                )
+            continue  # local hashes in a video item: 422 from the matcher
         if len(item.hashes) - local > settings.max_hashes_per_item:
             raise PayloadTooLarge(
                 f"items[{i}] has {len(item.hashes) - local} hashes besides local ones; at most "
@@ -94,6 +115,7 @@ async def match(
             ref=item.ref,
             hashes=[QueryHash(h.algorithm, h.value) for h in item.hashes],
             max_distance=item.max_distance,
+            video=item.kind == "video",
         )
         for item in body.items
     ]
