@@ -284,3 +284,37 @@ def test_query_hashes_of_a_video(clip: bytes, tmp_path: Path) -> None:
     digests = hash_file(path)
     assert pairs[len(frames) :] == [("md5", digests.md5.hex), ("sha256", digests.sha256.hex)]
     assert query_hashes(clip) == pairs
+
+
+def _codes(features: list[VpdqFeature]) -> np.ndarray:
+    return np.array([np.frombuffer(f.pdq.data, np.uint8) for f in features], dtype=np.uint8)
+
+
+def test_a_letterboxed_repost_is_found_by_its_frames_without_borders() -> None:
+    """A wide clip re-posted in a taller canvas (black bars above and below): its frames as
+    they are miss the registered video; the same frames without their bars match it."""
+    from hashstop.hashing.video import frame_hashes, query_frames
+    from hashstop.matching.video import DEFAULT_QUERY_SHARE, DEFAULT_STORED_SHARE, shares
+
+    wide = moving_texture(192, 108, seed=11)
+
+    def boxed(i: int) -> np.ndarray:
+        canvas = np.zeros((144, 192, 3), dtype=np.uint8)
+        canvas[18:126] = wide(i)
+        return canvas
+
+    stored = _codes(frame_hashes(vpdq_hash(encode(30, maker=wide, width=192, height=108)).features))
+    upload = vpdq_hash(encode(30, maker=boxed, width=192, height=144), unframed=True)
+    assert len(upload.unframed) == len(upload.features)  # every frame has the bars
+    as_they_are = shares(_codes(frame_hashes(list(upload.features))), stored)
+    assert as_they_are[0] < DEFAULT_QUERY_SHARE  # the plain frames alone would miss it
+    query, stored_share = shares(_codes(query_frames(upload)), stored)
+    assert query >= DEFAULT_QUERY_SHARE and stored_share >= DEFAULT_STORED_SHARE
+
+
+def test_frames_without_borders_add_nothing_to_a_clip_without_borders(clip: bytes) -> None:
+    from hashstop.hashing.video import frame_hashes, query_frames
+
+    hashes = vpdq_hash(clip, unframed=True)
+    assert hashes.unframed == ()
+    assert query_frames(hashes) == frame_hashes(list(hashes.features))

@@ -127,6 +127,9 @@ class VideoHashes:
     width: int
     height: int
     seconds_per_hash: float
+    unframed: tuple[VpdqFeature, ...] = ()
+    """With `vpdq_hash(..., unframed=True)`: each kept frame that has uniform borders (letterbox
+    or pillarbox bars), hashed again without them; the frame number says which frame."""
 
     @property
     def duration(self) -> float:
@@ -231,13 +234,18 @@ def vpdq_hash(
     downsample: tuple[int, int] | None = None,
     progress: Progress | None = None,
     threads: int = 0,
+    unframed: bool = False,
 ) -> VideoHashes:
     """vPDQ of a video file (path) or its bytes; raise a HashingError with a one-line message.
 
     `seconds_per_hash` spaces the kept frames (0: every frame); `downsample=(width, height)`
     scales each kept frame before PDQ (the reference's option, e.g. 128x128); `threads` is the
-    decoder's thread count (0: FFmpeg decides, 1: one core).
+    decoder's thread count (0: FFmpeg decides, 1: one core). `unframed=True` also hashes each
+    kept frame with its uniform borders removed, where it has any (`VideoHashes.unframed`): the
+    query side of a letterboxed re-post, as `query_pdq` does for a photo.
     """
+    from hashstop.hashing.query import unletterbox
+
     spacing = _check_seconds_per_hash(seconds_per_hash)
     name = "<bytes>" if isinstance(source, bytes | bytearray | memoryview) else os.fspath(source)
     import av
@@ -265,6 +273,7 @@ def vpdq_hash(
         stream.codec_context.thread_count = threads
         scale = downsample or (None, None)
         features: list[VpdqFeature] = []
+        without_borders: list[VpdqFeature] = []
         decoded = 0
         try:
             for frame in container.decode(stream):
@@ -283,6 +292,14 @@ def vpdq_hash(
                     )
                     pdq, quality = pdq_from_luma(luma_from_rgb_float32(rgb))
                     features.append(VpdqFeature(number, quality, pdq, number / frame_rate))
+                    if unframed:
+                        x0, y0, x1, y1 = unletterbox(rgb)
+                        if (x1 - x0, y1 - y0) != (rgb.shape[1], rgb.shape[0]):
+                            inner = np.ascontiguousarray(rgb[y0:y1, x0:x1])
+                            pdq, quality = pdq_from_luma(luma_from_rgb_float32(inner))
+                            without_borders.append(
+                                VpdqFeature(number, quality, pdq, number / frame_rate)
+                            )
                 if progress is not None and decoded % 30 == 0:
                     progress(decoded, expected)
         except av.FFmpegError as error:
@@ -293,7 +310,9 @@ def vpdq_hash(
             raise VideoDecodeError(f"the video has no frames: {name}")
         if progress is not None:
             progress(decoded, decoded)
-    return VideoHashes(tuple(features), frame_rate, decoded, width, height, spacing)
+    return VideoHashes(
+        tuple(features), frame_rate, decoded, width, height, spacing, tuple(without_borders)
+    )
 
 
 def _declared_seconds(container: Any, stream: Any) -> float | None:
@@ -340,15 +359,31 @@ def frame_hashes(
     return [kept[round(i * step)] for i in range(limit)]
 
 
+def query_frames(hashes: VideoHashes, limit: int = MAX_STORED_FRAMES) -> list[VpdqFeature]:
+    """The frame hashes a platform sends for a video upload: each kept frame's hash followed by
+    the same frame's hash without its borders (when it has borders), through `frame_hashes`.
+
+    A letterboxed re-post (a wide video in a 4:3 or square canvas) has other PDQ hashes than
+    the video: its unframed hashes are what match. Both are sent because the registered video
+    may itself carry the bars. Each counts as a frame of the query, so a letterboxed upload's
+    query share is at most about one half; the default threshold (0.2) is below that."""
+    extra: dict[int, list[VpdqFeature]] = {}
+    for feature in hashes.unframed:
+        extra.setdefault(feature.frame, []).append(feature)
+    both = [g for f in hashes.features for g in (f, *extra.get(f.frame, ()))]
+    return frame_hashes(both, limit)
+
+
 def video_query_hashes(
     source: Source, *, seconds_per_hash: float = DEFAULT_SECONDS_PER_HASH
 ) -> list[tuple[str, str]]:
     """`(algorithm, hex)` pairs a platform sends for one video upload: its frame hashes
-    (`frame_hashes`, as `pdq`), then its MD5 and SHA-256 when `source` is a path or bytes."""
+    (`query_frames`: each frame as it is and without borders, as `pdq`), then its MD5 and
+    SHA-256 when `source` is a path or bytes."""
     from hashstop.hashing.digests import file_digests
 
-    hashes = vpdq_hash(source, seconds_per_hash=seconds_per_hash)
-    out = [("pdq", f.pdq.hex) for f in frame_hashes(hashes.features)]
+    hashes = vpdq_hash(source, seconds_per_hash=seconds_per_hash, unframed=True)
+    out = [("pdq", f.pdq.hex) for f in query_frames(hashes)]
     if isinstance(source, bytes | bytearray | memoryview):
         import hashlib
 
