@@ -293,3 +293,22 @@ def test_only_admins_change_the_policy_and_every_change_is_audited(
     ]
     assert kinds == ["published"] * 3 + ["unpublished"] * 3
     assert not any(v in str([a.details for a in audits]) for v in IMPORTED)
+
+
+def test_skipped_entries_keep_the_cursor_exact(client, make_key, database, database_url, tmp_path):
+    """The entries of a bank that is not republished are passed over, not held back: `next`
+    moves past them (a client does not ask for them forever), and a client passing the last
+    `next` as `after` gets each later entry exactly once."""
+    setup_banks(client, database_url, tmp_path)  # the bank's entries end the log
+    follower = fresh_follower(client, make_key)
+    with database.transaction(write=False) as session:
+        head = session.scalar(select(HashChange.seq).order_by(HashChange.seq.desc()).limit(1))
+    assert follower.after == head
+    assert (
+        client.post("/v1/cases", json={"hashes": [sample_hashes.pdq_entry(40)]}).status_code == 201
+    )
+    page = client.get(
+        "/v1/hashlist", params={"after": follower.after}, headers=follower.headers
+    ).json()
+    assert [(e["seq"], e["value"]) for e in page["entries"]] == [(head + 1, sample_hashes.pdq(40))]
+    assert (page["next"], page["has_more"]) == (head + 1, False)
