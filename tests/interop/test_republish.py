@@ -312,3 +312,36 @@ def test_skipped_entries_keep_the_cursor_exact(client, make_key, database, datab
     ).json()
     assert [(e["seq"], e["value"]) for e in page["entries"]] == [(head + 1, sample_hashes.pdq(40))]
     assert (page["next"], page["has_more"]) == (head + 1, False)
+
+
+def test_a_page_reads_a_bounded_number_of_passed_over_entries(
+    client, make_key, database, database_url, settings, tmp_path
+):
+    """A large bank that is not republished costs a page a bounded read: the page ends early
+    with `has_more` and a `next` past what it read, and following it still gets everything."""
+    from hashstop.service.hashlist import SCAN_PAGES, hash_list_page
+    from hashstop.service.tokens import Keyring
+
+    assert (
+        client.post("/v1/cases", json={"hashes": [sample_hashes.pdq_entry(50)]}).status_code == 201
+    )
+    fresh_follower(client, make_key)  # the victim's entry: the first batch, seq 1
+    listing = tmp_path / "big.txt"
+    listing.write_text("".join(f"pdq {sample_hashes.pdq(100 + n)}\n" for n in range(25)))
+    run_cli(database_url, "import", str(listing), "--bank", "big", "--format", "lines")
+    fresh_follower(client, make_key)  # the bank's 25 entries: the second batch, seqs 2-26
+    keyring = Keyring(settings.secret_key_bytes)
+    with database.transaction(write=False) as session:
+        first = hash_list_page(session, 0, 1, 2, keyring)
+        assert [e.value.hex() for e in first.entries if e.value] == [sample_hashes.pdq(50)]
+        assert first.next == 1
+        second = hash_list_page(session, 1, 1, 2, keyring)
+        assert (second.entries, second.next, second.has_more) == ([], 1 + SCAN_PAGES * 2, True)
+        after = second.next
+        while True:
+            page = hash_list_page(session, after, 1, 2, keyring)
+            assert page.entries == [] and page.next >= after
+            after = page.next
+            if not page.has_more:
+                break
+    assert after == 26

@@ -38,6 +38,9 @@ from hashstop.storage.changelog import ChangeLog, ChangeState, HashlistBatches
 from hashstop.storage.database import Database
 from hashstop.storage.models import ChangeKind, utcnow
 
+# How many full pages' worth of entries one page may read, shown or passed over.
+SCAN_PAGES = 10
+
 
 @dataclass(frozen=True, slots=True)
 class BatchPolicy:
@@ -117,11 +120,14 @@ def hash_list_page(
     entries: list[ChangeState] = []
     position = after
     has_more = False
+    # Entries passed over (a bank not republished) still cost a read: a page reads at most
+    # this many, then ends early (`next` past what it read, `has_more`), however few it shows.
+    budget = SCAN_PAGES * max_limit
     while True:
         bounds = batches.around(position)
         if bounds is None:
             break
-        if len(entries) == limit:
+        if len(entries) == limit or budget <= 0:
             has_more = True
             break
         start, end, shuffle = bounds
@@ -131,8 +137,9 @@ def hash_list_page(
         for number, entry in enumerate(batch, start=start + 1):
             if number <= position:
                 continue
-            if len(entries) == limit:
+            if len(entries) == limit or budget <= 0:
                 break
+            budget -= 1
             position = number
             shown = feed_entry(entry)
             if shown is None:
