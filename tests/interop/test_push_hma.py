@@ -455,3 +455,45 @@ def test_the_follower_killed_and_restarted_carries_on_without_duplicates(client,
     finally:
         follower.send_signal(signal.SIGKILL)
         follower.wait()
+
+
+def test_a_bank_is_pushed_only_while_it_is_republished(
+    client, database_url, database, settings, hma, tmp_path
+):
+    """Issue 17: an imported bank's hashes (another exchange's) stay out of HMA unless the
+    bank is republished; turning that off deletes them from HMA, and even the sweep of a
+    pusher that skipped the entries does."""
+    state, url = hma
+    open_case(client, [sample_hashes.pdq_entry(1)])
+    listing = tmp_path / "partner.txt"
+    listing.write_text(f"pdq {sample_hashes.pdq(10)}\nvideo_md5 {sample_hashes.md5(12)}\n")
+    imported = run_cli(
+        database_url, "import", str(listing), "--bank", "partner", "--format", "lines"
+    )
+    assert imported.exit_code == 0, imported.output
+    victim = [("pdq", sample_hashes.pdq(1))]
+    bank = [("pdq", sample_hashes.pdq(10)), ("video_md5", sample_hashes.md5(12))]
+
+    first = run_cli(database_url, "push", "hma", "--url", url, "--bank", BANK, "--once", "--json")
+    assert first.exit_code == 0, first.output
+    assert state.values() == victim
+
+    assert run_cli(database_url, "bank", "republish", "partner", "--on").exit_code == 0
+    pusher(database, settings, url).run_once()
+    assert state.values() == sorted(victim + bank)
+
+    assert run_cli(database_url, "bank", "republish", "partner", "--off").exit_code == 0
+    result = pusher(database, settings, url).run_once()
+    assert result.deleted == 2
+    assert state.values() == victim
+    assert len(recorded(database)) == 1
+
+    # On, pushed, then off with the pusher's position past the `unpublished` entries: the
+    # sweep still deletes them.
+    assert run_cli(database_url, "bank", "republish", "partner", "--on").exit_code == 0
+    pusher(database, settings, url).run_once()
+    assert run_cli(database_url, "bank", "republish", "partner", "--off").exit_code == 0
+    with database.transaction() as session:
+        session.execute(update(PushTarget).values(position=10**9))
+    assert pusher(database, settings, url).run_once().deleted == 2
+    assert state.values() == victim

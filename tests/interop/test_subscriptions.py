@@ -63,7 +63,17 @@ def sample_signals() -> dict[str, set[str]]:
 
 def test_the_sample_exchange_fills_a_bank_whose_hashes_match(database_url, make_key):
     expected = sample_signals()
-    run_cli(database_url, "subscribe", "add", "--bank", "pytx-sample", "--exchange", "sample")
+    # Republished, so that its content is seen through `export` (the default keeps it out).
+    run_cli(
+        database_url,
+        "subscribe",
+        "add",
+        "--bank",
+        "pytx-sample",
+        "--exchange",
+        "sample",
+        "--republish",
+    )
     first = run_cli(database_url, "subscribe", "fetch", "--bank", "pytx-sample", "--json")
     total = len(expected["pdq"]) + len(expected["md5"])
     assert first["added"] + first["refused"] == total and first["added"] > 0
@@ -102,6 +112,7 @@ def test_a_local_file_bank_follows_the_file_deletions_included(database_url, tmp
         "local_file",
         "--config",
         config,
+        "--republish",
     )
     assert run_cli(database_url, "subscribe", "fetch", "--bank", "file", "--json")["added"] == 3
     listing.write_text(f"pdq {sample_hashes.pdq(2)}\npdq {sample_hashes.pdq(4)}\n")
@@ -133,7 +144,16 @@ def test_a_stopncii_shaped_feed_is_followed_with_its_status(
     served.open_case([sample_hashes.pdq_entry(4)])
     served.open_case([sample_hashes.pdq_entry(6)])
     credentials = f"{served.platform_key},unused,{served.url}/stopncii/v1"
-    run_cli(subscriber, "subscribe", "add", "--bank", "stopncii", "--exchange", "stop_ncii")
+    run_cli(
+        subscriber,
+        "subscribe",
+        "add",
+        "--bank",
+        "stopncii",
+        "--exchange",
+        "stop_ncii",
+        "--republish",
+    )
     fetched = run_cli(
         subscriber,
         "subscribe",

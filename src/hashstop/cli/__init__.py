@@ -11,6 +11,7 @@ import click
 
 from hashstop import __version__, i18n
 from hashstop.cli.allowlist import allowlist
+from hashstop.cli.bank import bank
 from hashstop.cli.case import COMMANDS as CASE_COMMANDS
 from hashstop.cli.files import export_command, import_command
 from hashstop.cli.hash import hash_command
@@ -40,3 +41,4 @@ main.add_command(export_command)  # hashstop export / import (issue 17)
 main.add_command(import_command)
 main.add_command(subscribe)  # hashstop subscribe add/fetch/feedback (issue 17)
 main.add_command(push)  # hashstop push hma (issue 17)
+main.add_command(bank)  # hashstop bank list/republish (issue 17)

@@ -57,9 +57,22 @@ def export_command(fmt: str, algorithm: str | None, collab: str, output: str | N
 @click.option("--bank", required=True, help="The bank to add them to (made if missing).")
 @click.option("--format", "fmt", type=FORMAT, default="csv", show_default=True, help=FORMAT_HELP)
 @click.option("--algorithm", type=ALGORITHM, help="The values' algorithm (or only this one).")
+@click.option(
+    "--republish/--no-republish",
+    default=None,
+    help="A new bank's republishing policy (default off: its values stay out of the feeds, "
+    "they match either way); `hashstop bank republish` changes it later.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")
 @one_line_errors
-def import_command(path: str, bank: str, fmt: str, algorithm: str | None, as_json: bool) -> None:
+def import_command(
+    path: str,
+    bank: str,
+    fmt: str,
+    algorithm: str | None,
+    republish: bool | None,
+    as_json: bool,
+) -> None:
     """Add the hashes of a file (pytx's forms) to a named bank (admin, audited)."""
     require_server()
     from hashstop.service.actors import CLI
@@ -77,7 +90,14 @@ def import_command(path: str, bank: str, fmt: str, algorithm: str | None, as_jso
     def run(session: Any, settings: Any) -> Any:
         distances = MatchDistances(pdq=settings.max_distance_pdq, phash=settings.max_distance_phash)
         return import_hashes(
-            session, CLI, lines, fmt, bank, algorithm=algorithm, distances=distances
+            session,
+            CLI,
+            lines,
+            fmt,
+            bank,
+            algorithm=algorithm,
+            distances=distances,
+            republish=republish,
         )
 
     result = in_transaction(run)

@@ -187,8 +187,15 @@ def subscribe() -> None:
     ),
 )
 @click.option("--config", "config", default="{}", help="The exchange's collab config, as JSON.")
+@click.option(
+    "--republish/--no-republish",
+    default=False,
+    show_default=True,
+    help="Publish the bank's values in the feeds (they match either way); "
+    "`hashstop bank republish` changes it later.",
+)
 @one_line_errors
-def subscribe_add(bank: str, exchange: str, config: str) -> None:
+def subscribe_add(bank: str, exchange: str, config: str, republish: bool) -> None:
     """Make a bank that follows an exchange (admin, audited)."""
     from hashstop.service.actors import CLI
     from hashstop.service.subscriptions import subscribe as make
@@ -200,7 +207,9 @@ def subscribe_add(bank: str, exchange: str, config: str) -> None:
     if not isinstance(fields, dict):
         raise Problem("--config is a JSON object of the exchange's collab config fields")
     _collab(exchange_classes()[exchange], bank, fields)  # refuse a config pytx would refuse
-    in_transaction(lambda session, _: make(session, CLI, bank, exchange, fields))
+    in_transaction(
+        lambda session, _: make(session, CLI, bank, exchange, fields, republish=republish)
+    )
     click.echo(f"Bank {bank} follows {exchange}; run `hashstop subscribe fetch --bank {bank}`.")
 
 

@@ -11,6 +11,12 @@ Export gives the values of active hashes only: a withdrawn hash has none, and a 
 stops travelling as it stops matching. Import puts the hashes in a *bank*: a named set held like
 a case (same rules, allowlist screen, change log and matching) whose secret nobody has. Both are
 for admins, and both are audited with their counts (never values).
+
+A bank's republishing policy (`cases.republish`, issue 17) says whether its values go out in
+the feeds (`/v1/hashlist`, the StopNCII-shaped feed, export, push): off by default for an
+imported or subscribed bank, whose hashes are another exchange's. Its hashes match either way.
+An admin turns it on or off later (`set_republish`, audited); followers are told by change-log
+entries (`published` / `unpublished`).
 """
 
 from __future__ import annotations
@@ -26,7 +32,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from hashstop.service.actors import Actor
-from hashstop.service.errors import InvalidInput
+from hashstop.service.errors import Conflict, InvalidInput, NotFound
 from hashstop.service.matchable import hold, publish
 from hashstop.service.rules import Rejection, SubmittedHash, sort_submissions
 from hashstop.service.screening import AllowlistScreen, MatchDistances
@@ -34,7 +40,7 @@ from hashstop.service.tokens import new_case_id
 from hashstop.storage.audit import AuditLog
 from hashstop.storage.cases import CaseRepository, NewHash
 from hashstop.storage.changelog import matchable_hashes
-from hashstop.storage.models import Case, ChangeKind
+from hashstop.storage.models import Case, ChangeKind, Hash, HashStatus
 
 FORMATS = ("csv", "lines", "values")
 # our algorithm -> pytx's SignalType name
@@ -82,7 +88,7 @@ def export_hashes(
     wanted = {algorithm} if algorithm else set(PYTX_SIGNAL)
     seen: set[tuple[str, bytes]] = set()
     values: list[tuple[str, str]] = []
-    for _, alg, value in matchable_hashes(session):
+    for _, alg, value in matchable_hashes(session, published_only=True):
         if alg in wanted and (alg, value) not in seen:
             seen.add((alg, value))
             values.append((alg, value.hex()))
@@ -149,8 +155,9 @@ def parse_file(
     return found, bad
 
 
-def bank_case(session: Session, name: str, *, create: bool) -> Case | None:
-    """The bank named `name`, made if missing and `create`."""
+def bank_case(session: Session, name: str, *, create: bool, republish: bool = False) -> Case | None:
+    """The bank named `name`, made if missing and `create` (with the republishing policy
+    `republish`: off unless asked, another exchange's hashes are not ours to pass on)."""
     if not BANK_NAME.fullmatch(name):
         raise InvalidInput(
             "a bank name is 1-64 characters of a-z, 0-9 and _ . - starting with a letter or "
@@ -160,8 +167,53 @@ def bank_case(session: Session, name: str, *, create: bool) -> Case | None:
     if case is None and create:
         case = CaseRepository(session).add(new_case_id(), secrets.token_bytes(32))
         case.bank = name
+        case.republish = republish
         session.flush()
     return case
+
+
+def set_republish(session: Session, actor: Actor, bank: str, republish: bool) -> int:
+    """Turn the bank's republishing on or off (admin, audited); returns how many hashes the
+    change tells followers about (0 when the policy already was `republish`).
+
+    Its matchable hashes get one change-log entry each (`published` / `unpublished`): the feeds
+    show an `unpublished` entry as a deletion (value None) and a `published` one with the value,
+    so followers and push targets delete or get them. Matching is unchanged either way."""
+    actor.require_admin("change a bank's republishing")
+    hold(session)
+    case = bank_case(session, bank, create=False)
+    if case is None:
+        raise NotFound(f"no bank named {bank}")
+    if case.republish == republish:
+        return 0
+    case.republish = republish
+    session.flush()
+    rows = session.execute(
+        select(Hash.id, Hash.algorithm)
+        .where(Hash.case_id == case.id, Hash.status == HashStatus.ACTIVE, Hash.value.is_not(None))
+        .order_by(Hash.id)
+    ).all()
+    kind = ChangeKind.PUBLISHED if republish else ChangeKind.UNPUBLISHED
+    publish(session, kind, [(r.id, r.algorithm) for r in rows])
+    AuditLog(session).record(
+        str(actor),
+        "bank.republish_changed",
+        f"bank:{bank}",
+        republish=republish,
+        hashes=len(rows),
+    )
+    return len(rows)
+
+
+def bank_policies(session: Session, actor: Actor) -> list[tuple[str, bool]]:
+    """(name, republish) of every bank, by name (admin)."""
+    actor.require_admin("list the banks")
+    return [
+        (str(r.bank), bool(r.republish))
+        for r in session.execute(
+            select(Case.bank, Case.republish).where(Case.bank.is_not(None)).order_by(Case.bank)
+        )
+    ]
 
 
 def import_hashes(
@@ -173,14 +225,21 @@ def import_hashes(
     *,
     algorithm: str | None = None,
     distances: MatchDistances | None = None,
+    republish: bool | None = None,
 ) -> Imported:
-    """Add the hashes of a file to the bank `bank` (made if missing), under the case rules
-    except PDQ's quality, which other exchanges do not carry."""
+    """Add the hashes of a file to the bank `bank` (made if missing, with republishing
+    `republish`, off when None), under the case rules except PDQ's quality, which other
+    exchanges do not carry. `republish` given for a bank that exists must be its policy."""
     actor.require_admin("import hashes")
     parsed, bad = parse_file(lines, fmt, algorithm)
     hold(session)
-    case = bank_case(session, bank, create=True)
+    case = bank_case(session, bank, create=True, republish=bool(republish))
     assert case is not None  # noqa: S101 - created above  # nosec B101
+    if republish is not None and case.republish != republish:
+        raise Conflict(
+            f"the bank {bank} is {'' if case.republish else 'not '}republished; change that "
+            f"with `hashstop bank republish {bank} --{'on' if republish else 'off'}`"
+        )
     imported = add_to_bank(session, case, [h for _, h in parsed], distances)
     numbers = [n for n, _ in parsed]
     rejected = sorted(

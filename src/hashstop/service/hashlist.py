@@ -15,6 +15,12 @@ entries, and its withdrawal is not one block: it is spread through a batch that 
 cases' changes. Each platform sees its own name for a photo (`Keyring.platform_photo_ref`), so
 two platforms cannot join their copies by photo. What a mirroring platform still learns is in
 docs/threat-model.md.
+
+Banks that are not republished (issue 17: a subscribed or imported bank's hashes are another
+exchange's, shared under its terms) are left out: their entries are passed over (their numbers
+are skipped, so `next` and `after` stay exact), except the `unpublished` entries written when
+their republishing was turned off, which carry no value and tell a follower to delete its copy.
+Turning republishing on writes `published` entries that carry the values again.
 """
 
 from __future__ import annotations
@@ -30,7 +36,10 @@ from hashstop.service.matchable import hold
 from hashstop.service.tokens import Keyring
 from hashstop.storage.changelog import ChangeLog, ChangeState, HashlistBatches
 from hashstop.storage.database import Database
-from hashstop.storage.models import utcnow
+from hashstop.storage.models import ChangeKind, utcnow
+
+# How many full pages' worth of entries one page may read, shown or passed over.
+SCAN_PAGES = 10
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,6 +91,17 @@ def _is_due(entries: int, cases: int, oldest: object, policy: BatchPolicy) -> bo
     return cases >= policy.cases and waited >= timedelta(seconds=policy.min_seconds)
 
 
+def feed_entry(entry: ChangeState) -> ChangeState | None:
+    """What the feed shows of a change-log entry: the entry itself when the hash is published;
+    for a hash of a bank that is not republished (issue 17), only the entries that turned its
+    republishing off, without a value (delete your copy), and nothing of any other."""
+    if entry.published:
+        return entry
+    if entry.kind == ChangeKind.UNPUBLISHED:
+        return replace(entry, value=None)
+    return None
+
+
 def hash_list_page(
     session: Session,
     after: int,
@@ -100,11 +120,14 @@ def hash_list_page(
     entries: list[ChangeState] = []
     position = after
     has_more = False
+    # Entries passed over (a bank not republished) still cost a read: a page reads at most
+    # this many, then ends early (`next` past what it read, `has_more`), however few it shows.
+    budget = SCAN_PAGES * max_limit
     while True:
         bounds = batches.around(position)
         if bounds is None:
             break
-        if len(entries) == limit:
+        if len(entries) == limit or budget <= 0:
             has_more = True
             break
         start, end, shuffle = bounds
@@ -114,9 +137,13 @@ def hash_list_page(
         for number, entry in enumerate(batch, start=start + 1):
             if number <= position:
                 continue
-            if len(entries) == limit:
+            if len(entries) == limit or budget <= 0:
                 break
-            renamed = photo_ref(entry.photo) if photo_ref is not None else entry.photo
-            entries.append(replace(entry, seq=number, photo=renamed))
+            budget -= 1
             position = number
+            shown = feed_entry(entry)
+            if shown is None:
+                continue  # its number is passed over: `next` stays exact
+            renamed = photo_ref(shown.photo) if photo_ref is not None else shown.photo
+            entries.append(replace(shown, seq=number, photo=renamed))
     return HashListPage(entries=entries, next=position, has_more=has_more)

@@ -25,6 +25,10 @@ Crash safety. Before each HMA call its intent is committed (`push_entries.state`
 
 A final sweep of each pass deletes the content of every pushed hash that is no longer matchable,
 so a withdrawal is applied even if its hash-list entry were never seen.
+
+A bank that is not republished (issue 17) is never pushed: the hash list passes over its entries,
+and a hash of it is treated as not matchable here (its content is deleted, as a withdrawn one's,
+when its republishing is turned off; added when it is turned on again).
 """
 
 from __future__ import annotations
@@ -43,8 +47,9 @@ from hashstop.service.errors import InvalidInput
 from hashstop.service.hashlist import BatchPolicy, close_due_batch, hash_list_page
 from hashstop.service.tokens import Keyring
 from hashstop.storage.audit import AuditLog
+from hashstop.storage.changelog import published_expression
 from hashstop.storage.database import Database
-from hashstop.storage.models import Hash, HashStatus, PushEntry, PushTarget, utcnow
+from hashstop.storage.models import Case, Hash, HashStatus, PushEntry, PushTarget, utcnow
 
 # our algorithm -> HMA's signal type name
 SIGNAL_TYPES = {"pdq": "pdq", "md5": "video_md5"}
@@ -202,9 +207,14 @@ class Pusher:
                 session.scalars(
                     select(PushEntry.hash_id)
                     .outerjoin(Hash, Hash.id == PushEntry.hash_id)
+                    .outerjoin(Case, Case.id == Hash.case_id)
                     .where(
                         PushEntry.target_id == self.target_id,
-                        or_(Hash.id.is_(None), Hash.status != HashStatus.ACTIVE),
+                        or_(
+                            Hash.id.is_(None),
+                            Hash.status != HashStatus.ACTIVE,
+                            ~published_expression(),
+                        ),
                     )
                     .order_by(PushEntry.hash_id)
                 )
@@ -218,12 +228,20 @@ class Pusher:
         """Make HMA agree with the hash's current state."""
         with self.database.transaction(write=False) as session:
             row = session.execute(
-                select(Hash.algorithm, Hash.status, Hash.value).where(Hash.id == hash_id)
+                select(
+                    Hash.algorithm,
+                    Hash.status,
+                    Hash.value,
+                    published_expression().label("published"),
+                )
+                .join(Case, Case.id == Hash.case_id)
+                .where(Hash.id == hash_id)
             ).first()
             entry = self._entry(session, hash_id)
             state = entry.state if entry is not None else None
         matchable = (
             row is not None
+            and row.published
             and row.status == HashStatus.ACTIVE
             and row.value is not None
             and row.algorithm in SIGNAL_TYPES
@@ -288,7 +306,9 @@ class Pusher:
                 return
             token, floor = entry.token, entry.floor
             row = session.execute(
-                select(Hash.algorithm, Hash.value).where(Hash.id == hash_id)
+                select(Hash.algorithm, Hash.value)
+                .join(Case, Case.id == Hash.case_id)
+                .where(Hash.id == hash_id, published_expression())
             ).first()
             recorded = set(
                 session.scalars(

@@ -22,6 +22,10 @@ key replaces an earlier one. We serve it from the change log:
   follower never learns suspended or withdrawn values. A withdrawn value is known only while it
   is kept (`storage/retractions.py`); a follower whose checkpoint is older than the retention,
   with a withdrawal in between, is answered 410 and must fetch again from the start.
+- A bank that is not republished (issue 17) is left out: its entries are passed over (the page
+  token still moves past them), except those that turned its republishing off, which are
+  `Deleted` records for a follower that may hold the value (as a suspension's). Turning it on
+  writes entries that are `Active` records again.
 - `caseNumbers` is always empty and `CSPFeedbacks` empty: no case id ever leaves the service.
 """
 
@@ -33,7 +37,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy.orm import Session
 
 from hashstop.service.errors import Gone, InvalidInput
-from hashstop.storage.models import HashStatus, utcnow
+from hashstop.storage.models import ChangeKind, HashStatus, utcnow
 from hashstop.storage.retractions import (
     feed_rows,
     first_seq_since,
@@ -126,9 +130,23 @@ def fetch_hashes(
     latest: dict[int, StopNCIIRecord] = {}
     for row in page:
         seen = max(seen, _epoch(row.changed_at))
+        if not row.published and row.kind != ChangeKind.UNPUBLISHED:
+            # A bank that is not republished (issue 17): nothing, but for the entries that
+            # turned it off (below).
+            continue
         latest.pop(row.hash_id, None)  # the record goes where the hash last changed
         value: bytes | None
-        if row.status == HashStatus.ACTIVE:
+        status = STATUSES.get(HashStatus(row.status))
+        if not row.published:
+            # A deletion for a follower that may hold the value, as a suspension's.
+            status = STATUSES[HashStatus.SUSPENDED]  # `Deleted`
+            if row.added_at >= may_hold_before:
+                value = None
+            elif row.status == HashStatus.WITHDRAWN:
+                value = row.retained
+            else:
+                value = row.value
+        elif row.status == HashStatus.ACTIVE:
             value = row.value
         elif row.added_at >= may_hold_before:
             value = None  # the follower never had it: nothing to delete
@@ -136,7 +154,6 @@ def fetch_hashes(
             value = row.retained
         else:
             value = row.value
-        status = STATUSES.get(HashStatus(row.status))
         if value is None or status is None:
             continue
         latest[row.hash_id] = StopNCIIRecord(

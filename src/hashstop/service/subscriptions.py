@@ -42,20 +42,29 @@ class Applied:
 
 
 def subscribe(
-    session: Session, actor: Actor, bank: str, api: str, collab: Mapping[str, object]
+    session: Session,
+    actor: Actor,
+    bank: str,
+    api: str,
+    collab: Mapping[str, object],
+    *,
+    republish: bool = False,
 ) -> Subscription:
-    """Make the bank `bank` follow the exchange `api` with the collaboration `collab`."""
+    """Make the bank `bank` follow the exchange `api` with the collaboration `collab`; its
+    hashes go out in the feeds only with `republish` (issue 17), they match either way."""
     actor.require_admin("subscribe a bank to an exchange")
     if session.scalars(select(Subscription).where(Subscription.bank == bank)).first():
         raise Conflict(f"the bank {bank} already follows an exchange")
     case = bank_case(session, bank, create=False)
     if case is not None:
         raise Conflict(f"the bank {bank} holds imported hashes; subscribe a new bank")
-    bank_case(session, bank, create=True)
+    bank_case(session, bank, create=True, republish=republish)
     row = Subscription(bank=bank, api=api, collab=json.dumps(dict(collab), sort_keys=True))
     session.add(row)
     session.flush()
-    AuditLog(session).record(str(actor), "bank.subscribed", f"bank:{bank}", api=api)
+    AuditLog(session).record(
+        str(actor), "bank.subscribed", f"bank:{bank}", api=api, republish=republish
+    )
     return row
 
 

@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from sqlalchemy import (
+    ColumnElement,
     LargeBinary,
     bindparam,
     case,
@@ -34,12 +35,14 @@ from sqlalchemy import (
     func,
     insert,
     literal,
+    or_,
     select,
     text,
 )
 from sqlalchemy.orm import Session
 
 from hashstop.storage.models import (
+    Case,
     ChangeKind,
     Hash,
     HashChange,
@@ -78,6 +81,9 @@ class ChangeState:
     photo: str = ""  # the photo's public id
     variant: str = "original"
     photo_id: int = 0  # the photo's row id (local hashes are grouped by it in the index)
+    # Whether the hash's value may go out in the feeds: a victim's, or a bank's whose
+    # republishing policy is on (issue 17). The index ignores it: such hashes still match.
+    published: bool = True
 
     @property
     def matchable(self) -> bool:
@@ -148,9 +154,11 @@ class ChangeLog:
                 Hash.variant,
                 Hash.photo_id,
                 Photo.public_id,
+                published_expression().label("published"),
             )
             .join(Hash, Hash.id == HashChange.hash_id)
             .join(Photo, Photo.id == Hash.photo_id)
+            .join(Case, Case.id == Hash.case_id)
             .where(HashChange.seq > seq)
             .order_by(HashChange.seq)
             .limit(limit)
@@ -166,6 +174,7 @@ class ChangeLog:
                 photo=row.public_id,
                 variant=row.variant,
                 photo_id=row.photo_id,
+                published=bool(row.published),
             )
             for row in self.session.execute(stmt)
         ]
@@ -241,13 +250,23 @@ class HashlistBatches:
         self.session.flush()
 
 
-def matchable_hashes(session: Session, batch: int = 50_000) -> Iterator[tuple[int, str, bytes]]:
-    """(id, algorithm, value) of every active hash with a value, streamed in batches."""
-    stmt = (
-        select(Hash.id, Hash.algorithm, Hash.value)
-        .where(Hash.status == HashStatus.ACTIVE, Hash.value.is_not(None))
-        .execution_options(yield_per=batch)
+def published_expression() -> ColumnElement[bool]:
+    """True for a hash (of a query joined with `cases`) whose value the feeds may carry: a
+    victim's, or a bank's that is republished (issue 17)."""
+    return or_(Case.bank.is_(None), Case.republish.is_(True))
+
+
+def matchable_hashes(
+    session: Session, batch: int = 50_000, *, published_only: bool = False
+) -> Iterator[tuple[int, str, bytes]]:
+    """(id, algorithm, value) of every active hash with a value, streamed in batches; with
+    `published_only`, only those the feeds may carry (export)."""
+    stmt = select(Hash.id, Hash.algorithm, Hash.value).where(
+        Hash.status == HashStatus.ACTIVE, Hash.value.is_not(None)
     )
+    if published_only:
+        stmt = stmt.join(Case, Case.id == Hash.case_id).where(published_expression())
+    stmt = stmt.execution_options(yield_per=batch)
     for row in session.execute(stmt):
         if row.value is not None:
             yield row.id, row.algorithm, row.value

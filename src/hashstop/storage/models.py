@@ -75,6 +75,10 @@ class ChangeKind(enum.StrEnum):
     WITHDRAWN = "withdrawn"
     SUSPENDED = "suspended"
     RESTORED = "restored"
+    # A bank's republishing turned off (followers delete their copies; the hash still matches)
+    # or on (followers get the value again).
+    UNPUBLISHED = "unpublished"
+    PUBLISHED = "published"
 
 
 class Role(enum.StrEnum):
@@ -152,6 +156,10 @@ class Case(Base):
     # A bank (issue 17): hashes imported by an admin from a file or another exchange, under this
     # name, rather than a victim's case. Its secret is random and never shown.
     bank: Mapped[str | None] = mapped_column(String(64))
+    # A bank's republishing policy (issue 17): whether its hashes' values go out in the feeds
+    # (`/v1/hashlist`, the StopNCII-shaped feed, export, push). Off for a subscribed or imported
+    # bank unless its admin chose otherwise; a victim's case (`bank` NULL) is always published.
+    republish: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
 
     photos: Mapped[list[Photo]] = relationship(back_populates="case")
 

@@ -16,7 +16,8 @@ from datetime import datetime
 from sqlalchemy import delete, func, insert, literal, select
 from sqlalchemy.orm import Session
 
-from hashstop.storage.models import ChangeKind, Hash, HashChange, Retraction
+from hashstop.storage.changelog import published_expression
+from hashstop.storage.models import Case, ChangeKind, Hash, HashChange, Retraction
 
 
 def retain_withdrawn(
@@ -65,6 +66,8 @@ class FeedRow:
     value: bytes | None  # the hash's stored value (active and suspended hashes)
     retained: bytes | None  # the kept value of a withdrawn hash, while kept
     added_at: datetime
+    kind: str = "added"  # what the entry records (`ChangeKind`)
+    published: bool = True  # a victim's hash, or a republished bank's (issue 17)
 
 
 def feed_rows(
@@ -81,8 +84,11 @@ def feed_rows(
             Hash.value,
             Retraction.value.label("retained"),
             Hash.created_at.label("added_at"),
+            HashChange.kind,
+            published_expression().label("published"),
         )
         .join(Hash, Hash.id == HashChange.hash_id)
+        .join(Case, Case.id == Hash.case_id)
         .outerjoin(Retraction, Retraction.hash_id == HashChange.hash_id)
         .where(HashChange.seq >= from_seq, HashChange.algorithm.in_(sorted(algorithms)))
         .order_by(HashChange.seq)
@@ -98,6 +104,8 @@ def feed_rows(
             value=r.value,
             retained=r.retained,
             added_at=r.added_at,
+            kind=r.kind,
+            published=bool(r.published),
         )
         for r in session.execute(stmt)
     ]
