@@ -318,3 +318,20 @@ def test_frames_without_borders_add_nothing_to_a_clip_without_borders(clip: byte
     hashes = vpdq_hash(clip, unframed=True)
     assert hashes.unframed == ()
     assert query_frames(hashes) == frame_hashes(list(hashes.features))
+
+
+def test_only_steady_borders_give_frames_without_borders() -> None:
+    """Bars that stay put (letterbox) are kept; a box seen on one frame (a dark scene's edge)
+    is not, so a clip without bars is not diluted by second hashes of a few frames."""
+    from hashstop.hashing.video import _steady_borders
+
+    def feature(i: int) -> VpdqFeature:
+        return VpdqFeature(i, 90, PdqHash(i.to_bytes(32, "big")), float(i))
+
+    bars = (0, 18, 192, 126)
+    found = [(bars, feature(i)) for i in range(0, 20, 2)]
+    found += [((0, 0, 100 + i, 108), feature(i)) for i in range(1, 20, 2)]
+    kept = _steady_borders(found, 20)
+    assert [f.frame for f in kept] == list(range(0, 20, 2))
+    assert _steady_borders(found[:3], 20) == ()  # 3 of 20 frames: under a fifth
+    assert _steady_borders([(bars, feature(0))], 1) == ()  # one frame is never steady

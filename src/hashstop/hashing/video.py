@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import io
 import json
+import math
 import os
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
@@ -128,8 +129,9 @@ class VideoHashes:
     height: int
     seconds_per_hash: float
     unframed: tuple[VpdqFeature, ...] = ()
-    """With `vpdq_hash(..., unframed=True)`: each kept frame that has uniform borders (letterbox
-    or pillarbox bars), hashed again without them; the frame number says which frame."""
+    """With `vpdq_hash(..., unframed=True)`: each kept frame that has steady uniform borders
+    (letterbox or pillarbox bars: `STEADY_BORDER_SHARE`), hashed again without them; the frame
+    number says which frame."""
 
     @property
     def duration(self) -> float:
@@ -273,7 +275,7 @@ def vpdq_hash(
         stream.codec_context.thread_count = threads
         scale = downsample or (None, None)
         features: list[VpdqFeature] = []
-        without_borders: list[VpdqFeature] = []
+        without_borders: list[tuple[tuple[int, int, int, int], VpdqFeature]] = []
         decoded = 0
         try:
             for frame in container.decode(stream):
@@ -293,13 +295,13 @@ def vpdq_hash(
                     pdq, quality = pdq_from_luma(luma_from_rgb_float32(rgb))
                     features.append(VpdqFeature(number, quality, pdq, number / frame_rate))
                     if unframed:
-                        x0, y0, x1, y1 = unletterbox(rgb)
+                        box = unletterbox(rgb)
+                        x0, y0, x1, y1 = box
                         if (x1 - x0, y1 - y0) != (rgb.shape[1], rgb.shape[0]):
                             inner = np.ascontiguousarray(rgb[y0:y1, x0:x1])
                             pdq, quality = pdq_from_luma(luma_from_rgb_float32(inner))
-                            without_borders.append(
-                                VpdqFeature(number, quality, pdq, number / frame_rate)
-                            )
+                            feature = VpdqFeature(number, quality, pdq, number / frame_rate)
+                            without_borders.append((box, feature))
                 if progress is not None and decoded % 30 == 0:
                     progress(decoded, expected)
         except av.FFmpegError as error:
@@ -310,9 +312,27 @@ def vpdq_hash(
             raise VideoDecodeError(f"the video has no frames: {name}")
         if progress is not None:
             progress(decoded, decoded)
-    return VideoHashes(
-        tuple(features), frame_rate, decoded, width, height, spacing, tuple(without_borders)
-    )
+    steady = _steady_borders(without_borders, len(features))
+    return VideoHashes(tuple(features), frame_rate, decoded, width, height, spacing, steady)
+
+
+STEADY_BORDER_SHARE = 0.2
+"""A video's frames are also hashed without their borders only where the borders are *steady*:
+the same content box on at least this share of its kept frames (and on two of them at least).
+Letterbox and pillarbox bars are the same on every frame; the borders that a dark scene or a
+flat edge of a picture seems to have change from frame to frame, and hashing those frames twice
+only dilutes the query share (measured: crop 5% recall fell from 100% to 90% with every
+bordered frame sent twice)."""
+
+
+def _steady_borders(
+    found: list[tuple[tuple[int, int, int, int], VpdqFeature]], kept: int
+) -> tuple[VpdqFeature, ...]:
+    counts: dict[tuple[int, int, int, int], int] = {}
+    for box, _ in found:
+        counts[box] = counts.get(box, 0) + 1
+    least = max(2, math.ceil(STEADY_BORDER_SHARE * kept))
+    return tuple(feature for box, feature in found if counts[box] >= least)
 
 
 def _declared_seconds(container: Any, stream: Any) -> float | None:
