@@ -6,11 +6,14 @@ both SQLite and PostgreSQL) runs in uvicorn on a free port, in a thread of the t
 
 from __future__ import annotations
 
+import json
 import socket
 import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler
+from typing import Any
 
 import httpx
 import pytest
@@ -19,6 +22,21 @@ import uvicorn
 from hashstop.app import create_app
 from hashstop.config import Settings
 from tests.service_fixtures import bearer
+
+
+class JsonHandler(BaseHTTPRequestHandler):
+    """A stand-in service's request handler: quiet, and answers JSON."""
+
+    def log_message(self, *_args: Any) -> None:
+        pass
+
+    def _answer(self, status: int, body: Any) -> None:
+        data = json.dumps(body).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
 
 
 def free_port() -> int:

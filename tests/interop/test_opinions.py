@@ -35,7 +35,7 @@ from hashstop.storage.models import (
     MatchRecord,
 )
 from tests import sample_hashes
-from tests.interop.conftest import free_port, serve
+from tests.interop.conftest import JsonHandler, free_port, serve
 from tests.service_fixtures import TEST_SECRET_KEY, bearer, make_settings
 
 FETCH_KEY = "fetch-function-key"
@@ -64,18 +64,7 @@ class StandInStopNCII:
 
 
 def _handler(state: StandInStopNCII) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        def log_message(self, *_args: Any) -> None:
-            pass
-
-        def _answer(self, status: int, body: Any) -> None:
-            data = json.dumps(body).encode()
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
-
+    class Handler(JsonHandler):
         def do_GET(self) -> None:
             if self.path.split("?")[0] != "/FetchHashes":
                 return self._answer(404, {"message": "not found"})
@@ -172,9 +161,8 @@ def sends(database_url: str, url: str) -> dict[str, Any]:
     return dict(json.loads(result.stdout))
 
 
-def follow_stopncii(database_url: str, url: str) -> None:
-    ok(database_url, "subscribe", "add", "--bank", "stopncii", "--exchange", "stop_ncii")
-    fetched = ok(
+def fetch_stopncii(database_url: str, url: str) -> dict[str, Any]:
+    return ok(
         database_url,
         "subscribe",
         "fetch",
@@ -184,6 +172,11 @@ def follow_stopncii(database_url: str, url: str) -> None:
         credentials(url),
         "--json",
     )
+
+
+def follow_stopncii(database_url: str, url: str) -> None:
+    ok(database_url, "subscribe", "add", "--bank", "stopncii", "--exchange", "stop_ncii")
+    fetched = fetch_stopncii(database_url, url)
     assert fetched["added"] == 2
 
 
@@ -353,16 +346,7 @@ def test_a_hash_the_exchange_deleted_before_it_was_sent_is_gone_and_never_sent(
     assert verdict(client, platform, found, "false_positive") == 201
     time.sleep(1.1)  # the stand-in's timestamps are seconds
     state.withdrawn.add(sample_hashes.pdq(1))
-    fetched = ok(
-        database_url,
-        "subscribe",
-        "fetch",
-        "--bank",
-        "stopncii",
-        "--credentials",
-        credentials(url),
-        "--json",
-    )
+    fetched = fetch_stopncii(database_url, url)
     assert fetched["removed"] == 1
     assert sends(database_url, url) == {
         "bank": "stopncii",

@@ -37,6 +37,7 @@ from hashstop.service.push import Pusher
 from hashstop.service.tokens import Keyring
 from hashstop.storage.models import AuditEntry, Hash, PushEntry, PushTarget
 from tests import sample_hashes
+from tests.interop.conftest import JsonHandler
 from tests.service_fixtures import TEST_SECRET_KEY, bearer
 
 BANK = "HASHSTOP"
@@ -75,18 +76,7 @@ def _handler(hma: StandInHma) -> type[BaseHTTPRequestHandler]:
     signal_path = re.compile(r"/c/bank/([^/]+)/signal")
     bank_path = re.compile(r"/c/bank/([^/]+)")
 
-    class Handler(BaseHTTPRequestHandler):
-        def log_message(self, *_args: Any) -> None:
-            pass
-
-        def _answer(self, status: int, body: Any) -> None:
-            data = json.dumps(body).encode()
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
-
+    class Handler(JsonHandler):
         def _body(self) -> Any:
             length = int(self.headers.get("Content-Length") or 0)
             return json.loads(self.rfile.read(length) or b"null")
